@@ -1,0 +1,96 @@
+/**
+ * The `FileSystem` contract (aioftp's PathIO in Web-Streams form). Paths are absolute virtual
+ * POSIX paths (`"/dir/file"`); an implementation maps them onto its storage and never lets one
+ * reach outside it. Failures are {@linkcode PathError}s whose `kind` the server maps to replies.
+ *
+ * @module
+ */
+
+export { PathError } from "../errors.ts";
+export type { PathErrorKind } from "../errors.ts";
+
+/** What a path is. */
+export type FileType = "file" | "dir" | "link" | "other";
+
+/** Metadata of one path. */
+export interface FileStat {
+  /** The kind of entry (symbolic links are followed where the target is inside the root). */
+  type: FileType;
+  /** Size in bytes (0 for directories where the back-end has no size). */
+  size: number;
+  /** Last modification. */
+  mtime: Date;
+  /** Creation or inode change time, where known. */
+  ctime?: Date;
+  /** Unix permission bits (`0o644`), without the file-type bits. */
+  mode: number;
+  /** Number of hard links (1 where unknown). */
+  nlink: number;
+}
+
+/** One directory entry with its metadata. */
+export interface DirEntry {
+  /** The entry's name (no slashes). */
+  name: string;
+  /** Its metadata. */
+  stat: FileStat;
+}
+
+/** Options of {@linkcode FileSystem.openRead}. */
+export interface OpenReadOptions {
+  /** Byte offset to start at (REST); an offset past the end gives an empty stream. */
+  offset?: number;
+}
+
+/** Options of {@linkcode FileSystem.openWrite}. */
+export interface OpenWriteOptions {
+  /** Byte offset to write at, keeping the bytes before it (REST + STOR). */
+  offset?: number;
+  /** Append to the end (APPE). */
+  append?: boolean;
+}
+
+/** Options of {@linkcode FileSystem.mkdir}. */
+export interface MkdirOptions {
+  /** Create missing parents, and succeed if the directory exists. */
+  parents?: boolean;
+}
+
+/** A file store addressed by absolute virtual POSIX paths. */
+export interface FileSystem {
+  /**
+   * Reads metadata.
+   * @throws {PathError} `not-found` when the path does not exist.
+   */
+  stat(path: string): Promise<FileStat>;
+  /** Whether the path exists. */
+  exists(path: string): Promise<boolean>;
+  /** Whether the path is a regular file. */
+  isFile(path: string): Promise<boolean>;
+  /** Whether the path is a directory. */
+  isDir(path: string): Promise<boolean>;
+  /**
+   * Lists a directory's entries lazily, in no particular order.
+   * @throws {PathError} `not-found` or `not-a-directory`.
+   */
+  list(path: string): AsyncIterable<DirEntry>;
+  /** Creates a directory. */
+  mkdir(path: string, options?: MkdirOptions): Promise<void>;
+  /** Removes an empty directory. */
+  rmdir(path: string): Promise<void>;
+  /** Removes a file. */
+  unlink(path: string): Promise<void>;
+  /** Renames a file or directory. */
+  rename(from: string, to: string): Promise<void>;
+  /** Opens a file for reading from an offset. */
+  openRead(path: string, options?: OpenReadOptions): Promise<ReadableStream<Uint8Array>>;
+  /**
+   * Opens a file for writing (truncating unless `offset` or `append` is given). Closing the
+   * stream commits the data; aborting it keeps what was written so far.
+   */
+  openWrite(path: string, options?: OpenWriteOptions): Promise<WritableStream<Uint8Array>>;
+  /** Sets the modification time (MFMT). */
+  setModifiedTime(path: string, time: Date): Promise<void>;
+  /** Changes permission bits (SITE CHMOD); back-ends without modes leave it out. */
+  chmod?(path: string, mode: number): Promise<void>;
+}

@@ -1,0 +1,100 @@
+/**
+ * Small helpers for cancellation and deadlines: a deferred promise, a signal that combines a
+ * caller's signal with a timeout, and racing a promise against a signal.
+ *
+ * @module
+ */
+
+import { TimeoutError } from "../errors.ts";
+
+/** A promise together with the functions that settle it. */
+export interface Deferred<T> {
+  /** The promise. */
+  promise: Promise<T>;
+  /** Fulfils the promise. */
+  resolve(value: T): void;
+  /** Rejects the promise. */
+  reject(reason: unknown): void;
+}
+
+/**
+ * Creates a {@linkcode Deferred} (Node 20 lacks `Promise.withResolvers`).
+ *
+ * @returns The promise and its settle functions.
+ */
+export function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (reason: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/**
+ * Combines an optional caller signal with an optional timeout.
+ *
+ * @param signal The caller's signal.
+ * @param timeoutMs Milliseconds until the result aborts with a `TimeoutError` reason.
+ * @returns A signal, or `undefined` when neither was given.
+ */
+export function deadlineSignal(
+  signal: AbortSignal | undefined,
+  timeoutMs: number | undefined,
+): AbortSignal | undefined {
+  const timer = timeoutMs !== undefined && timeoutMs > 0 && Number.isFinite(timeoutMs)
+    ? AbortSignal.timeout(timeoutMs)
+    : undefined;
+  if (!timer) return signal;
+  if (!signal) return timer;
+  return AbortSignal.any([signal, timer]);
+}
+
+/**
+ * Turns an abort reason into the error to throw: a runtime timeout becomes
+ * {@linkcode TimeoutError}; anything else is passed through.
+ *
+ * @param reason The signal's reason.
+ * @returns The error to throw.
+ */
+export function abortError(reason: unknown): unknown {
+  if (
+    reason instanceof Error && reason.name === "TimeoutError" && !(reason instanceof TimeoutError)
+  ) {
+    return new TimeoutError("Operation timed out", { cause: reason });
+  }
+  return reason ?? new DOMException("The operation was aborted", "AbortError");
+}
+
+/**
+ * Settles with `promise`, or rejects as soon as `signal` aborts.
+ *
+ * @param promise The work.
+ * @param signal Cancels the wait (not the work).
+ * @returns The work's result.
+ */
+export function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) {
+    promise.catch(() => {});
+    return Promise.reject(abortError(signal.reason));
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      promise.catch(() => {});
+      reject(abortError(signal.reason));
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(e);
+      },
+    );
+  });
+}

@@ -1,0 +1,160 @@
+/**
+ * A buffered line reader for the FTP control channel: lines end in LF (CR before it is dropped),
+ * have a length cap, lose Telnet IAC sequences, and are decoded as UTF-8 lossily, so that no
+ * byte sequence can end a session.
+ *
+ * @module
+ */
+
+/** A line exceeded the reader's cap; the reader skipped it and stays usable. */
+export class LineTooLongError extends Error {
+  /** The cap in bytes. */
+  readonly maxLength: number;
+  /** Creates the error. */
+  constructor(maxLength: number) {
+    super(`Line longer than ${maxLength} bytes`);
+    this.name = "LineTooLongError";
+    this.maxLength = maxLength;
+  }
+}
+
+/** Options of {@linkcode LineReader}. */
+export interface LineReaderOptions {
+  /** Longest accepted line in bytes, line end excluded (default 8192). */
+  maxLineLength?: number;
+  /** Remove Telnet IAC command sequences (default `true`). */
+  stripTelnet?: boolean;
+}
+
+const LF = 0x0a;
+const CR = 0x0d;
+const IAC = 0xff;
+
+/** Reads CRLF- or LF-terminated lines from a byte stream. */
+export class LineReader {
+  readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
+  readonly #maxLength: number;
+  readonly #stripTelnet: boolean;
+  readonly #decoder = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
+  #buffer: Uint8Array = new Uint8Array(0);
+  #discarding = false;
+  #done = false;
+
+  /**
+   * Creates a reader that locks `readable` until {@linkcode LineReader.releaseLock}.
+   *
+   * @param readable The byte stream, usually a connection's `readable`.
+   * @param options Length cap and Telnet handling.
+   */
+  constructor(readable: ReadableStream<Uint8Array>, options: LineReaderOptions = {}) {
+    this.#reader = readable.getReader();
+    this.#maxLength = options.maxLineLength ?? 8192;
+    this.#stripTelnet = options.stripTelnet ?? true;
+  }
+
+  /**
+   * Reads the next line.
+   *
+   * @returns The decoded line without its line end, or `null` at the end of the stream (a
+   * trailing unterminated fragment is returned as a last line).
+   * @throws {LineTooLongError} When a line exceeds the cap; the line is skipped entirely.
+   */
+  async readLine(): Promise<string | null> {
+    while (true) {
+      const lf = this.#buffer.indexOf(LF);
+      if (lf >= 0) {
+        const raw = this.#buffer.subarray(0, lf);
+        this.#buffer = this.#buffer.subarray(lf + 1);
+        if (this.#discarding) {
+          this.#discarding = false;
+          throw new LineTooLongError(this.#maxLength);
+        }
+        if (raw.length > this.#maxLength + 1) throw new LineTooLongError(this.#maxLength);
+        return this.#decode(raw);
+      }
+      if (this.#buffer.length > this.#maxLength + 1) {
+        this.#discarding = true;
+        this.#buffer = new Uint8Array(0);
+      }
+      if (this.#done) {
+        if (this.#discarding) {
+          this.#discarding = false;
+          throw new LineTooLongError(this.#maxLength);
+        }
+        if (this.#buffer.length === 0) return null;
+        const rest = this.#buffer;
+        this.#buffer = new Uint8Array(0);
+        return this.#decode(rest);
+      }
+      const { value, done } = await this.#reader.read();
+      if (done) {
+        this.#done = true;
+        continue;
+      }
+      this.#append(value);
+    }
+  }
+
+  /**
+   * Releases the underlying stream (before a TLS upgrade, say).
+   *
+   * @returns Bytes received but not yet returned as lines.
+   */
+  releaseLock(): Uint8Array {
+    this.#reader.releaseLock();
+    const rest = this.#buffer;
+    this.#buffer = new Uint8Array(0);
+    return rest;
+  }
+
+  /** Cancels the underlying stream. */
+  async cancel(): Promise<void> {
+    await this.#reader.cancel().catch(() => {});
+  }
+
+  #append(chunk: Uint8Array): void {
+    if (this.#buffer.length === 0) {
+      this.#buffer = chunk;
+      return;
+    }
+    const joined = new Uint8Array(this.#buffer.length + chunk.length);
+    joined.set(this.#buffer);
+    joined.set(chunk, this.#buffer.length);
+    this.#buffer = joined;
+  }
+
+  #decode(raw: Uint8Array): string {
+    let bytes = raw.length > 0 && raw[raw.length - 1] === CR ? raw.subarray(0, -1) : raw;
+    if (this.#stripTelnet && bytes.includes(IAC)) bytes = stripTelnet(bytes);
+    return this.#decoder.decode(bytes);
+  }
+}
+
+/**
+ * Removes Telnet IAC sequences (RFC 854): `IAC IAC` stands for one 0xFF byte, `IAC WILL/WONT/DO/DONT
+ * x` are three bytes, and any other `IAC x` (IP, DM, ...) two.
+ *
+ * @param bytes A line's bytes.
+ * @returns The bytes without Telnet commands.
+ */
+export function stripTelnet(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(bytes.length);
+  let n = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i];
+    if (b !== IAC) {
+      out[n++] = b;
+      continue;
+    }
+    const next = bytes[i + 1];
+    if (next === IAC) {
+      out[n++] = IAC;
+      i++;
+    } else if (next !== undefined && next >= 251 && next <= 254) {
+      i += 2;
+    } else {
+      i++;
+    }
+  }
+  return out.subarray(0, n);
+}

@@ -1,0 +1,166 @@
+/**
+ * Shared helpers for the test suite, which runs unchanged under `deno test`, `bun test` and
+ * `node --test` (on the npm build). Importing this module registers the running runtime's
+ * network adapter.
+ *
+ * @module
+ */
+
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import "../adapters/auto.ts";
+import { defaultNetwork } from "../lib/network_registry.ts";
+import type { Network } from "../lib/socket.ts";
+
+/** The runtime running the tests. */
+export const runtime: "deno" | "bun" | "node" = "Bun" in globalThis
+  ? "bun"
+  : "Deno" in globalThis
+  ? "deno"
+  : "node";
+
+/** The network adapter under test (the running runtime's, unless STREAMFTP_ADAPTER says). */
+export function testNetwork(): Network {
+  return defaultNetwork();
+}
+
+/** Whether peers are mandatory (CI sets STREAMFTP_REQUIRE_PEERS=1). */
+export const requirePeers = process.env.STREAMFTP_REQUIRE_PEERS === "1";
+
+/**
+ * Decides whether a peer's tests run. A missing peer skips them with a visible notice, unless
+ * STREAMFTP_REQUIRE_PEERS=1, where it is an error.
+ *
+ * @param name The peer's name, for the notice.
+ * @param paths Executables or files that must exist.
+ * @returns A `skip` value for `describe`/`it`: `false` to run, or the reason to skip.
+ */
+export function peerSkip(name: string, ...paths: string[]): false | string {
+  const missing = paths.filter((p) => !existsSync(p));
+  if (missing.length === 0) return false;
+  const reason = `peer ${name} not installed (${missing.join(", ")})`;
+  if (requirePeers) throw new Error(`STREAMFTP_REQUIRE_PEERS=1 but ${reason}`);
+  console.warn(`NOTICE: skipping ${name} tests: ${reason}`);
+  return reason;
+}
+
+/** The result of {@linkcode run}. */
+export interface RunResult {
+  /** Exit code (null when killed). */
+  code: number | null;
+  /** Captured standard output. */
+  stdout: string;
+  /** Captured standard error. */
+  stderr: string;
+}
+
+/** Options of {@linkcode run}. */
+export interface RunOptions {
+  /** Text written to standard input, which is then closed. */
+  input?: string;
+  /** Kill the process after this many milliseconds (default 30 s). */
+  timeoutMs?: number;
+  /** Working directory. */
+  cwd?: string;
+  /** Extra environment variables. */
+  env?: Record<string, string>;
+}
+
+/**
+ * Runs a program to completion, bounded in time.
+ *
+ * @param command The executable.
+ * @param args Its arguments.
+ * @param options Input, time limit, directory, environment.
+ * @returns Exit code and output.
+ */
+export function run(command: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      env: { ...process.env, ...options.env },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    const timer = setTimeout(() => {
+      stderr += `\n[killed after ${options.timeoutMs ?? 30000} ms]`;
+      child.kill("SIGKILL");
+    }, options.timeoutMs ?? 30000);
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin.end(options.input ?? "");
+  });
+}
+
+/**
+ * Creates a temporary directory, returning its path and a function that removes it.
+ *
+ * @param prefix Name prefix.
+ * @returns The path and its cleanup.
+ */
+export async function tempDir(prefix = "streamftp-"): Promise<{ path: string; remove(): Promise<void> }> {
+  const path = await mkdtemp(join(tmpdir(), prefix));
+  return { path, remove: () => rm(path, { recursive: true, force: true }) };
+}
+
+/**
+ * SHA-256 of bytes, as hex.
+ *
+ * @param data The bytes.
+ * @returns The hex digest.
+ */
+export function sha256(data: Uint8Array | string): string {
+  return createHash("sha256").update(data).digest("hex");
+}
+
+/**
+ * Deterministic pseudo-random bytes (for transfer tests).
+ *
+ * @param length How many bytes.
+ * @param seed Seed.
+ * @returns The bytes.
+ */
+export function randomBytes(length: number, seed = 1): Uint8Array {
+  const out = new Uint8Array(length);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+/**
+ * Rejects if `promise` takes longer than `ms` (tests must be bounded in time).
+ *
+ * @param promise The awaited work.
+ * @param ms Limit in milliseconds.
+ * @param what What is awaited, for the message.
+ * @returns The work's result.
+ */
+export function within<T>(promise: Promise<T>, ms: number, what = "operation"): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
+}
+
+/** Path of the system Python that has Debian's ftplib, pyftpdlib and aioftp. */
+export const systemPython = "/usr/bin/python3";
