@@ -112,7 +112,9 @@ export function run(command: string, args: string[], options: RunOptions = {}): 
  * @param prefix Name prefix.
  * @returns The path and its cleanup.
  */
-export async function tempDir(prefix = "streamftp-"): Promise<{ path: string; remove(): Promise<void> }> {
+export async function tempDir(
+  prefix = "streamftp-",
+): Promise<{ path: string; remove(): Promise<void> }> {
   const path = await mkdtemp(join(tmpdir(), prefix));
   return { path, remove: () => rm(path, { recursive: true, force: true }) };
 }

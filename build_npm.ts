@@ -1,0 +1,129 @@
+/**
+ * Builds the npm package into `npm/` with `npm:typescript` (in place of dnt, which cannot be
+ * installed here) and runs the Node leg of the test suite against that build.
+ *
+ * Usage: `deno run -A build_npm.ts [--no-test]`
+ *
+ * 1. Installs typescript and @types/node into `.tmp/npm-tools` (once).
+ * 2. Compiles every module, the tests included, to ESM + `.d.ts` under `npm/`.
+ * 3. Runs `node --test` on the compiled tests, then removes them from the package.
+ * 4. Writes `npm/package.json` and checks it with `npm pack --dry-run`.
+ *
+ * @module
+ */
+
+const root = new URL(".", import.meta.url).pathname;
+const tools = `${root}.tmp/npm-tools`;
+const out = `${root}npm`;
+const config = JSON.parse(await Deno.readTextFile(`${root}deno.json`));
+const runTests = !Deno.args.includes("--no-test");
+
+async function sh(cmd: string, args: string[], cwd = root): Promise<number> {
+  const { code } = await new Deno.Command(cmd, { args, cwd, stdout: "inherit", stderr: "inherit" })
+    .output();
+  return code;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function walk(dir: string, match: (name: string) => boolean): Promise<string[]> {
+  const found: string[] = [];
+  for await (const entry of Deno.readDir(dir)) {
+    const path = `${dir}/${entry.name}`;
+    if (entry.isDirectory) found.push(...await walk(path, match));
+    else if (match(entry.name)) found.push(path);
+  }
+  return found.sort();
+}
+
+if (!await exists(`${tools}/node_modules/typescript/bin/tsc`)) {
+  await Deno.mkdir(tools, { recursive: true });
+  await Deno.writeTextFile(`${tools}/package.json`, '{"private":true}\n');
+  const code = await sh("npm", [
+    "install",
+    "--no-audit",
+    "--no-fund",
+    "--silent",
+    "typescript@6.0.3",
+    "@types/node@20",
+  ], tools);
+  if (code !== 0) throw new Error("Cannot install typescript and @types/node");
+}
+
+await Deno.remove(out, { recursive: true }).catch(() => {});
+const sources = ["mod.ts", "client.ts", "server.ts", "adapters", "lib", "tests"];
+const tsconfig = {
+  compilerOptions: {
+    target: "ES2022",
+    module: "ESNext",
+    moduleResolution: "Bundler",
+    rewriteRelativeImportExtensions: true,
+    verbatimModuleSyntax: true,
+    declaration: true,
+    sourceMap: true,
+    strict: true,
+    skipLibCheck: true,
+    lib: ["ES2023", "ESNext.Disposable", "DOM", "DOM.Iterable"],
+    types: ["node"],
+    typeRoots: [`${tools}/node_modules/@types`],
+    rootDir: root,
+    outDir: out,
+  },
+  include: sources.map((s) => s.endsWith(".ts") ? `${root}${s}` : `${root}${s}/**/*.ts`),
+};
+await Deno.mkdir(`${root}.tmp`, { recursive: true });
+await Deno.writeTextFile(`${root}.tmp/tsconfig.build.json`, JSON.stringify(tsconfig, null, 2));
+if (
+  await sh("node", [
+    `${tools}/node_modules/typescript/bin/tsc`,
+    "-p",
+    `${root}.tmp/tsconfig.build.json`,
+  ]) !== 0
+) {
+  Deno.exit(1);
+}
+
+const exportPath = (ts: string) => ts.replace(/^\.\//, "./").replace(/\.ts$/, "");
+const exportsMap: Record<string, { types: string; import: string }> = {};
+for (const [key, value] of Object.entries(config.exports as Record<string, string>)) {
+  exportsMap[key] = { types: `${exportPath(value)}.d.ts`, import: `${exportPath(value)}.js` };
+}
+await Deno.writeTextFile(
+  `${out}/package.json`,
+  JSON.stringify(
+    {
+      name: "streamftp",
+      version: config.version,
+      description:
+        "Asynchronous FTP client and server over Web Streams for Deno, Bun and Node (aioftp's counterpart)",
+      license: "MIT",
+      type: "module",
+      main: "./mod.js",
+      types: "./mod.d.ts",
+      exports: exportsMap,
+      engines: { node: ">=20" },
+      sideEffects: ["./adapters/auto.js", "./mod.js", "./client.js", "./server.js"],
+      keywords: ["ftp", "ftps", "ftp-server", "ftp-client", "deno", "bun", "web-streams"],
+    },
+    null,
+    2,
+  ) + "\n",
+);
+await Deno.copyFile(`${root}README.md`, `${out}/README.md`).catch(() => {});
+
+let failed = false;
+if (runTests) {
+  const files = await walk(`${out}/tests`, (name) => name.endsWith("_test.js"));
+  console.log(`Node leg: ${files.length} test files on the npm build`);
+  failed = await sh("node", ["--test", "--test-reporter=spec", ...files]) !== 0;
+}
+await Deno.remove(`${out}/tests`, { recursive: true });
+if (await sh("npm", ["pack", "--dry-run", "--silent"], out) !== 0) failed = true;
+if (failed) Deno.exit(1);
