@@ -1,0 +1,67 @@
+/**
+ * Picks the running runtime's {@linkcode Network} and registers it as the default on import.
+ * The environment variable `STREAMFTP_ADAPTER` (`node`, `deno` or `bun`) overrides the choice,
+ * for instance to run node:net under Bun.
+ *
+ * Importing the three adapters is cheap: none touches its runtime before it is used.
+ *
+ * @module
+ */
+
+import process from "node:process";
+import type { Network } from "../lib/socket.ts";
+import { setDefaultNetwork } from "../lib/network_registry.ts";
+import { bunNetwork } from "./bun.ts";
+import { denoNetwork } from "./deno.ts";
+import { nodeNetwork } from "./node.ts";
+
+/** The socket contract this adapter implements. */
+export type * from "../lib/socket.ts";
+
+const byName: Record<string, Network> = {
+  node: nodeNetwork,
+  deno: denoNetwork,
+  bun: bunNetwork,
+};
+
+/**
+ * Returns the network adapter for the running runtime: Bun's, Deno's, or node:net's
+ * otherwise. `STREAMFTP_ADAPTER=node|deno|bun` overrides the detection.
+ *
+ * @returns The adapter.
+ * @throws {TypeError} When `STREAMFTP_ADAPTER` names no adapter.
+ */
+export function detectNetwork(): Network {
+  const chosen = adapterFromEnvironment();
+  if (chosen) {
+    const network = byName[chosen];
+    if (!network) {
+      throw new TypeError(
+        `Unknown STREAMFTP_ADAPTER "${chosen}": expected "node", "deno" or "bun"`,
+      );
+    }
+    return network;
+  }
+  if ("Bun" in globalThis) return bunNetwork;
+  if ("Deno" in globalThis) return denoNetwork;
+  return nodeNetwork;
+}
+
+/** Reads STREAMFTP_ADAPTER where the environment may be read without asking. */
+function adapterFromEnvironment(): string | undefined {
+  const deno = (globalThis as unknown as {
+    Deno?: {
+      permissions?: { querySync?(d: { name: "env"; variable: string }): { state: string } };
+    };
+  }).Deno;
+  // Deno without --allow-env would prompt (or throw) on the read: look only when granted.
+  const query = deno?.permissions?.querySync?.({ name: "env", variable: "STREAMFTP_ADAPTER" });
+  if (query && query.state !== "granted") return undefined;
+  try {
+    return process.env.STREAMFTP_ADAPTER || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+setDefaultNetwork(detectNetwork());
