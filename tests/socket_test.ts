@@ -1,0 +1,517 @@
+/**
+ * The socket contract (lib/socket.ts), checked on real loopback sockets against the running
+ * runtime's adapter and against the node:net adapter (which users may pass under Bun or Deno).
+ */
+
+import assert from "node:assert/strict";
+import { networkInterfaces } from "node:os";
+import { after, describe, it } from "node:test";
+import { nodeNetwork } from "../adapters/node.ts";
+import type { Conn, Listener, Network, TlsOptions } from "../lib/socket.ts";
+import { TEST_CA_CERT, TEST_SERVER_CERT, TEST_SERVER_KEY } from "./fixtures/tls.ts";
+import { randomBytes, sha256, testNetwork, within } from "./_util.ts";
+
+const KIB = 1024;
+const MIB = 1024 * KIB;
+const T = { timeout: 20000 };
+
+const serverTls: TlsOptions & { role: "server" } = {
+  role: "server",
+  cert: TEST_SERVER_CERT,
+  key: TEST_SERVER_KEY,
+};
+const clientTls: TlsOptions & { role: "client" } = {
+  role: "client",
+  serverName: "localhost",
+  caCerts: [TEST_CA_CERT],
+};
+
+const hasIpv6Loopback = Object.values(networkInterfaces()).some((list) =>
+  (list ?? []).some((a) => a.address === "::1")
+);
+if (!hasIpv6Loopback) console.warn("NOTICE: skipping IPv6 socket tests: this machine has no ::1");
+
+const networks: Network[] = [testNetwork()];
+if (testNetwork().name !== nodeNetwork.name) networks.push(nodeNetwork);
+
+/** Everything a test opened, closed after each suite even when the test failed. */
+const open = new Set<{ close(): unknown }>();
+after(async () => {
+  for (const item of open) await item.close();
+});
+
+function track<T extends { close(): unknown }>(item: T): T {
+  open.add(item);
+  return item;
+}
+
+async function closeAll(...items: ({ close(): unknown } | undefined)[]): Promise<void> {
+  for (const item of items) {
+    if (!item) continue;
+    open.delete(item);
+    await item.close();
+  }
+}
+
+interface Pair {
+  listener: Listener;
+  client: Conn;
+  server: Conn;
+}
+
+async function connectedPair(
+  network: Network,
+  hostname = "127.0.0.1",
+  connectHost = hostname,
+): Promise<Pair> {
+  const listener = track(await network.listen({ hostname, port: 0 }));
+  const [client, server] = await within(
+    Promise.all([
+      network.connect({ hostname: connectHost, port: listener.addr.port }),
+      listener.accept(),
+    ]),
+    5000,
+    "connect and accept",
+  );
+  return { listener, client: track(client), server: track(server) };
+}
+
+async function readAll(readable: ReadableStream<Uint8Array>): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  const reader = readable.getReader();
+  while (true) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    length += value.byteLength;
+  }
+  reader.releaseLock();
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}
+
+async function send(
+  writable: WritableStream<Uint8Array>,
+  data: Uint8Array,
+  { chunkSize = 64 * KIB, close = true } = {},
+): Promise<void> {
+  const writer = writable.getWriter();
+  for (let offset = 0; offset < data.byteLength; offset += chunkSize) {
+    await writer.write(data.subarray(offset, offset + chunkSize));
+  }
+  if (close) await writer.close();
+  else writer.releaseLock();
+}
+
+/** Reads one chunk and returns it as text, leaving the stream unlocked. */
+async function readSome(readable: ReadableStream<Uint8Array>): Promise<string> {
+  const reader = readable.getReader();
+  const { value } = await reader.read();
+  reader.releaseLock();
+  return new TextDecoder().decode(value);
+}
+
+function text(s: string): Uint8Array {
+  return new TextEncoder().encode(s);
+}
+
+for (const network of networks) {
+  describe(`socket contract (${network.name} adapter)`, () => {
+    it("port 0 listens on a real port and both ends report IPv4 addresses", T, async () => {
+      const { listener, client, server } = await connectedPair(network);
+      try {
+        assert.ok(listener.addr.port > 0);
+        assert.deepEqual(listener.addr, {
+          hostname: "127.0.0.1",
+          port: listener.addr.port,
+          family: "IPv4",
+        });
+        assert.deepEqual(client.remoteAddr, listener.addr);
+        assert.deepEqual(server.localAddr, listener.addr);
+        assert.deepEqual(server.remoteAddr, client.localAddr);
+        assert.equal(client.localAddr.family, "IPv4");
+        assert.equal(client.secure, false);
+        assert.equal(server.secure, false);
+      } finally {
+        await closeAll(client, server, listener);
+      }
+    });
+
+    it("IPv6 connections on ::1", { ...T, skip: !hasIpv6Loopback && "no ::1" }, async () => {
+      const { listener, client, server } = await connectedPair(network, "::1");
+      try {
+        assert.deepEqual(listener.addr, {
+          hostname: "::1",
+          port: listener.addr.port,
+          family: "IPv6",
+        });
+        assert.deepEqual(client.remoteAddr, listener.addr);
+        assert.deepEqual(server.remoteAddr, client.localAddr);
+        assert.equal(server.remoteAddr.family, "IPv6");
+        await send(client.writable, text("over IPv6"));
+        assert.equal(new TextDecoder().decode(await readAll(server.readable)), "over IPv6");
+      } finally {
+        await closeAll(client, server, listener);
+      }
+    });
+
+    it(
+      "a :: listener reports an IPv4 client without the ::ffff: prefix",
+      { ...T, skip: !hasIpv6Loopback && "no IPv6" },
+      async () => {
+        const listener = track(await network.listen({ hostname: "::", port: 0 }));
+        let client: Conn | undefined;
+        let server: Conn | undefined;
+        try {
+          try {
+            client = track(
+              await within(
+                network.connect({ hostname: "127.0.0.1", port: listener.addr.port }),
+                5000,
+                "connect",
+              ),
+            );
+          } catch (error) {
+            console.warn(`NOTICE: no dual-stack sockets here (${error}); skipping`);
+            return;
+          }
+          server = track(await within(listener.accept(), 5000, "accept"));
+          assert.equal(listener.addr.family, "IPv6");
+          assert.deepEqual(server.remoteAddr, client.localAddr);
+          assert.deepEqual(server.remoteAddr, {
+            hostname: "127.0.0.1",
+            port: client.localAddr.port,
+            family: "IPv4",
+          });
+          assert.equal(server.localAddr.hostname, "127.0.0.1");
+        } finally {
+          await closeAll(client, server, listener);
+        }
+      },
+    );
+
+    it("echoes 4 MiB intact in both directions", T, async () => {
+      const { listener, client, server } = await connectedPair(network);
+      try {
+        const payload = randomBytes(4 * MIB, 7);
+        const echo = server.readable.pipeTo(server.writable);
+        const [, received] = await within(
+          Promise.all([send(client.writable, payload), readAll(client.readable), echo]),
+          15000,
+          "echo",
+        );
+        assert.equal(received.byteLength, payload.byteLength);
+        assert.equal(sha256(received), sha256(payload));
+      } finally {
+        await closeAll(client, server, listener);
+      }
+    });
+
+    it("half-close: the server reads to EOF, then still replies", T, async () => {
+      const { listener, client, server } = await connectedPair(network);
+      try {
+        await send(client.writable, text("request"));
+        const request = await within(readAll(server.readable), 5000, "read to EOF");
+        assert.equal(new TextDecoder().decode(request), "request");
+        await send(server.writable, text("reply after FIN"));
+        const reply = await within(readAll(client.readable), 5000, "read reply");
+        assert.equal(new TextDecoder().decode(reply), "reply after FIN");
+      } finally {
+        await closeAll(client, server, listener);
+      }
+    });
+
+    for (const direction of ["client to server", "server to client"] as const) {
+      it(`backpressure stalls a writer whose reader is slow (${direction})`, T, async () => {
+        const { listener, client, server } = await connectedPair(network);
+        const [from, to] = direction === "client to server" ? [client, server] : [server, client];
+        try {
+          const chunk = 64 * KIB;
+          const total = 64 * MIB;
+          const payload = randomBytes(total, 3);
+          let written = 0;
+          const writing = (async () => {
+            const writer = from.writable.getWriter();
+            for (let offset = 0; offset < total; offset += chunk) {
+              await writer.write(payload.subarray(offset, offset + chunk));
+              written += chunk;
+            }
+            await writer.close();
+          })();
+          writing.catch(() => {});
+          // Polling is the point here: the writer must stop making progress on its own.
+          let last = -1;
+          for (let round = 0; round < 100 && written !== last; round++) {
+            last = written;
+            await new Promise((resolve) => setTimeout(resolve, 100));
+          }
+          assert.equal(written, last, "the writer never stalled");
+          assert.ok(written < total / 4, `the writer got ${written} bytes ahead of the reader`);
+          const received = await within(readAll(to.readable), 15000, "read all");
+          await within(writing, 5000, "writer finishing");
+          assert.equal(received.byteLength, total);
+          assert.equal(sha256(received), sha256(payload));
+        } finally {
+          await closeAll(client, server, listener);
+        }
+      });
+    }
+
+    it(
+      "STARTTLS: client role on the connected socket, server role on the accepted one",
+      T,
+      async () => {
+        const { listener, client, server } = await connectedPair(network);
+        let tlsClient: Conn | undefined;
+        let tlsServer: Conn | undefined;
+        try {
+          await send(client.writable, text("AUTH TLS\r\n"), { close: false });
+          assert.equal(await readSome(server.readable), "AUTH TLS\r\n");
+          await send(server.writable, text("234 Go ahead\r\n"), { close: false });
+          assert.equal(await readSome(client.readable), "234 Go ahead\r\n");
+          [tlsClient, tlsServer] = await within(
+            Promise.all([client.startTls(clientTls), server.startTls(serverTls)]),
+            10000,
+            "handshake",
+          );
+          track(tlsClient);
+          track(tlsServer);
+          assert.equal(tlsClient.secure, true);
+          assert.equal(tlsServer.secure, true);
+          assert.deepEqual(tlsClient.remoteAddr, client.remoteAddr);
+          assert.deepEqual(tlsServer.remoteAddr, server.remoteAddr);
+          const payload = randomBytes(1 * MIB, 11);
+          await within(
+            Promise.all([
+              send(tlsClient.writable, text("USER anonymous\r\n"), { close: false }),
+              send(tlsServer.writable, payload, { close: false }),
+            ]),
+            10000,
+            "exchange",
+          );
+          assert.equal(await readSome(tlsServer.readable), "USER anonymous\r\n");
+          const reader = tlsClient.readable.getReader();
+          const received = new Uint8Array(payload.byteLength);
+          let length = 0;
+          while (length < payload.byteLength) {
+            const { value, done } = await within(reader.read(), 5000, "read");
+            assert.ok(!done, "early EOF");
+            received.set(value, length);
+            length += value.byteLength;
+          }
+          reader.releaseLock();
+          assert.equal(sha256(received), sha256(payload));
+        } finally {
+          await closeAll(tlsClient, tlsServer, client, server, listener);
+        }
+      },
+    );
+
+    it(
+      "role inversion: the accepted socket runs the TLS client (active-mode FTPS)",
+      T,
+      async () => {
+        const { listener, client, server } = await connectedPair(network);
+        let tlsClient: Conn | undefined;
+        let tlsServer: Conn | undefined;
+        try {
+          // No server name: the accepting side checks the certificate against the peer's address.
+          [tlsServer, tlsClient] = await within(
+            Promise.all([
+              client.startTls(serverTls),
+              server.startTls({ role: "client", caCerts: [TEST_CA_CERT] }),
+            ]),
+            10000,
+            "handshake",
+          );
+          track(tlsClient);
+          track(tlsServer);
+          assert.equal(tlsClient.secure, true);
+          assert.equal(tlsServer.secure, true);
+          const payload = randomBytes(2 * MIB, 5);
+          const [, received] = await within(
+            Promise.all([
+              send(tlsServer.writable, payload, { close: false }),
+              readN(tlsClient, payload.byteLength),
+            ]),
+            10000,
+            "transfer",
+          );
+          assert.equal(sha256(received), sha256(payload));
+        } finally {
+          await closeAll(tlsClient, tlsServer, client, server, listener);
+        }
+      },
+    );
+
+    it("implicit TLS: listen and connect with TLS from the first byte", T, async () => {
+      const listener = track(
+        await network.listen({ hostname: "127.0.0.1", port: 0, tls: serverTls }),
+      );
+      let client: Conn | undefined;
+      let server: Conn | undefined;
+      try {
+        [client, server] = await within(
+          Promise.all([
+            network.connect({ hostname: "127.0.0.1", port: listener.addr.port, tls: clientTls }),
+            listener.accept(),
+          ]),
+          10000,
+          "connect and accept",
+        );
+        track(client);
+        track(server);
+        assert.equal(client.secure, true);
+        assert.equal(server.secure, true);
+        assert.deepEqual(client.remoteAddr, listener.addr);
+        const payload = randomBytes(1 * MIB, 9);
+        const [, received] = await within(
+          Promise.all([
+            send(client.writable, payload, { close: false }),
+            readN(server, payload.byteLength),
+          ]),
+          10000,
+          "transfer",
+        );
+        assert.equal(sha256(received), sha256(payload));
+      } finally {
+        await closeAll(client, server, listener);
+      }
+    });
+
+    it("TLS refuses an unknown authority unless rejectUnauthorized is false", T, async () => {
+      const listener = track(
+        await network.listen({ hostname: "127.0.0.1", port: 0, tls: serverTls }),
+      );
+      const accepted: Conn[] = [];
+      const accepting = (async () => {
+        for await (const conn of listener) accepted.push(track(conn));
+      })();
+      try {
+        await assert.rejects(
+          within(
+            network.connect({
+              hostname: "127.0.0.1",
+              port: listener.addr.port,
+              tls: { role: "client", serverName: "localhost" },
+            }),
+            10000,
+            "refused connect",
+          ),
+          (error: Error) => !/took longer/.test(error.message),
+        );
+        const client = track(
+          await within(
+            network.connect({
+              hostname: "127.0.0.1",
+              port: listener.addr.port,
+              tls: { role: "client", serverName: "localhost", rejectUnauthorized: false },
+            }),
+            10000,
+            "unverified connect",
+          ),
+        );
+        assert.equal(client.secure, true);
+        await send(client.writable, text("hello"), { close: false });
+        await closeAll(client);
+      } finally {
+        await closeAll(listener, ...accepted);
+        await within(accepting, 5000, "iteration end");
+      }
+    });
+
+    it("close() is idempotent and the peer sees EOF", T, async () => {
+      const { listener, client, server } = await connectedPair(network);
+      try {
+        client.close();
+        client.close();
+        const rest = await within(readAll(server.readable), 5000, "peer EOF");
+        assert.equal(rest.byteLength, 0);
+        const ended = await within(
+          readAll(client.readable).then((rest) => rest.byteLength, () => 0),
+          5000,
+          "local end",
+        );
+        assert.equal(ended, 0);
+        await assert.rejects(send(client.writable, text("late")));
+      } finally {
+        await closeAll(client, server, listener);
+      }
+    });
+
+    it("writable.abort() resets: the peer sees an error or EOF", T, async () => {
+      const { listener, client, server } = await connectedPair(network);
+      try {
+        const writer = client.writable.getWriter();
+        await writer.write(text("partial"));
+        await writer.abort(new Error("stop"));
+        const outcome = await within(
+          readAll(server.readable).then(() => "eof", () => "error"),
+          5000,
+          "peer notices",
+        );
+        assert.ok(outcome === "eof" || outcome === "error");
+      } finally {
+        await closeAll(client, server, listener);
+      }
+    });
+
+    it("connect with an already aborted signal rejects", T, async () => {
+      const listener = track(await network.listen({ hostname: "127.0.0.1", port: 0 }));
+      try {
+        const controller = new AbortController();
+        controller.abort(new Error("cancelled by test"));
+        await assert.rejects(
+          network.connect({
+            hostname: "127.0.0.1",
+            port: listener.addr.port,
+            signal: controller.signal,
+          }),
+          /cancelled by test/,
+        );
+      } finally {
+        await closeAll(listener);
+      }
+    });
+
+    it("closing a listener ends its iteration and rejects pending accepts", T, async () => {
+      const listener = track(await network.listen({ hostname: "127.0.0.1", port: 0 }));
+      const seen: Conn[] = [];
+      const iterating = (async () => {
+        for await (const conn of listener) seen.push(track(conn));
+      })();
+      const pending = listener.accept();
+      pending.catch(() => {});
+      const client = track(
+        await network.connect({ hostname: "127.0.0.1", port: listener.addr.port }),
+      );
+      await closeAll(listener);
+      await listener.close();
+      await within(iterating, 5000, "iteration end");
+      await assert.rejects(within(pending, 5000, "pending accept"));
+      await assert.rejects(listener.accept());
+      await closeAll(client, ...seen);
+    });
+  });
+}
+
+/** Reads exactly `length` bytes without waiting for EOF. */
+async function readN(conn: Conn, length: number): Promise<Uint8Array> {
+  const out = new Uint8Array(length);
+  let offset = 0;
+  const reader = conn.readable.getReader();
+  while (offset < length) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`EOF after ${offset} of ${length} bytes`);
+    out.set(value, offset);
+    offset += value.byteLength;
+  }
+  reader.releaseLock();
+  return out;
+}
