@@ -30,6 +30,12 @@ export interface NodeSocketOptions {
   upgrade?: (socket: Socket, options: TlsOptions) => Promise<Conn>;
   /** Sets TCP_NODELAY where the socket itself cannot (a TLS socket over a bridge). */
   setNoDelay?: (on: boolean) => void;
+  /**
+   * Stops and restarts the flow of bytes below the socket, which then itself never pauses.
+   * For node:tls over a bridge: Deno's node:tls loses the peer's EOF when it arrives while
+   * the TLS socket is paused.
+   */
+  flow?: { pause(): void; resume(): void };
 }
 
 /**
@@ -67,7 +73,7 @@ class NodeSocketConn implements Conn {
     this.secure = options.secure;
     // Paused before the first `data` listener, so nothing flows until a read is pending: bytes
     // the protocol has not asked for stay in the socket, where a TLS upgrade finds them.
-    socket.pause();
+    this.#pause();
     socket.on("data", this.#onData);
     socket.on("end", this.#onEnd);
     socket.on("error", this.#onError);
@@ -77,11 +83,11 @@ class NodeSocketConn implements Conn {
         this.#reads = controller;
       },
       pull: () => {
-        if (this.#readOpen) this.#socket.resume();
+        if (this.#readOpen) this.#resume();
       },
       cancel: () => {
         this.#readOpen = false;
-        this.#socket.pause();
+        this.#pause();
         this.#releaseIfDone();
       },
     }, { highWaterMark: 0 });
@@ -129,8 +135,18 @@ class NodeSocketConn implements Conn {
     if (!this.#readOpen) return;
     // A plain view: Buffer's `slice` shares memory, which readers of a Uint8Array do not expect.
     this.#reads.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-    if ((this.#reads.desiredSize ?? 0) <= 0) this.#socket.pause();
+    if ((this.#reads.desiredSize ?? 0) <= 0) this.#pause();
   };
+
+  #pause(): void {
+    if (this.#options.flow) this.#options.flow.pause();
+    else this.#socket.pause();
+  }
+
+  #resume(): void {
+    if (this.#options.flow) this.#options.flow.resume();
+    else this.#socket.resume();
+  }
 
   #onEnd = (): void => {
     if (this.#readOpen) {
@@ -286,7 +302,7 @@ export async function nodeTlsOverConn(
   hostname: string,
 ): Promise<Conn> {
   const [{ Duplex }, tls] = await Promise.all([import("node:stream"), import("node:tls")]);
-  const duplex = bridge(Duplex, conn);
+  const { duplex, flow } = bridge(Duplex, conn);
   let socket;
   if (options.role === "server") {
     socket = new tls.TLSSocket(duplex as unknown as Socket, {
@@ -304,14 +320,20 @@ export async function nodeTlsOverConn(
     localAddr: conn.localAddr,
     remoteAddr: conn.remoteAddr,
     setNoDelay: (on) => conn.setNoDelay(on),
+    flow,
   });
 }
 
-/** A node Duplex whose bytes go through `conn`'s Web streams. */
-function bridge(DuplexClass: typeof Duplex, conn: Conn): Duplex {
+/** A node Duplex whose bytes go through `conn`'s Web streams, with its reads switchable. */
+function bridge(
+  DuplexClass: typeof Duplex,
+  conn: Conn,
+): { duplex: Duplex; flow: { pause(): void; resume(): void } } {
   const reader = conn.readable.getReader();
   const writer = conn.writable.getWriter();
   let reading = false;
+  let paused = false;
+  let wake: (() => void) | undefined;
   const duplex: Duplex = new DuplexClass({
     allowHalfOpen: true,
     read() {
@@ -320,6 +342,7 @@ function bridge(DuplexClass: typeof Duplex, conn: Conn): Duplex {
       (async () => {
         try {
           while (true) {
+            while (paused) await new Promise<void>((resolve) => (wake = resolve));
             const { value, done } = await reader.read();
             if (done) {
               duplex.push(null);
@@ -345,7 +368,17 @@ function bridge(DuplexClass: typeof Duplex, conn: Conn): Duplex {
       callback(error);
     },
   });
-  return duplex;
+  const flow = {
+    pause() {
+      paused = true;
+    },
+    resume() {
+      paused = false;
+      wake?.();
+      wake = undefined;
+    },
+  };
+  return { duplex, flow };
 }
 
 function isIpAddress(host: string): boolean {

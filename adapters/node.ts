@@ -19,7 +19,12 @@ import type {
 import { toNetAddr } from "../lib/socket.ts";
 import { abortable, abortError } from "../lib/stream/abort.ts";
 import { AcceptQueue } from "./_listener.ts";
-import { handshake, nodeTlsClientOptions, wrapNodeSocket } from "./_node_streams.ts";
+import {
+  handshake,
+  nodeTlsClientOptions,
+  nodeTlsOverConn,
+  wrapNodeSocket,
+} from "./_node_streams.ts";
 
 /** The socket contract this adapter implements. */
 export type * from "../lib/socket.ts";
@@ -93,7 +98,14 @@ function wrap(socket: Socket, hostname: string | undefined, secure: boolean): Co
   });
 }
 
+/**
+ * Deno's node:tls over a node:net socket loses the peer's EOF when it arrives while the TLS
+ * socket is paused, and it takes writes without limit; over a stream bridge it does neither.
+ */
+const bridgeTls = "Deno" in globalThis;
+
 async function upgrade(socket: Socket, options: TlsOptions, hostname: string): Promise<Conn> {
+  if (bridgeTls) return nodeTlsOverConn(wrap(socket, hostname, false), options, hostname);
   const { tls } = await load();
   const secured = options.role === "server"
     ? await handshake(
@@ -113,20 +125,22 @@ async function upgrade(socket: Socket, options: TlsOptions, hostname: string): P
 async function listen(options: ListenOptions): Promise<Listener> {
   const { net, tls } = await load();
   let server: Server;
-  let event: string;
-  if (options.tls) {
+  // Connections that come before the queue exists wait here.
+  const early: Socket[] = [];
+  let onSocket: (socket: Socket) => void = (socket) => early.push(socket);
+  if (options.tls && !bridgeTls) {
     const tlsOptions: NodeTlsServerOptions = {
       cert: options.tls.cert,
       key: options.tls.key,
       allowHalfOpen: true,
     };
     server = tls.createServer(tlsOptions);
-    event = "secureConnection";
+    server.on("secureConnection", (socket: Socket) => onSocket(socket));
     // A client that fails its handshake is dropped; the listener goes on.
     server.on("tlsClientError", () => {});
   } else {
     server = net.createServer({ allowHalfOpen: true });
-    event = "connection";
+    server.on("connection", (socket: Socket) => onSocket(socket));
   }
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -142,7 +156,17 @@ async function listen(options: ListenOptions): Promise<Listener> {
   const queue = new AcceptQueue(addr, () => {
     server.close();
   });
-  server.on(event, (socket: Socket) => queue.push(wrap(socket, undefined, !!options.tls)));
+  const serverTls = options.tls;
+  onSocket = (socket) => {
+    if (!serverTls) return queue.push(wrap(socket, undefined, false));
+    if (!bridgeTls) return queue.push(wrap(socket, undefined, true));
+    // Each handshake runs on its own, so one slow client holds up nobody.
+    wrap(socket, undefined, false).startTls(serverTls).then(
+      (conn) => queue.push(conn),
+      () => socket.destroy(),
+    );
+  };
+  early.forEach(onSocket);
   server.on("error", () => queue.close());
   return queue;
 }

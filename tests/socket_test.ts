@@ -76,13 +76,18 @@ async function connectedPair(
   return { listener, client: track(client), server: track(server) };
 }
 
-async function readAll(readable: ReadableStream<Uint8Array>): Promise<Uint8Array> {
+/**
+ * Reads a stream to its end. A `slow` reader yields to the event loop after every chunk, as
+ * one writing to a disk would, so that the end of the stream arrives while it is not reading.
+ */
+async function readAll(readable: ReadableStream<Uint8Array>, slow = false): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   let length = 0;
   const reader = readable.getReader();
   while (true) {
     const { value, done } = await reader.read();
     if (done) break;
+    if (slow) await new Promise((resolve) => setTimeout(resolve, 1));
     chunks.push(value);
     length += value.byteLength;
   }
@@ -227,40 +232,51 @@ for (const network of networks) {
       }
     });
 
-    for (const direction of ["client to server", "server to client"] as const) {
-      it(`backpressure stalls a writer whose reader is slow (${direction})`, T, async () => {
-        const { listener, client, server } = await connectedPair(network);
-        const [from, to] = direction === "client to server" ? [client, server] : [server, client];
-        try {
-          const chunk = 64 * KIB;
-          const total = 64 * MIB;
-          const payload = randomBytes(total, 3);
-          let written = 0;
-          const writing = (async () => {
-            const writer = from.writable.getWriter();
-            for (let offset = 0; offset < total; offset += chunk) {
-              await writer.write(payload.subarray(offset, offset + chunk));
-              written += chunk;
+    for (const secure of [false, true]) {
+      for (const direction of ["client to server", "server to client"] as const) {
+        const name = `${secure ? "TLS " : ""}backpressure stalls a writer whose reader is slow`;
+        it(`${name} (${direction})`, T, async () => {
+          const { listener, client, server } = await connectedPair(network);
+          const pair = secure
+            ? await within(
+              Promise.all([client.startTls(clientTls), server.startTls(serverTls)]),
+              10000,
+              "handshake",
+            )
+            : [client, server];
+          pair.forEach(track);
+          const [from, to] = direction === "client to server" ? pair : [pair[1], pair[0]];
+          try {
+            const chunk = 64 * KIB;
+            const total = 64 * MIB;
+            const payload = randomBytes(total, 3);
+            let written = 0;
+            const writing = (async () => {
+              const writer = from.writable.getWriter();
+              for (let offset = 0; offset < total; offset += chunk) {
+                await writer.write(payload.subarray(offset, offset + chunk));
+                written += chunk;
+              }
+              await writer.close();
+            })();
+            writing.catch(() => {});
+            // Polling is the point here: the writer must stop making progress on its own.
+            let last = -1;
+            for (let round = 0; round < 100 && written !== last; round++) {
+              last = written;
+              await new Promise((resolve) => setTimeout(resolve, 100));
             }
-            await writer.close();
-          })();
-          writing.catch(() => {});
-          // Polling is the point here: the writer must stop making progress on its own.
-          let last = -1;
-          for (let round = 0; round < 100 && written !== last; round++) {
-            last = written;
-            await new Promise((resolve) => setTimeout(resolve, 100));
+            assert.equal(written, last, "the writer never stalled");
+            assert.ok(written < total / 4, `the writer got ${written} bytes ahead of the reader`);
+            const received = await within(readAll(to.readable), 15000, "read all");
+            await within(writing, 5000, "writer finishing");
+            assert.equal(received.byteLength, total);
+            assert.equal(sha256(received), sha256(payload));
+          } finally {
+            await closeAll(...pair, client, server, listener);
           }
-          assert.equal(written, last, "the writer never stalled");
-          assert.ok(written < total / 4, `the writer got ${written} bytes ahead of the reader`);
-          const received = await within(readAll(to.readable), 15000, "read all");
-          await within(writing, 5000, "writer finishing");
-          assert.equal(received.byteLength, total);
-          assert.equal(sha256(received), sha256(payload));
-        } finally {
-          await closeAll(client, server, listener);
-        }
-      });
+        });
+      }
     }
 
     it(
@@ -423,6 +439,71 @@ for (const network of networks) {
       } finally {
         await closeAll(listener, ...accepted);
         await within(accepting, 5000, "iteration end");
+      }
+    });
+
+    it("TLS refuses a certificate issued for another name", T, async () => {
+      const listener = track(
+        await network.listen({ hostname: "127.0.0.1", port: 0, tls: serverTls }),
+      );
+      const accepted: Conn[] = [];
+      const accepting = (async () => {
+        for await (const conn of listener) accepted.push(track(conn));
+      })();
+      try {
+        await assert.rejects(
+          within(
+            network.connect({
+              hostname: "127.0.0.1",
+              port: listener.addr.port,
+              tls: { role: "client", serverName: "other.example", caCerts: [TEST_CA_CERT] },
+            }),
+            10000,
+            "mismatched connect",
+          ),
+          (error: Error) => !/took longer/.test(error.message),
+        );
+      } finally {
+        await closeAll(listener, ...accepted);
+        await within(accepting, 5000, "iteration end");
+      }
+    });
+
+    it("TLS half-close: close() ends the peer's stream, which still replies", T, async () => {
+      const { listener, client, server } = await connectedPair(network);
+      let tlsClient: Conn | undefined;
+      let tlsServer: Conn | undefined;
+      try {
+        [tlsClient, tlsServer] = await within(
+          Promise.all([client.startTls(clientTls), server.startTls(serverTls)]),
+          10000,
+          "handshake",
+        );
+        track(tlsClient);
+        track(tlsServer);
+        const upload = randomBytes(1 * MIB, 13);
+        const [, received] = await within(
+          Promise.all([send(tlsClient.writable, upload), readAll(tlsServer.readable, true)]),
+          10000,
+          "upload to EOF",
+        );
+        assert.equal(sha256(received), sha256(upload));
+        await send(tlsServer.writable, text("226 Transfer complete\r\n"));
+        const reply = await within(readAll(tlsClient.readable), 5000, "reply");
+        assert.equal(new TextDecoder().decode(reply), "226 Transfer complete\r\n");
+      } finally {
+        await closeAll(tlsClient, tlsServer, client, server, listener);
+      }
+    });
+
+    it("startTls refuses while a stream is locked", T, async () => {
+      const { listener, client, server } = await connectedPair(network);
+      try {
+        const reader = client.readable.getReader();
+        await assert.rejects(client.startTls(clientTls), TypeError);
+        reader.releaseLock();
+      } finally {
+        await closeAll(client, server, listener);
       }
     });
 
