@@ -143,6 +143,8 @@ for (const network of networks) {
         assert.equal(client.localAddr.family, "IPv4");
         assert.equal(client.secure, false);
         assert.equal(server.secure, false);
+        client.setNoDelay(true);
+        server.setNoDelay(false);
       } finally {
         await closeAll(client, server, listener);
       }
@@ -521,6 +523,19 @@ for (const network of networks) {
         );
         assert.equal(ended, 0);
         await assert.rejects(send(client.writable, text("late")));
+      } finally {
+        await closeAll(client, server, listener);
+      }
+    });
+
+    it("close() ends a read pending on the same connection", T, async () => {
+      const { listener, client, server } = await connectedPair(network);
+      try {
+        const reader = client.readable.getReader();
+        const pending = reader.read();
+        client.close();
+        const result = await within(pending, 5000, "pending read");
+        assert.equal(result.done, true);
       } finally {
         await closeAll(client, server, listener);
       }
