@@ -6,10 +6,12 @@
 import assert from "node:assert/strict";
 import { networkInterfaces } from "node:os";
 import { after, describe, it } from "node:test";
+import process from "node:process";
+import { detectNetwork } from "../adapters/auto.ts";
 import { nodeNetwork } from "../adapters/node.ts";
 import type { Conn, Listener, Network, TlsOptions } from "../lib/socket.ts";
 import { TEST_CA_CERT, TEST_SERVER_CERT, TEST_SERVER_KEY } from "./fixtures/tls.ts";
-import { randomBytes, sha256, testNetwork, within } from "./_util.ts";
+import { randomBytes, runtime, sha256, testNetwork, within } from "./_util.ts";
 
 const KIB = 1024;
 const MIB = 1024 * KIB;
@@ -125,6 +127,14 @@ async function readSome(readable: ReadableStream<Uint8Array>): Promise<string> {
 function text(s: string): Uint8Array {
   return new TextEncoder().encode(s);
 }
+
+describe("adapter detection", () => {
+  it("picks the running runtime's adapter unless STREAMFTP_ADAPTER names one", () => {
+    const expected = process.env.STREAMFTP_ADAPTER || runtime;
+    assert.equal(detectNetwork().name, expected);
+    assert.equal(testNetwork(), detectNetwork());
+  });
+});
 
 for (const network of networks) {
   describe(`socket contract (${network.name} adapter)`, () => {
