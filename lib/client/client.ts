@@ -1,0 +1,983 @@
+/**
+ * The FTP client: aioftp's client API in TypeScript naming, on Web Streams, with cancellation
+ * by `AbortSignal`, timeouts, active mode, resume, progress and checksums.
+ *
+ * @example Download a file
+ * ```ts ignore
+ * import { Client } from "../../client.ts";
+ * await using client = await Client.connect("ftp://anonymous:anon%40@127.0.0.1:2121/");
+ * await client.download("pub/file.bin", "/tmp");
+ * ```
+ *
+ * @module
+ */
+
+import { ProtocolError, ReplyError } from "../errors.ts";
+import type { ListEntry } from "../protocol/listing/entry.ts";
+import { formatMlsxTime, parseMlsxTime } from "../protocol/listing/mlsx.ts";
+import { parseQuotedPath } from "../protocol/path_quote.ts";
+import {
+  type ExpectedCodes,
+  matchesCode,
+  type Reply,
+  replyText,
+  toPatterns,
+} from "../protocol/reply.ts";
+import { defaultNetwork } from "../network_registry.ts";
+import type { Conn, Network } from "../socket.ts";
+import { deadlineSignal } from "../stream/abort.ts";
+import { Throttle } from "../stream/throttle.ts";
+import { ControlChannel } from "./control_channel.ts";
+import {
+  connectWithin,
+  type DataConnectionSettings,
+  DataConnector,
+  type DataLink,
+} from "./data_connection.ts";
+import { DataStream } from "./data_stream.ts";
+import { ListingTooLargeError } from "./errors.ts";
+import { isFtpUrl, parseFtpUrl } from "./ftp_url.ts";
+import { type ListCommand, type ParsedListing, parseListing, parseMlstReply } from "./listing.ts";
+import type {
+  CallOptions,
+  ClientOptions,
+  ListOptions,
+  MkdirOptions,
+  StreamOptions,
+  TransferStreamOptions,
+} from "./options.ts";
+import { OperationQueue, type Release } from "./operation_queue.ts";
+import { checkArgument, isPlainName, joinRemote, splitRemote } from "./remote_path.ts";
+import {
+  type DownloadOptions,
+  downloadPath,
+  type TransferSummary,
+  type UploadOptions,
+  uploadPath,
+} from "./transfer.ts";
+
+/** One entry of a listing with its path (the listed directory joined with the entry's name). */
+export interface ListItem {
+  /** The listed directory as given, joined with the entry's name. */
+  path: string;
+  /** The entry. */
+  info: ListEntry;
+}
+
+/**
+ * The result of `Client.list`: iterate it for entries one directory at a time, or collect them
+ * all with `toArray()`. Each directory is read completely before its entries are yielded, so
+ * other calls on the client may be made inside the loop.
+ */
+export interface Listing extends AsyncIterable<ListItem> {
+  /** Collects every entry. */
+  toArray(): Promise<ListItem[]>;
+}
+
+const DEFAULT_CONNECT_TIMEOUT = 30_000;
+const DEFAULT_MAX_LISTING_BYTES = 64 * 1024 * 1024;
+/** Reply codes by which a server says it does not know or implement a command. */
+const UNSUPPORTED = ["500", "502", "504"];
+/** Reply codes by which servers say a path does not exist. */
+const NOT_FOUND = ["550", "450", "501"];
+
+/**
+ * An FTP client session. Calls made concurrently on one client wait their turn: one control
+ * connection carries one exchange at a time, and a transfer holds the turn until it ends.
+ */
+export class Client implements AsyncDisposable {
+  /** The server's greeting (`220`). */
+  readonly greeting: Reply;
+  readonly #control: ControlChannel;
+  readonly #queue = new OperationQueue();
+  readonly #data: DataConnector;
+  readonly #settings: DataConnectionSettings;
+  readonly #readThrottle: Throttle;
+  readonly #writeThrottle: Throttle;
+  readonly #options: ClientOptions;
+  #type: string | undefined;
+  #listCommand: ListCommand | undefined;
+  #mlst: boolean | undefined;
+  #features: Map<string, string> | undefined;
+  #active: DataStream | undefined;
+
+  private constructor(
+    control: ControlChannel,
+    network: Network,
+    greeting: Reply,
+    options: ClientOptions,
+  ) {
+    this.greeting = greeting;
+    this.#options = options;
+    this.#control = control;
+    this.#settings = {
+      mode: options.mode ?? "passive",
+      passiveCommands: options.passiveCommands ?? ["EPSV", "PASV"],
+      activeCommands: options.activeCommands ?? ["EPRT", "PORT"],
+      allowForeignPassiveHost: options.allowForeignPassiveHost ?? false,
+      dataConnectTimeout: options.dataConnectTimeout ?? DEFAULT_CONNECT_TIMEOUT,
+    };
+    this.#data = new DataConnector(this.#control, network, this.#settings);
+    this.#readThrottle = new Throttle(options.readSpeedLimit);
+    this.#writeThrottle = new Throttle(options.writeSpeedLimit);
+  }
+
+  /**
+   * Connects to a server and reads its greeting (waiting through `120`). With an `ftp://` URL
+   * the client also logs in (as `anonymous` when the URL names no user) and changes to the
+   * URL's path.
+   *
+   * @example Connect by URL or by host
+   * ```ts ignore
+   * const a = await Client.connect("ftp://user:p%40ss@[::1]:2121/incoming");
+   * const b = await Client.connect("127.0.0.1", 2121, { socketTimeout: 10_000 });
+   * await b.login("user", "secret");
+   * ```
+   *
+   * @param url An `ftp://user:password@host:port/path` URL (percent-encoded).
+   * @param options Timeouts, data-connection mode, limits.
+   * @returns The connected client.
+   * @throws {ReplyError} When the greeting is not `220` (or the URL login fails).
+   * @throws {TimeoutError} When the connection does not open within `connectTimeout`.
+   */
+  static connect(url: string, options?: ClientOptions): Promise<Client>;
+  /**
+   * Connects to a server and reads its greeting (waiting through `120`).
+   *
+   * @param host Host name or IP address (IPv6 with or without brackets).
+   * @param port Port (default 21).
+   * @param options Timeouts, data-connection mode, limits.
+   * @returns The connected client; call `login()` next.
+   */
+  static connect(host: string, port?: number, options?: ClientOptions): Promise<Client>;
+  static async connect(
+    target: string,
+    portOrOptions?: number | ClientOptions,
+    maybeOptions?: ClientOptions,
+  ): Promise<Client> {
+    const options = (typeof portOrOptions === "object" ? portOrOptions : maybeOptions) ?? {};
+    const url = isFtpUrl(target) ? parseFtpUrl(target) : undefined;
+    let hostname = url?.hostname ?? target;
+    if (hostname.startsWith("[") && hostname.endsWith("]")) hostname = hostname.slice(1, -1);
+    const port = url?.port ?? (typeof portOrOptions === "number" ? portOrOptions : 21);
+    const network = options.network ?? defaultNetwork();
+    const connectTimeout = options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT;
+    const started = Date.now();
+    const conn = await connectWithin(network, hostname, port, connectTimeout, options.signal);
+    conn.setNoDelay(true);
+    const control = new ControlChannel(conn, { socketTimeout: options.socketTimeout });
+    let greeting: Reply;
+    try {
+      // connectTimeout covers the greeting too: a server that accepts but never greets is
+      // as unreachable as one that does not accept. A 120 ("ready in a few minutes") is
+      // skipped: expect() reads on to the final reply.
+      const left = Math.max(1, connectTimeout - (Date.now() - started));
+      greeting = await control.expect("220", deadlineSignal(options.signal, left));
+    } catch (error) {
+      control.close();
+      throw error;
+    }
+    const client = new Client(control, network, greeting, options);
+    if (url) {
+      try {
+        if (url.user === undefined) await client.login(undefined, undefined, undefined, options);
+        else await client.login(url.user, url.password ?? "", undefined, options);
+        if (url.path !== "") await client.cd(url.path, options);
+      } catch (error) {
+        client.close();
+        throw error;
+      }
+    }
+    return client;
+  }
+
+  /** The control connection's addresses and state. */
+  get connection(): Conn {
+    return this.#control.conn;
+  }
+
+  /** Whether the control connection is closed. */
+  get closed(): boolean {
+    return this.#control.closed;
+  }
+
+  /** Data-connection mode for the next transfers. */
+  get mode(): "passive" | "active" {
+    return this.#settings.mode;
+  }
+  set mode(value: "passive" | "active") {
+    this.#settings.mode = value;
+  }
+
+  /** Download rate limit in bytes per second (`undefined`: none). */
+  get readSpeedLimit(): number | undefined {
+    return this.#readThrottle.limit;
+  }
+  set readSpeedLimit(value: number | undefined) {
+    this.#readThrottle.limit = value;
+  }
+
+  /** Upload rate limit in bytes per second (`undefined`: none). */
+  get writeSpeedLimit(): number | undefined {
+    return this.#writeThrottle.limit;
+  }
+  set writeSpeedLimit(value: number | undefined) {
+    this.#writeThrottle.limit = value;
+  }
+
+  /**
+   * Logs in: `USER`, then `PASS` on `331` and `ACCT` on `332`, until `230` (or `202`).
+   *
+   * @param user User name (default `"anonymous"`).
+   * @param password Password (default `"anon@"`).
+   * @param account Account for servers that ask for one (default `""`).
+   * @param options A signal.
+   * @throws {ReplyError} When the server refuses (`530`) or asks for something else.
+   */
+  async login(
+    user = "anonymous",
+    password = "anon@",
+    account = "",
+    options: CallOptions = {},
+  ): Promise<void> {
+    checkArgument(user, "user name");
+    checkArgument(password, "password");
+    checkArgument(account, "account");
+    return await this.#run(options.signal, async () => {
+      const signal = options.signal;
+      let reply = await this.#control.exchange(`USER ${user}`, ["230", "33x"], signal);
+      for (let step = 0; reply.code !== 230 && reply.code !== 202; step++) {
+        if (reply.code === 331 && step < 3) {
+          reply = await this.#control.exchange(
+            password === "" ? "PASS" : `PASS ${password}`,
+            ["230", "202", "33x"],
+            signal,
+          );
+        } else if (reply.code === 332 && step < 3) {
+          reply = await this.#control.exchange(
+            account === "" ? "ACCT" : `ACCT ${account}`,
+            ["230", "202", "33x"],
+            signal,
+          );
+        } else {
+          throw new ReplyError(["230", "331", "332"], reply);
+        }
+      }
+      this.#type = undefined;
+      this.#features = undefined;
+      this.#listCommand = undefined;
+      this.#mlst = undefined;
+    });
+  }
+
+  /**
+   * Sends any command and reads its reply. Without `expected`, returns the first final reply,
+   * whatever its code. With `expected`, returns the first reply that matches (a `1xx` one
+   * included; its final reply is then discarded before the next command) and throws on a
+   * final reply that does not.
+   *
+   * @example A command the client has no method for
+   * ```ts ignore
+   * const reply = await client.command("SITE CHMOD 644 file.txt", "2xx");
+   * ```
+   *
+   * @param line The command line (without CRLF).
+   * @param expected Codes to accept (`"2xx"`, `["226", "250"]`, ...).
+   * @param options A signal.
+   * @returns The reply.
+   * @throws {InvalidCommandError} When the line contains CR, LF or NUL.
+   * @throws {ReplyError} When a final reply does not match `expected`.
+   */
+  async command(line: string, expected?: ExpectedCodes, options: CallOptions = {}): Promise<Reply> {
+    checkArgument(line, "command");
+    return await this.#run(options.signal, async () => {
+      const reply = await this.#control.exchange(line, expected, options.signal);
+      if (reply.code < 200) this.#control.owe();
+      // The user may change what the client tracks.
+      const verb = line.split(" ", 1)[0].toUpperCase();
+      if (verb === "TYPE" || verb === "REIN" || verb === "USER") this.#type = undefined;
+      return reply;
+    });
+  }
+
+  /**
+   * Opens a data connection and sends a command that uses it, for commands the client has no
+   * method for. The order on the wire is `TYPE` (only when it changes), `EPSV`/`PASV` (or
+   * `EPRT`/`PORT`), `REST offset` (when given), then the command. Other calls wait until the
+   * stream is finished or aborted.
+   *
+   * @example The tutorial's `COLL` command
+   * ```ts ignore
+   * await using stream = await client.getStream("COLL 20", "1xx");
+   * for await (const chunk of stream.readable) console.log(chunk);
+   * ```
+   *
+   * @param command The command line.
+   * @param expected Codes that mean "transfer starting" (default `"1xx"`).
+   * @param options Offset, transfer type, signal (which also aborts the transfer later on).
+   * @returns The transfer.
+   * @throws {ReplyError} When the server refuses the command.
+   */
+  async getStream(
+    command: string,
+    expected: ExpectedCodes = "1xx",
+    options: StreamOptions = {},
+  ): Promise<DataStream> {
+    checkArgument(command, "command");
+    return await this.#stream(command, expected, options);
+  }
+
+  /**
+   * Downloads a file as a stream. It ends when the server has sent everything and confirmed
+   * the transfer (`226`/`250`); it errors when the final reply is an error. Cancelling it aborts
+   * the transfer.
+   *
+   * @param path The remote file.
+   * @param options Offset (resume) and signal.
+   * @returns The file's bytes.
+   */
+  async downloadStream(
+    path: string,
+    options: TransferStreamOptions = {},
+  ): Promise<ReadableStream<Uint8Array>> {
+    checkArgument(path, "path");
+    const stream = await this.#stream(`RETR ${path}`, "1xx", { ...options, autoFinish: "2xx" });
+    return stream.readable;
+  }
+
+  /**
+   * Uploads to a file as a stream (`STOR`). Closing the stream waits for the server's
+   * confirmation and rejects when the final reply is an error; aborting it aborts the transfer.
+   *
+   * @param path The remote file.
+   * @param options Offset (`REST` first) and signal.
+   * @returns The stream to write the file's bytes to.
+   */
+  async uploadStream(
+    path: string,
+    options: TransferStreamOptions = {},
+  ): Promise<WritableStream<Uint8Array>> {
+    checkArgument(path, "path");
+    const stream = await this.#stream(`STOR ${path}`, "1xx", { ...options, autoFinish: "2xx" });
+    return stream.writable;
+  }
+
+  /**
+   * Appends to a file as a stream (`APPE`), with the semantics of
+   * {@linkcode Client.uploadStream}.
+   *
+   * @param path The remote file.
+   * @param options A signal.
+   * @returns The stream to write the appended bytes to.
+   */
+  async appendStream(
+    path: string,
+    options: CallOptions = {},
+  ): Promise<WritableStream<Uint8Array>> {
+    checkArgument(path, "path");
+    const stream = await this.#stream(`APPE ${path}`, "1xx", { ...options, autoFinish: "2xx" });
+    return stream.writable;
+  }
+
+  /**
+   * Aborts the transfer in progress (see {@linkcode DataStream.abort}); with none, sends `ABOR`
+   * and reads its reply. The client stays usable either way.
+   *
+   * @param options A signal for waiting on the turn when no transfer runs.
+   */
+  async abort(options: CallOptions = {}): Promise<void> {
+    if (this.#active) {
+      await this.#active.abort();
+      return;
+    }
+    await this.#run(options.signal, async () => {
+      await this.#control.exchange("ABOR", undefined, options.signal);
+    });
+  }
+
+  /**
+   * Lists a directory: MLSD, falling back to LIST when the server does not implement MLSD
+   * (decided once per connection). Lines no parser understands are skipped and reported to
+   * `onListWarning`.
+   *
+   * @example Recursive listing
+   * ```ts ignore
+   * for await (const { path, info } of client.list("/pub", { recursive: true })) {
+   *   console.log(path, info.type, info.size);
+   * }
+   * ```
+   *
+   * @param path The directory (default: the working directory).
+   * @param options Recursion, forced command, signal.
+   * @returns The entries, iterable or collectable.
+   * @throws {ListingTooLargeError} When one directory's listing exceeds `maxListingBytes`.
+   */
+  list(path = "", options: ListOptions = {}): Listing {
+    checkArgument(path, "path");
+    const iterate = () => this.#walk(path, options);
+    return {
+      [Symbol.asyncIterator]: iterate,
+      toArray: async () => {
+        const items: ListItem[] = [];
+        for await (const item of iterate()) items.push(item);
+        return items;
+      },
+    };
+  }
+
+  /**
+   * Lists a directory into an array (see {@linkcode Client.list}).
+   *
+   * @param path The directory.
+   * @param options Recursion, forced command, signal.
+   * @returns Every entry.
+   */
+  async listAll(path = "", options: ListOptions = {}): Promise<ListItem[]> {
+    return await this.list(path, options).toArray();
+  }
+
+  /**
+   * Describes one path: MLST, falling back to listing the parent directory when the server
+   * does not implement MLST (decided once per connection). Both the multi-line and the
+   * single-line MLST reply forms are accepted.
+   *
+   * @param path The path.
+   * @param options A signal.
+   * @returns The entry; its name is the path's last component.
+   * @throws {ReplyError} When the path does not exist (`550`, also from the fallback).
+   */
+  async stat(path: string, options: CallOptions = {}): Promise<ListEntry> {
+    checkArgument(path, "path");
+    if (this.#mlst !== false) {
+      const reply = await this.#run(
+        options.signal,
+        () =>
+          this.#control.exchange(path === "" ? "MLST" : `MLST ${path}`, undefined, options.signal),
+      );
+      if (reply.code >= 200 && reply.code < 300) {
+        this.#mlst = true;
+        const entry = parseMlstReply(reply);
+        if (!entry) {
+          throw new ProtocolError(`Cannot parse MLST reply ${JSON.stringify(replyText(reply))}`);
+        }
+        const name = splitRemote(entry.name).name;
+        return { ...entry, name: name === "" ? entry.name : name };
+      }
+      if (!matchesCode(reply.code, UNSUPPORTED)) throw new ReplyError(["2xx"], reply);
+      this.#mlst = false;
+    }
+    return await this.#statFromParent(path, options);
+  }
+
+  /**
+   * Tells whether a path exists. A `550` (and the "not found" style `450` and `501`) means no.
+   *
+   * @param path The path.
+   * @param options A signal.
+   * @returns Whether it exists.
+   */
+  async exists(path: string, options: CallOptions = {}): Promise<boolean> {
+    try {
+      await this.stat(path, options);
+      return true;
+    } catch (error) {
+      if (error instanceof ReplyError && matchesCode(error.code, NOT_FOUND)) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Tells whether a path is a regular file (`false` when it does not exist).
+   *
+   * @param path The path.
+   * @param options A signal.
+   * @returns Whether it is a file.
+   */
+  async isFile(path: string, options: CallOptions = {}): Promise<boolean> {
+    return (await this.#statOrUndefined(path, options))?.type === "file";
+  }
+
+  /**
+   * Tells whether a path is a directory (`false` when it does not exist).
+   *
+   * @param path The path.
+   * @param options A signal.
+   * @returns Whether it is a directory.
+   */
+  async isDir(path: string, options: CallOptions = {}): Promise<boolean> {
+    return (await this.#statOrUndefined(path, options))?.type === "dir";
+  }
+
+  /**
+   * Changes the working directory (`CDUP` for `".."`, `CWD` otherwise).
+   *
+   * @param path The directory.
+   * @param options A signal.
+   */
+  async cd(path: string, options: CallOptions = {}): Promise<void> {
+    checkArgument(path, "path");
+    await this.#exchange(path === ".." ? "CDUP" : `CWD ${path}`, "2xx", options);
+  }
+
+  /**
+   * Returns the working directory (`PWD`; doubled quotes in the reply are understood).
+   *
+   * @param options A signal.
+   * @returns The directory.
+   */
+  async pwd(options: CallOptions = {}): Promise<string> {
+    const reply = await this.#exchange("PWD", "257", options);
+    return parseQuotedPath(replyText(reply));
+  }
+
+  /**
+   * Creates a directory (`MKD`). With `parents`, missing parents are created too and an
+   * existing directory is accepted.
+   *
+   * @param path The directory.
+   * @param options `parents` and a signal.
+   * @throws {ReplyError} When the server refuses.
+   */
+  async mkdir(path: string, options: MkdirOptions = {}): Promise<void> {
+    checkArgument(path, "path");
+    if (!options.parents) {
+      await this.#exchange(`MKD ${path}`, "2xx", options);
+      return;
+    }
+    const reply = await this.#exchange(`MKD ${path}`, undefined, options);
+    if (reply.code >= 200 && reply.code < 300) return;
+    if (await this.isDir(path, options)) return;
+    const { parent } = splitRemote(path);
+    if (parent === "" || parent === "/" || parent === "." || parent === path) {
+      throw new ReplyError(["2xx"], reply);
+    }
+    await this.mkdir(parent, options);
+    await this.#exchange(`MKD ${path}`, "2xx", options);
+  }
+
+  /**
+   * Removes an empty directory (`RMD`).
+   *
+   * @param path The directory.
+   * @param options A signal.
+   */
+  async rmdir(path: string, options: CallOptions = {}): Promise<void> {
+    checkArgument(path, "path");
+    await this.#exchange(`RMD ${path}`, "2xx", options);
+  }
+
+  /**
+   * Removes a file (`DELE`).
+   *
+   * @param path The file.
+   * @param options A signal.
+   */
+  async removeFile(path: string, options: CallOptions = {}): Promise<void> {
+    checkArgument(path, "path");
+    await this.#exchange(`DELE ${path}`, "2xx", options);
+  }
+
+  /**
+   * Removes a file, or a directory with everything in it.
+   *
+   * @param path The file or directory.
+   * @param options A signal.
+   */
+  async remove(path: string, options: CallOptions = {}): Promise<void> {
+    const info = await this.stat(path, options);
+    await this.#removeEntry(path, info.type, options);
+  }
+
+  /**
+   * Renames or moves a path (`RNFR`, then `RNTO`).
+   *
+   * @param from The current path.
+   * @param to The new path.
+   * @param options A signal.
+   */
+  async rename(from: string, to: string, options: CallOptions = {}): Promise<void> {
+    checkArgument(from, "path");
+    checkArgument(to, "path");
+    await this.#run(options.signal, async () => {
+      await this.#control.exchange(`RNFR ${from}`, "3xx", options.signal);
+      await this.#control.exchange(`RNTO ${to}`, "2xx", options.signal);
+    });
+  }
+
+  /**
+   * Returns a file's size (`SIZE`, in binary type).
+   *
+   * @param path The file.
+   * @param options A signal.
+   * @returns The size in bytes.
+   */
+  async size(path: string, options: CallOptions = {}): Promise<number> {
+    checkArgument(path, "path");
+    return await this.#run(options.signal, async () => {
+      await this.#setType("I", options.signal);
+      const reply = await this.#control.exchange(`SIZE ${path}`, "213", options.signal);
+      const size = Number(replyText(reply).trim());
+      if (!Number.isSafeInteger(size) || size < 0) {
+        throw new ProtocolError(`Cannot parse SIZE reply ${JSON.stringify(replyText(reply))}`);
+      }
+      return size;
+    });
+  }
+
+  /**
+   * Returns a file's modification time (`MDTM`).
+   *
+   * @param path The file.
+   * @param options A signal.
+   * @returns The time (UTC, as the server reports it).
+   */
+  async modifiedTime(path: string, options: CallOptions = {}): Promise<Date> {
+    checkArgument(path, "path");
+    const reply = await this.#exchange(`MDTM ${path}`, "213", options);
+    const time = parseMlsxTime(replyText(reply).trim());
+    if (!time) {
+      throw new ProtocolError(`Cannot parse MDTM reply ${JSON.stringify(replyText(reply))}`);
+    }
+    return time;
+  }
+
+  /**
+   * Sets a file's modification time (`MFMT`; `MDTM time path` for servers without MFMT).
+   *
+   * @param path The file.
+   * @param time The new time.
+   * @param options A signal.
+   */
+  async setModifiedTime(path: string, time: Date, options: CallOptions = {}): Promise<void> {
+    checkArgument(path, "path");
+    const stamp = formatMlsxTime(time);
+    const reply = await this.#exchange(`MFMT ${stamp} ${path}`, undefined, options);
+    if (reply.code >= 200 && reply.code < 300) return;
+    if (!matchesCode(reply.code, UNSUPPORTED)) throw new ReplyError(["213"], reply);
+    await this.#exchange(`MDTM ${stamp} ${path}`, "2xx", options);
+  }
+
+  /**
+   * Returns the server's extensions (`FEAT`), upper-case name to parameters (`"MLST"` →
+   * `"type*;size*;modify*;"`). Empty when the server has no FEAT. Cached until the next login.
+   *
+   * @param options A signal.
+   * @returns The features.
+   */
+  async features(options: CallOptions = {}): Promise<Map<string, string>> {
+    if (this.#features) return this.#features;
+    const reply = await this.#exchange("FEAT", undefined, options);
+    const features = new Map<string, string>();
+    if (reply.code === 211) {
+      for (const line of reply.lines.slice(1, -1)) {
+        const text = line.trim();
+        if (text === "") continue;
+        const space = text.indexOf(" ");
+        const name = (space < 0 ? text : text.slice(0, space)).toUpperCase();
+        features.set(name, space < 0 ? "" : text.slice(space + 1).trim());
+      }
+    }
+    this.#features = features;
+    return features;
+  }
+
+  /**
+   * Does nothing, on the server (`NOOP`): keeps the session alive, checks it still is.
+   *
+   * @param options A signal.
+   */
+  async noop(options: CallOptions = {}): Promise<void> {
+    await this.#exchange("NOOP", "2xx", options);
+  }
+
+  /**
+   * Uploads a local file or directory tree. Without `writeInto`, the source's name is appended
+   * to `remotePath` (`upload("dir", "a/b")` creates `a/b/dir/...`); with it, `remotePath` is
+   * the target itself. Missing remote parents are created.
+   *
+   * @param localPath The local file or directory.
+   * @param remotePath The remote directory (or target with `writeInto`); default: the working
+   * directory.
+   * @param options Resume, progress, checksum verification, signal.
+   * @returns Counts of files and bytes.
+   */
+  async upload(
+    localPath: string,
+    remotePath = "",
+    options: UploadOptions = {},
+  ): Promise<TransferSummary> {
+    checkArgument(remotePath, "path");
+    return await uploadPath(this, localPath, remotePath, options);
+  }
+
+  /**
+   * Downloads a remote file or directory tree. Without `writeInto`, the source's name is
+   * appended to `localPath`; with it, `localPath` is the target itself. Names from the server
+   * that are not a single plain component (`..`, `a/b`, NUL...) are refused, so nothing is
+   * written outside the target.
+   *
+   * @param remotePath The remote file or directory.
+   * @param localPath The local directory (or target with `writeInto`); default `"."`.
+   * @param options Resume, progress, checksum verification, signal.
+   * @returns Counts of files and bytes.
+   * @throws {PathError} With kind `"invalid-path"` for an unsafe name in a listing.
+   */
+  async download(
+    remotePath: string,
+    localPath = ".",
+    options: DownloadOptions = {},
+  ): Promise<TransferSummary> {
+    checkArgument(remotePath, "path");
+    return await downloadPath(this, remotePath, localPath, options);
+  }
+
+  /**
+   * Ends the session politely: aborts a transfer in progress, sends `QUIT`, and closes. Never
+   * throws: a dead connection is just closed.
+   *
+   * @param options A signal (closing happens anyway).
+   */
+  async quit(options: CallOptions = {}): Promise<void> {
+    if (this.#control.closed) return;
+    try {
+      if (this.#active) await this.#active.abort();
+      const release = await this.#queue.acquire(options.signal);
+      try {
+        if (!this.#control.closed) {
+          await this.#control.drain();
+          await this.#control.exchange("QUIT", undefined, options.signal);
+        }
+      } finally {
+        release();
+      }
+    } catch {
+      // Closing below is all that is left to do.
+    } finally {
+      this.close();
+    }
+  }
+
+  /** Closes the connection at once, without QUIT. Calls in progress fail. */
+  close(): void {
+    this.#control.close();
+    void this.#active?.abort().catch(() => {});
+  }
+
+  /** Ends the session when an `await using` scope exits: `quit()`, which falls back to `close()`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.quit();
+  }
+
+  async #run<T>(signal: AbortSignal | undefined, work: () => Promise<T>): Promise<T> {
+    const release = await this.#queue.acquire(signal);
+    try {
+      await this.#control.drain();
+      return await work();
+    } finally {
+      release();
+    }
+  }
+
+  #exchange(
+    line: string,
+    expected: ExpectedCodes | undefined,
+    options: CallOptions,
+  ): Promise<Reply> {
+    return this.#run(options.signal, () => this.#control.exchange(line, expected, options.signal));
+  }
+
+  async #setType(type: string, signal: AbortSignal | undefined): Promise<void> {
+    if (this.#type === type) return;
+    await this.#control.exchange(`TYPE ${type}`, "2xx", signal);
+    this.#type = type;
+  }
+
+  async #stream(
+    command: string,
+    expected: ExpectedCodes,
+    options: StreamOptions & { autoFinish?: ExpectedCodes },
+  ): Promise<DataStream> {
+    const signal = options.signal;
+    const release = await this.#queue.acquire(signal);
+    try {
+      await this.#control.drain();
+      return await this.#open(command, expected, options, release);
+    } catch (error) {
+      release();
+      throw error;
+    }
+  }
+
+  async #open(
+    command: string,
+    expected: ExpectedCodes,
+    options: StreamOptions & { autoFinish?: ExpectedCodes },
+    release: Release,
+  ): Promise<DataStream> {
+    const signal = options.signal;
+    await this.#setType(options.type ?? "I", signal);
+    const link: DataLink = await this.#data.open(signal);
+    let finalOwed = false;
+    let reply: Reply;
+    let finalReply: Reply | undefined;
+    let conn: Conn;
+    try {
+      if (options.offset) await this.#control.exchange(`REST ${options.offset}`, "350", signal);
+      await this.#control.send(command);
+      finalOwed = true;
+      while (true) {
+        reply = await this.#control.read(signal);
+        if (reply.code >= 200) finalOwed = false;
+        if (matchesCode(reply.code, expected)) break;
+        if (reply.code < 200) continue;
+        // A server may skip the preliminary reply and report success at once (an empty
+        // listing, say); the stream then starts finished.
+        if (reply.code < 300) break;
+        throw new ReplyError(toPatterns(expected), reply);
+      }
+      if (reply.code >= 200) finalReply = reply;
+      conn = await link.connection(signal);
+    } catch (error) {
+      link.close();
+      // The sent command's final reply is still to come: get back in step.
+      if (finalOwed && !this.#control.closed) await this.#control.resync().catch(() => {});
+      throw error;
+    }
+    const stream: DataStream = new DataStream({
+      control: this.#control,
+      conn,
+      reply,
+      finalReply,
+      release,
+      socketTimeout: this.#options.socketTimeout,
+      readThrottle: this.#readThrottle,
+      writeThrottle: this.#writeThrottle,
+      autoFinish: options.autoFinish,
+      signal,
+      onSettled: () => {
+        if (this.#active === stream) this.#active = undefined;
+      },
+    });
+    this.#active = stream;
+    return stream;
+  }
+
+  async *#walk(path: string, options: ListOptions): AsyncGenerator<ListItem> {
+    const queue = [path];
+    const seen = new Set<string>();
+    while (queue.length > 0) {
+      const directory = queue.shift()!;
+      const listing = await this.#listDirectory(directory, options);
+      if (listing.unique) seen.add(listing.unique);
+      for (const info of listing.entries) {
+        const item = { path: joinRemote(directory, info.name), info };
+        if (options.recursive && info.type === "dir" && isPlainName(info.name)) {
+          const unique = info.facts.unique;
+          if (unique === undefined || !seen.has(unique)) {
+            if (unique !== undefined) seen.add(unique);
+            queue.push(item.path);
+          }
+        }
+        yield item;
+      }
+    }
+  }
+
+  async #listDirectory(path: string, options: ListOptions): Promise<ParsedListing> {
+    const forced = options.rawCommand;
+    if (forced !== undefined && forced !== "MLSD" && forced !== "LIST") {
+      throw new TypeError(`Unknown listing command "${forced}"`);
+    }
+    let command: ListCommand = forced ?? this.#listCommand ?? "MLSD";
+    while (true) {
+      const line = path === "" ? command : `${command} ${path}`;
+      let text: string;
+      try {
+        text = await this.#fetchListing(line, path, options.signal);
+      } catch (error) {
+        if (
+          forced === undefined && command === "MLSD" && error instanceof ReplyError &&
+          matchesCode(error.code, UNSUPPORTED)
+        ) {
+          this.#listCommand = command = "LIST";
+          continue;
+        }
+        throw error;
+      }
+      if (forced === undefined) this.#listCommand = command;
+      return parseListing(text, command, path, this.#options);
+    }
+  }
+
+  async #fetchListing(line: string, path: string, signal?: AbortSignal): Promise<string> {
+    const max = this.#options.maxListingBytes ?? DEFAULT_MAX_LISTING_BYTES;
+    const stream = await this.#stream(line, "1xx", { signal });
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    const reader = stream.readable.getReader();
+    let tooLarge = false;
+    try {
+      while (!tooLarge) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        total += value.length;
+        tooLarge = total > max;
+        chunks.push(value);
+      }
+    } catch (error) {
+      await stream.abort();
+      throw error;
+    }
+    if (tooLarge) {
+      await stream.abort();
+      throw new ListingTooLargeError(path, max);
+    }
+    await stream.finish("2xx", { signal });
+    const bytes = new Uint8Array(total);
+    let at = 0;
+    for (const chunk of chunks) {
+      bytes.set(chunk, at);
+      at += chunk.length;
+    }
+    return new TextDecoder("utf-8", { fatal: false }).decode(bytes);
+  }
+
+  async #statFromParent(path: string, options: CallOptions): Promise<ListEntry> {
+    const { parent, name } = splitRemote(path);
+    if (name === "" || name === "." || name === "..") {
+      return { name: path, type: "dir", facts: {} };
+    }
+    const listing = await this.#listDirectory(parent, { signal: options.signal });
+    const entry = listing.entries.find((e) => e.name === name);
+    if (!entry) {
+      throw new ReplyError(["2xx"], {
+        code: 550,
+        lines: [`"${name}" not found in the listing of "${parent === "" ? "." : parent}"`],
+      });
+    }
+    return entry;
+  }
+
+  async #statOrUndefined(path: string, options: CallOptions): Promise<ListEntry | undefined> {
+    try {
+      return await this.stat(path, options);
+    } catch (error) {
+      if (error instanceof ReplyError && matchesCode(error.code, NOT_FOUND)) return undefined;
+      throw error;
+    }
+  }
+
+  async #removeEntry(path: string, type: ListEntry["type"], options: CallOptions): Promise<void> {
+    if (type !== "dir") {
+      await this.removeFile(path, options);
+      return;
+    }
+    const listing = await this.#listDirectory(path, { signal: options.signal });
+    for (const entry of listing.entries) {
+      // A name that is not one component cannot be addressed inside this directory.
+      if (!isPlainName(entry.name)) continue;
+      await this.#removeEntry(joinRemote(path, entry.name), entry.type, options);
+    }
+    await this.rmdir(path, options);
+  }
+}

@@ -1,0 +1,350 @@
+/**
+ * One transfer over a data connection, as returned by `Client.getStream`: the bytes as Web
+ * Streams, and the two ways to end it — {@linkcode DataStream.finish} (close the data
+ * connection, read the final reply) and {@linkcode DataStream.abort} (ABOR, replies drained).
+ * Either way the control channel is left in step and handed to the next operation.
+ *
+ * @module
+ */
+
+import { FtpError, ReplyError, TimeoutError } from "../errors.ts";
+import { type ExpectedCodes, matchesCode, type Reply, toPatterns } from "../protocol/reply.ts";
+import type { Conn } from "../socket.ts";
+import { abortError } from "../stream/abort.ts";
+import type { Throttle } from "../stream/throttle.ts";
+import type { ControlChannel } from "./control_channel.ts";
+import { IdleWatch } from "./idle_watch.ts";
+import type { Release } from "./operation_queue.ts";
+
+/** What a {@linkcode DataStream} is made of; built by the client. */
+export interface DataStreamInit {
+  /** The control channel the transfer command went over. */
+  control: ControlChannel;
+  /** The open data connection. */
+  conn: Conn;
+  /** The reply that started the transfer (usually `150`). */
+  reply: Reply;
+  /** Set when the server already sent the final reply (it skipped the `1xx`). */
+  finalReply?: Reply;
+  /** Ends the client's turn on the control channel. */
+  release: Release;
+  /** Idle timeout for data reads and writes in milliseconds. */
+  socketTimeout?: number;
+  /** Limits the download rate when its limit is set. */
+  readThrottle?: Throttle;
+  /** Limits the upload rate when its limit is set. */
+  writeThrottle?: Throttle;
+  /**
+   * Finish by itself with these expected codes when the readable ends or the writable closes,
+   * making the stream's end also the check of the transfer's outcome.
+   */
+  autoFinish?: ExpectedCodes;
+  /** Aborts the transfer (ABOR, replies drained) when it fires. */
+  signal?: AbortSignal;
+  /** Called once when the transfer has ended and the control channel is free. */
+  onSettled?: () => void;
+}
+
+/** Options of {@linkcode DataStream.finish}. */
+export interface FinishOptions {
+  /** Stops waiting for the final reply (which is then discarded before the next command). */
+  signal?: AbortSignal;
+}
+
+/**
+ * A transfer in progress. Read the server's bytes from `readable`, or write yours to
+ * `writable`, then `finish()` — or `abort()`. It is `AsyncDisposable`: leaving an
+ * `await using` scope aborts a download that was not read to its end and finishes otherwise.
+ */
+export class DataStream implements AsyncDisposable {
+  /** The reply that started the transfer (usually `150` or `125`). */
+  readonly reply: Reply;
+  /** Bytes from the server. Reaching its end means the server closed the data connection. */
+  readonly readable: ReadableStream<Uint8Array>;
+  /** Bytes to the server. Closing it half-closes the data connection (the end of an upload). */
+  readonly writable: WritableStream<Uint8Array>;
+  readonly #control: ControlChannel;
+  readonly #conn: Conn;
+  readonly #release: Release;
+  readonly #readThrottle: Throttle | undefined;
+  readonly #writeThrottle: Throttle | undefined;
+  readonly #autoFinish: ExpectedCodes | undefined;
+  readonly #signal: AbortSignal | undefined;
+  readonly #onSettled: (() => void) | undefined;
+  readonly #idle: IdleWatch | undefined;
+  #final: Reply | undefined;
+  #reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  #writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
+  #readController: ReadableStreamDefaultController<Uint8Array> | undefined;
+  #writeController: WritableStreamDefaultController | undefined;
+  #readStarted = false;
+  #readEnded = false;
+  #writableClosed = false;
+  #failure: unknown;
+  #finishing: Promise<Reply> | undefined;
+  #aborting: Promise<void> | undefined;
+  #settled = false;
+  #bytesRead = 0;
+  #bytesWritten = 0;
+
+  /**
+   * Wraps a started transfer. Used by the client; call `Client.getStream` instead.
+   *
+   * @param init The connection, the control channel and the settings.
+   */
+  constructor(init: DataStreamInit) {
+    this.reply = init.reply;
+    this.#control = init.control;
+    this.#conn = init.conn;
+    this.#release = init.release;
+    this.#final = init.finalReply;
+    this.#readThrottle = init.readThrottle;
+    this.#writeThrottle = init.writeThrottle;
+    this.#autoFinish = init.autoFinish;
+    this.#signal = init.signal;
+    this.#onSettled = init.onSettled;
+    const timeout = init.socketTimeout;
+    if (timeout !== undefined && timeout > 0 && Number.isFinite(timeout)) {
+      this.#idle = new IdleWatch(timeout, () => {
+        this.#fail(new TimeoutError(`Data connection idle for more than ${timeout} ms`));
+      });
+    }
+    this.#signal?.addEventListener("abort", this.#onSignal, { once: true });
+    this.readable = new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        this.#readController = controller;
+      },
+      pull: (controller) => this.#pull(controller),
+      cancel: (reason) => this.#abortQuietly(reason),
+    }, { highWaterMark: 0 });
+    this.writable = new WritableStream<Uint8Array>({
+      start: (controller) => {
+        this.#writeController = controller;
+      },
+      write: (chunk) => this.#write(chunk),
+      close: () => this.#closeWritable(),
+      abort: (reason) => this.#abortQuietly(reason),
+    });
+  }
+
+  /** Bytes received so far. */
+  get bytesRead(): number {
+    return this.#bytesRead;
+  }
+
+  /** Bytes sent so far. */
+  get bytesWritten(): number {
+    return this.#bytesWritten;
+  }
+
+  /** Whether the transfer has ended (finished or aborted) and the control channel is free. */
+  get settled(): boolean {
+    return this.#settled;
+  }
+
+  /**
+   * Ends the transfer: half-closes and then closes the data connection, and reads the final
+   * reply. Calling it again returns the same result.
+   *
+   * @param expected Codes that mean success (default `"2xx"`).
+   * @param options A signal that stops waiting for the reply.
+   * @returns The final reply (usually `226`).
+   * @throws {ReplyError} When the final reply does not match `expected`.
+   */
+  finish(expected: ExpectedCodes = "2xx", options: FinishOptions = {}): Promise<Reply> {
+    if (this.#aborting) {
+      return Promise.reject(this.#failure ?? new FtpError("Transfer was aborted"));
+    }
+    this.#finishing ??= this.#finish(expected, options.signal);
+    return this.#finishing;
+  }
+
+  /**
+   * Aborts the transfer: closes the data connection, sends ABOR and drains the replies for the
+   * transfer and the ABOR (whichever the server sent, even when the transfer had already
+   * completed), so the client stays usable. Does nothing once the transfer has ended.
+   *
+   * @throws {ConnectionClosedError} When the server did not answer; the client is then closed.
+   */
+  abort(): Promise<void> {
+    if (this.#finishing) return this.#finishing.then(() => {}, () => {});
+    this.#aborting ??= this.#abort();
+    return this.#aborting;
+  }
+
+  /**
+   * Ends the transfer when an `await using` scope exits: aborts a download whose readable was
+   * read but not to its end, finishes (expecting `2xx`) otherwise.
+   */
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.#finishing || this.#aborting) {
+      await (this.#finishing ?? this.#aborting)?.catch(() => {});
+      return;
+    }
+    if (this.#readStarted && !this.#readEnded) {
+      await this.abort();
+      return;
+    }
+    await this.finish();
+  }
+
+  async #pull(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
+    if (this.#failure !== undefined) {
+      controller.error(this.#failure);
+      return;
+    }
+    if (this.#settled || this.#aborting || this.#finishing) {
+      controller.close();
+      return;
+    }
+    this.#readStarted = true;
+    const reader = this.#reader ??= this.#conn.readable.getReader();
+    let result: ReadableStreamReadResult<Uint8Array>;
+    this.#idle?.begin();
+    try {
+      result = await reader.read();
+    } catch (error) {
+      const failure = this.#failure ?? error;
+      await this.#abortQuietly(failure);
+      safeError(controller, failure);
+      return;
+    } finally {
+      this.#idle?.end();
+    }
+    if (this.#failure !== undefined) {
+      safeError(controller, this.#failure);
+      return;
+    }
+    if (result.done) {
+      this.#readEnded = true;
+      if (this.#autoFinish !== undefined) {
+        try {
+          await this.finish(this.#autoFinish, { signal: this.#signal });
+        } catch (error) {
+          safeError(controller, error);
+          return;
+        }
+      }
+      safeClose(controller);
+      return;
+    }
+    const chunk = result.value;
+    this.#bytesRead += chunk.length;
+    if (this.#readThrottle?.limit) await this.#readThrottle.wait(chunk.length, this.#signal);
+    controller.enqueue(chunk);
+  }
+
+  async #write(chunk: Uint8Array): Promise<void> {
+    if (this.#failure !== undefined) throw this.#failure;
+    if (this.#settled || this.#aborting || this.#finishing || this.#writableClosed) {
+      throw new FtpError("Cannot write: the transfer has ended");
+    }
+    if (this.#writeThrottle?.limit) await this.#writeThrottle.wait(chunk.length, this.#signal);
+    const writer = this.#writer ??= this.#conn.writable.getWriter();
+    this.#idle?.begin();
+    try {
+      await writer.write(chunk);
+    } catch (error) {
+      const failure = this.#failure ?? error;
+      await this.#abortQuietly(failure);
+      throw failure;
+    } finally {
+      this.#idle?.end();
+    }
+    this.#bytesWritten += chunk.length;
+  }
+
+  async #closeWritable(): Promise<void> {
+    if (this.#autoFinish !== undefined) {
+      await this.finish(this.#autoFinish, { signal: this.#signal });
+      return;
+    }
+    await this.#halfClose();
+  }
+
+  async #halfClose(): Promise<void> {
+    if (this.#writableClosed) return;
+    this.#writableClosed = true;
+    const writer = this.#writer ??= this.#conn.writable.getWriter();
+    this.#idle?.begin();
+    try {
+      await writer.close();
+    } finally {
+      this.#idle?.end();
+    }
+  }
+
+  async #finish(expected: ExpectedCodes, signal: AbortSignal | undefined): Promise<Reply> {
+    try {
+      // The half-close is what ends an upload; a failure here still leaves a reply to read.
+      await this.#halfClose().catch(() => {});
+      this.#conn.close();
+      this.#idle?.stop();
+      if (this.#failure !== undefined) {
+        if (!this.#final && !this.#control.closed) await this.#control.resync().catch(() => {});
+        throw this.#failure;
+      }
+      const reply = this.#final ?? await this.#control.expect(undefined, signal);
+      this.#final = reply;
+      if (!matchesCode(reply.code, expected)) throw new ReplyError(toPatterns(expected), reply);
+      return reply;
+    } finally {
+      this.#settle();
+    }
+  }
+
+  async #abort(): Promise<void> {
+    this.#failure ??= abortError(undefined);
+    this.#conn.close();
+    this.#idle?.stop();
+    if (this.#readController) safeError(this.#readController, this.#failure);
+    if (this.#writeController) this.#writeController.error(this.#failure);
+    try {
+      if (!this.#final && !this.#control.closed) await this.#control.resync();
+    } finally {
+      this.#settle();
+    }
+  }
+
+  async #abortQuietly(reason: unknown): Promise<void> {
+    if (this.#failure === undefined && reason !== undefined) this.#failure = reason;
+    await this.abort().catch(() => {});
+  }
+
+  #fail(error: unknown): void {
+    if (this.#settled) return;
+    if (this.#failure === undefined) this.#failure = error;
+    // Closing unblocks a pending read, write or half-close; finish() then resynchronizes.
+    this.#conn.close();
+    void this.abort().catch(() => {});
+  }
+
+  #onSignal = (): void => {
+    this.#fail(abortError(this.#signal?.reason));
+  };
+
+  #settle(): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#idle?.stop();
+    this.#signal?.removeEventListener("abort", this.#onSignal);
+    this.#release();
+    this.#onSettled?.();
+  }
+}
+
+function safeError(controller: ReadableStreamDefaultController<Uint8Array>, error: unknown): void {
+  try {
+    controller.error(error);
+  } catch {
+    // Already closed or errored.
+  }
+}
+
+function safeClose(controller: ReadableStreamDefaultController<Uint8Array>): void {
+  try {
+    controller.close();
+  } catch {
+    // Already closed or errored.
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * An idle timeout for data connections that costs no timer per chunk: callers mark when they
+ * start and stop waiting on the socket, and one lazily re-armed timer checks how long the
+ * current wait has lasted.
+ *
+ * @module
+ */
+
+/** Fires a callback when one wait on a socket lasts longer than the timeout. */
+export class IdleWatch {
+  readonly #timeoutMs: number;
+  readonly #onIdle: () => void;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #waitingSince = 0;
+  #stopped = false;
+
+  /**
+   * Creates the watch; it does nothing until {@linkcode IdleWatch.begin}.
+   *
+   * @param timeoutMs The longest allowed wait in milliseconds.
+   * @param onIdle Called once when a wait exceeds it; the watch then stops.
+   */
+  constructor(timeoutMs: number, onIdle: () => void) {
+    this.#timeoutMs = timeoutMs;
+    this.#onIdle = onIdle;
+  }
+
+  /** Marks the start of a wait on the socket. */
+  begin(): void {
+    if (this.#stopped) return;
+    this.#waitingSince = Date.now();
+    if (this.#timer === undefined) this.#arm(this.#timeoutMs);
+  }
+
+  /** Marks the end of the wait. */
+  end(): void {
+    this.#waitingSince = 0;
+  }
+
+  /** Stops watching for good. */
+  stop(): void {
+    this.#stopped = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #arm(ms: number): void {
+    this.#timer = setTimeout(() => this.#check(), ms);
+  }
+
+  #check(): void {
+    this.#timer = undefined;
+    if (this.#stopped || this.#waitingSince === 0) return;
+    const waited = Date.now() - this.#waitingSince;
+    if (waited < this.#timeoutMs) {
+      this.#arm(this.#timeoutMs - waited);
+      return;
+    }
+    this.stop();
+    this.#onIdle();
+  }
+}

@@ -1,0 +1,213 @@
+/**
+ * Local file access for uploads and downloads through `node:fs/promises` (which Deno, Bun and
+ * Node all provide): files as Web Streams in large chunks, with read-ahead on the reading side
+ * and write coalescing on the writing side, so the per-chunk cost stays small next to the
+ * socket's.
+ *
+ * @module
+ */
+
+import { createHash } from "node:crypto";
+import { open, readdir, stat } from "node:fs/promises";
+import { join } from "node:path";
+
+/** Chunk size for reading local files (also the write coalescing threshold). */
+export const LOCAL_CHUNK_SIZE = 256 * 1024;
+
+/** Options of {@linkcode openLocalReadable}. */
+export interface LocalReadOptions {
+  /** Byte offset to start at. */
+  offset?: number;
+  /** Bytes per chunk (default {@linkcode LOCAL_CHUNK_SIZE}). */
+  chunkSize?: number;
+}
+
+/**
+ * Opens a local file as a stream of chunks, reading two chunks ahead.
+ *
+ * @param path The file.
+ * @param options Start offset and chunk size.
+ * @returns The stream; cancelling it closes the file.
+ */
+export async function openLocalReadable(
+  path: string,
+  options: LocalReadOptions = {},
+): Promise<ReadableStream<Uint8Array>> {
+  const handle = await open(path, "r");
+  const chunkSize = options.chunkSize ?? LOCAL_CHUNK_SIZE;
+  let position = options.offset ?? 0;
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await handle.close().catch(() => {});
+  };
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const buffer = new Uint8Array(chunkSize);
+      let bytesRead: number;
+      try {
+        ({ bytesRead } = await handle.read(buffer, 0, chunkSize, position));
+      } catch (error) {
+        await close();
+        throw error;
+      }
+      if (bytesRead === 0) {
+        await close();
+        controller.close();
+        return;
+      }
+      position += bytesRead;
+      controller.enqueue(bytesRead === chunkSize ? buffer : buffer.subarray(0, bytesRead));
+    },
+    cancel: close,
+  }, { highWaterMark: 2 });
+}
+
+/** Options of {@linkcode openLocalWritable}. */
+export interface LocalWriteOptions {
+  /** Keep the first `offset` bytes and write from there (resuming); 0 truncates the file. */
+  offset?: number;
+}
+
+/**
+ * Opens (creating or truncating) a local file for writing as a stream. Small chunks are gathered
+ * into writes of {@linkcode LOCAL_CHUNK_SIZE} bytes.
+ *
+ * @param path The file.
+ * @param options Resume offset.
+ * @returns The stream; closing it flushes and closes the file, aborting it just closes the file.
+ */
+export async function openLocalWritable(
+  path: string,
+  options: LocalWriteOptions = {},
+): Promise<WritableStream<Uint8Array>> {
+  const offset = options.offset ?? 0;
+  const handle = await open(path, offset > 0 ? "r+" : "w");
+  let position = offset;
+  let pending: Uint8Array[] = [];
+  let pendingBytes = 0;
+  const flush = async () => {
+    if (pendingBytes === 0) return;
+    const data = pending.length === 1 ? pending[0] : concat(pending, pendingBytes);
+    pending = [];
+    pendingBytes = 0;
+    let done = 0;
+    while (done < data.length) {
+      const { bytesWritten } = await handle.write(data, done, data.length - done, position);
+      done += bytesWritten;
+      position += bytesWritten;
+    }
+  };
+  return new WritableStream<Uint8Array>({
+    async write(chunk) {
+      pending.push(chunk);
+      pendingBytes += chunk.length;
+      if (pendingBytes >= LOCAL_CHUNK_SIZE) await flush();
+    },
+    async close() {
+      try {
+        await flush();
+        if (offset > 0) await handle.truncate(position);
+      } finally {
+        await handle.close();
+      }
+    },
+    async abort() {
+      await flush().catch(() => {});
+      await handle.close().catch(() => {});
+    },
+  });
+}
+
+/** What a local path is. */
+export interface LocalStat {
+  /** `"file"`, `"dir"` or `"other"` (symbolic links are followed). */
+  type: "file" | "dir" | "other";
+  /** Size in bytes. */
+  size: number;
+}
+
+/**
+ * Looks up a local path, following symbolic links.
+ *
+ * @param path The path.
+ * @returns Its type and size, or `undefined` when it does not exist.
+ */
+export async function statLocal(path: string): Promise<LocalStat | undefined> {
+  try {
+    const info = await stat(path);
+    return {
+      type: info.isFile() ? "file" : info.isDirectory() ? "dir" : "other",
+      size: info.size,
+    };
+  } catch (error) {
+    if ((error as { code?: string }).code === "ENOENT") return undefined;
+    throw error;
+  }
+}
+
+/** One entry of a local tree walk. */
+export interface LocalTreeEntry {
+  /** Path components below the walked directory. */
+  parts: string[];
+  /** `"file"` or `"dir"`. */
+  type: "file" | "dir";
+  /** Size in bytes (files). */
+  size: number;
+}
+
+/**
+ * Lists a local directory tree, parents before children. Symbolic links to files are
+ * followed; links to directories are skipped, so a link cycle cannot make the walk endless.
+ *
+ * @param root The directory.
+ * @returns Its files and directories.
+ */
+export async function walkLocal(root: string): Promise<LocalTreeEntry[]> {
+  const out: LocalTreeEntry[] = [];
+  const queue: string[][] = [[]];
+  while (queue.length > 0) {
+    const parts = queue.shift()!;
+    const entries = await readdir(join(root, ...parts), { withFileTypes: true });
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const entry of entries) {
+      const child = [...parts, entry.name];
+      if (entry.isDirectory()) {
+        out.push({ parts: child, type: "dir", size: 0 });
+        queue.push(child);
+      } else if (entry.isFile() || entry.isSymbolicLink()) {
+        const info = await statLocal(join(root, ...child));
+        if (info?.type === "file") out.push({ parts: child, type: "file", size: info.size });
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * SHA-256 of a local file.
+ *
+ * @param path The file.
+ * @returns The digest in lower-case hex.
+ */
+export async function sha256Local(path: string): Promise<string> {
+  const hash = createHash("sha256");
+  const reader = (await openLocalReadable(path, { chunkSize: 1024 * 1024 })).getReader();
+  while (true) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    hash.update(value);
+  }
+  return hash.digest("hex");
+}
+
+function concat(chunks: Uint8Array[], length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
+}
