@@ -1,0 +1,609 @@
+/**
+ * Client data-channel behaviour against scripted servers: EPSV→PASV fallback, PASV bounce
+ * protection, MLSD→LIST and MLST fallbacks, listing warnings and size cap, ABOR and its races,
+ * signals and idle timeouts mid-transfer, getStream (the tutorial's COLL), final-reply checks,
+ * hostile listing names, HASH verification.
+ *
+ * @module
+ */
+
+import { after, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Conn, Listener } from "../lib/socket.ts";
+import { deferred } from "../lib/stream/abort.ts";
+import {
+  ChecksumMismatchError,
+  Client,
+  type ClientOptions,
+  ListingTooLargeError,
+  type ListWarning,
+  PathError,
+  ReplyError,
+  TimeoutError,
+} from "../client.ts";
+import { randomBytes, sha256, tempDir, testNetwork, within } from "./_util.ts";
+import { FakeFtpServer, type FakeSession, sendAndClose } from "./peers/fake_server.ts";
+
+const servers: FakeFtpServer[] = [];
+const cleanups: (() => Promise<void>)[] = [];
+
+async function fake(script: (s: FakeSession) => Promise<void>): Promise<FakeFtpServer> {
+  const server = await FakeFtpServer.start(script);
+  servers.push(server);
+  return server;
+}
+
+async function connect(server: FakeFtpServer, extra: ClientOptions = {}): Promise<Client> {
+  const client = await within(
+    Client.connect("127.0.0.1", server.port, {
+      network: testNetwork(),
+      socketTimeout: 10000,
+      ...extra,
+    }),
+    10000,
+  );
+  await client.login("u", "p");
+  return client;
+}
+
+type Handler = (s: FakeSession, line: string) => Promise<boolean | void>;
+
+/**
+ * A server that answers the standard commands, gives EPSV a fresh listener, and hands every
+ * other command to `handler` with that listener's next connection available via `data()`.
+ */
+function dataServer(
+  handler: (s: FakeSession, line: string, data: () => Promise<Conn>) => Promise<boolean | void>,
+  fallback?: Handler,
+): Promise<FakeFtpServer> {
+  return fake(async (s) => {
+    await s.send("220 ready");
+    let listener: Listener | undefined;
+    while (true) {
+      const line = await s.read();
+      if (line === null) return;
+      if (line === "EPSV") {
+        listener = await s.epsv();
+        continue;
+      }
+      const current = listener;
+      const data = () => {
+        if (!current) throw new Error("no data listener");
+        return current.accept();
+      };
+      if (await handler(s, line, data)) continue;
+      if (await s.standard(line)) continue;
+      if (fallback && await fallback(s, line)) continue;
+      await s.send("502 not implemented");
+    }
+  });
+}
+
+describe("client data channel", () => {
+  after(async () => {
+    for (const server of servers) await server.close();
+    for (const cleanup of cleanups) await cleanup();
+  });
+
+  it("falls back from EPSV to PASV on a 5xx, once per connection", {
+    timeout: 20000,
+  }, async () => {
+    const server = await fake(async (s) => {
+      await s.send("220 ready");
+      let listener: Listener | undefined;
+      while (true) {
+        const line = await s.read();
+        if (line === null) return;
+        if (line === "EPSV") await s.send("500 EPSV not understood");
+        else if (line === "PASV") {
+          listener = await s.listen();
+          const p = listener.addr.port;
+          await s.send(`227 Entering Passive Mode (127,0,0,1,${p >> 8},${p & 255})`);
+        } else if (line.startsWith("RETR")) {
+          const conn = await listener!.accept();
+          await s.send("150 sending");
+          await sendAndClose(conn, "abc");
+          await s.send("226 done");
+        } else await s.standard(line);
+      }
+    });
+    const client = await connect(server);
+    for (let i = 0; i < 2; i++) {
+      const body = await new Response(await client.downloadStream("f")).text();
+      assert.equal(body, "abc");
+    }
+    await client.quit();
+    const sent = server.sessions[0].received;
+    assert.equal(sent.filter((l) => l === "EPSV").length, 1);
+    assert.equal(sent.filter((l) => l === "PASV").length, 2);
+    assert.equal(sent.filter((l) => l.startsWith("TYPE")).length, 1);
+  });
+
+  for (const allow of [false, true]) {
+    it(
+      allow
+        ? "follows a foreign PASV host when allowForeignPassiveHost is set"
+        : "ignores a foreign host in a PASV reply and uses the control host",
+      { timeout: 20000 },
+      async () => {
+        // The decoy listens on another loopback address with the same port: a client that
+        // follows the PASV address reaches the decoy, one that does not reaches 127.0.0.1.
+        let decoy: Listener | undefined;
+        let decoyHits = 0;
+        const server = await fake(async (s) => {
+          await s.send("220 ready");
+          let real: Listener | undefined;
+          while (true) {
+            const line = await s.read();
+            if (line === null) return;
+            if (line === "PASV") {
+              real = await s.listen("127.0.0.1");
+              const p = real.addr.port;
+              decoy = await s.listen("127.0.0.2", p);
+              void decoy.accept().then(async (conn) => {
+                decoyHits++;
+                await sendAndClose(conn, "decoy");
+              }, () => {});
+              await s.send(`227 Entering Passive Mode (127,0,0,2,${p >> 8},${p & 255})`);
+            } else if (line.startsWith("RETR")) {
+              await s.send("150 sending");
+              if (allow) {
+                await s.send("226 done");
+                continue;
+              }
+              const conn = await real!.accept();
+              await sendAndClose(conn, "real");
+              await s.send("226 done");
+            } else await s.standard(line);
+          }
+        });
+        const client = await connect(server, {
+          passiveCommands: ["PASV"],
+          allowForeignPassiveHost: allow,
+        });
+        const body = await within(new Response(await client.downloadStream("f")).text(), 10000);
+        assert.equal(body, allow ? "decoy" : "real");
+        assert.equal(decoyHits, allow ? 1 : 0);
+        await client.quit();
+      },
+    );
+  }
+
+  it("falls back from MLSD to LIST once per connection and skips bad lines", {
+    timeout: 20000,
+  }, async () => {
+    const listing = [
+      "total 12",
+      "drwxr-xr-x 2 user group 4096 Jan  1 00:00 sub",
+      "-rw-r--r-- 1 user group 3 Jan  1 00:00 a.txt",
+      "this line is garbage",
+      "drwxr-xr-x 2 user group 4096 Jan  1 00:00 .",
+      "",
+    ].join("\r\n");
+    const server = await dataServer(async (s, line, data) => {
+      if (line.startsWith("MLSD")) {
+        await s.send("500 unknown command");
+        return true;
+      }
+      if (line.startsWith("LIST")) {
+        const conn = await data();
+        await s.send("150 here it comes");
+        await sendAndClose(conn, line === "LIST" ? listing : "");
+        await s.send("226 done");
+        return true;
+      }
+    });
+    const warnings: ListWarning[] = [];
+    const client = await connect(server, { onListWarning: (w) => warnings.push(w) });
+    const items = await client.list("", { recursive: true }).toArray();
+    assert.deepEqual(items.map((i) => [i.path, i.info.type]), [
+      ["sub", "dir"],
+      ["a.txt", "file"],
+    ]);
+    assert.deepEqual(warnings.map((w) => [w.command, w.line]), [["LIST", "this line is garbage"]]);
+    await client.quit();
+    const sent = server.sessions[0].received.filter((l) => /^(MLSD|LIST)/.test(l));
+    assert.deepEqual(sent, ["MLSD", "LIST", "LIST sub"]);
+  });
+
+  it("reads single-line and multi-line MLST replies", { timeout: 20000 }, async () => {
+    const server = await dataServer(async (s, line) => {
+      if (line === "MLST one") {
+        await s.send("250 type=file;size=7;modify=20200102030405; one");
+        return true;
+      }
+      if (line === "MLST /d/multi") {
+        await s.send("250-Listing /d/multi", " type=dir;unique=ab; /d/multi", "250 End");
+        return true;
+      }
+      if (line === "MLST gone") {
+        await s.send("550 no such file");
+        return true;
+      }
+    });
+    const client = await connect(server);
+    const one = await client.stat("one");
+    assert.deepEqual([one.name, one.type, one.size], ["one", "file", 7]);
+    assert.equal(one.modify?.toISOString(), "2020-01-02T03:04:05.000Z");
+    const multi = await client.stat("/d/multi");
+    assert.deepEqual([multi.name, multi.type], ["multi", "dir"]);
+    assert.equal(await client.exists("gone"), false);
+    assert.equal(await client.isDir("/d/multi"), true);
+    assert.equal(await client.isFile("/d/multi"), false);
+    await client.quit();
+  });
+
+  it("falls back from MLST to a listing of the parent", { timeout: 20000 }, async () => {
+    const server = await dataServer(async (s, line, data) => {
+      if (line.startsWith("MLST")) {
+        await s.send("502 no MLST");
+        return true;
+      }
+      if (line.startsWith("MLSD")) {
+        const conn = await data();
+        await s.send("150 listing");
+        await sendAndClose(
+          conn,
+          line === "MLSD /dir"
+            ? "type=file;size=5; f.txt\r\ntype=dir; sub\r\n"
+            : "type=dir; dir\r\n",
+        );
+        await s.send("226 done");
+        return true;
+      }
+    });
+    const client = await connect(server);
+    const f = await client.stat("/dir/f.txt");
+    assert.deepEqual([f.name, f.type, f.size], ["f.txt", "file", 5]);
+    assert.equal(await client.isDir("/dir/sub"), true);
+    assert.equal(await client.exists("/dir/none"), false);
+    assert.equal((await client.stat("/")).type, "dir");
+    await client.quit();
+    const mlst = server.sessions[0].received.filter((l) => l.startsWith("MLST"));
+    assert.deepEqual(mlst, ["MLST /dir/f.txt"]);
+  });
+
+  it("caps the listing size with ListingTooLargeError and stays usable", {
+    timeout: 20000,
+  }, async () => {
+    const line = "type=file;size=1; " + "x".repeat(200) + "\r\n";
+    const server = await dataServer(async (s, cmd, data) => {
+      if (cmd.startsWith("MLSD")) {
+        const conn = await data();
+        await s.send("150 a lot is coming");
+        const writer = conn.writable.getWriter();
+        // Endless: only the client's cap stops this.
+        void (async () => {
+          try {
+            while (true) await writer.write(new TextEncoder().encode(line.repeat(100)));
+          } catch {
+            // The client hung up.
+          }
+        })();
+        return true;
+      }
+      if (cmd === "ABOR") {
+        await s.send("426 aborted", "226 abort ok");
+        return true;
+      }
+    });
+    const client = await connect(server, { maxListingBytes: 100_000 });
+    await assert.rejects(
+      within(client.listAll(), 10000),
+      (e) => e instanceof ListingTooLargeError && e.maxBytes === 100_000,
+    );
+    assert.equal(await client.pwd(), "/");
+    await client.quit();
+  });
+
+  it("abort() after the server already finished drains 226 then 225 (aioftp #201)", {
+    timeout: 20000,
+  }, async () => {
+    const finished = deferred<void>();
+    const server = await dataServer(async (s, line, data) => {
+      if (line.startsWith("RETR")) {
+        const conn = await data();
+        await s.send("150 sending");
+        await sendAndClose(conn, "all of it");
+        await s.send("226 transfer complete");
+        finished.resolve();
+        return true;
+      }
+      if (line === "ABOR") {
+        await s.send("225 no transfer to abort");
+        return true;
+      }
+      if (line.startsWith("ECHO ")) {
+        await s.send(`200 ${line.slice(5)}`);
+        return true;
+      }
+    });
+    const client = await connect(server);
+    const stream = await client.getStream("RETR f");
+    await finished.promise;
+    await within(stream.abort(), 10000);
+    assert.deepEqual((await client.command("ECHO in step")).lines, ["in step"]);
+    await within(stream.abort(), 10000);
+    await client.quit();
+  });
+
+  it("abort() during a transfer drains 426 then 226", { timeout: 20000 }, async () => {
+    const server = await dataServer(async (s, line, data) => {
+      if (line.startsWith("RETR")) {
+        const conn = await data();
+        await s.send("150 sending");
+        const writer = conn.writable.getWriter();
+        await writer.write(randomBytes(100_000));
+        return true; // keeps the connection open: the transfer is "running"
+      }
+      if (line === "ABOR") {
+        await s.send("426 transfer aborted", "226 abort successful");
+        return true;
+      }
+      if (line.startsWith("ECHO ")) {
+        await s.send(`200 ${line.slice(5)}`);
+        return true;
+      }
+    });
+    const client = await connect(server);
+    const stream = await client.downloadStream("f");
+    const reader = stream.getReader();
+    await reader.read();
+    await within(client.abort(), 10000);
+    await assert.rejects(reader.read());
+    assert.deepEqual((await client.command("ECHO fine")).lines, ["fine"]);
+    await client.quit();
+  });
+
+  it("an AbortSignal mid-download aborts with ABOR and the client is reusable", {
+    timeout: 20000,
+  }, async () => {
+    const server = await dataServer(async (s, line, data) => {
+      if (line.startsWith("RETR")) {
+        const conn = await data();
+        await s.send("150 sending");
+        const writer = conn.writable.getWriter();
+        void writer.write(randomBytes(64 * 1024)).catch(() => {});
+        return true;
+      }
+      if (line === "ABOR") {
+        await s.send("426 aborted", "226 ok");
+        return true;
+      }
+    });
+    const client = await connect(server);
+    const controller = new AbortController();
+    const stream = await client.downloadStream("f", { signal: controller.signal });
+    const reader = stream.getReader();
+    await reader.read();
+    controller.abort(new Error("user stop"));
+    await assert.rejects(within(reader.read(), 10000), /user stop/);
+    assert.equal(await within(client.pwd(), 10000), "/");
+    await client.quit();
+    assert.ok(server.sessions[0].received.includes("ABOR"));
+  });
+
+  it("an idle data connection times out and the client stays usable", {
+    timeout: 20000,
+  }, async () => {
+    const server = await dataServer(async (s, line, data) => {
+      if (line.startsWith("RETR")) {
+        await data();
+        await s.send("150 sending nothing");
+        return true;
+      }
+      if (line === "ABOR") {
+        await s.send("426 aborted", "226 ok");
+        return true;
+      }
+    });
+    const client = await within(
+      Client.connect("127.0.0.1", server.port, { network: testNetwork(), socketTimeout: 300 }),
+      10000,
+    );
+    await client.login();
+    const stream = await client.downloadStream("f");
+    await assert.rejects(within(new Response(stream).arrayBuffer(), 10000), TimeoutError);
+    assert.equal(await client.pwd(), "/");
+    await client.quit();
+  });
+
+  it("getStream runs the tutorial's COLL command", { timeout: 20000 }, async () => {
+    const server = await dataServer(async (s, line, data) => {
+      if (line.startsWith("COLL ")) {
+        const count = Number(line.slice(5));
+        const conn = await data();
+        await s.send("150 coll transfer started");
+        const bytes = new Uint8Array(count * 8);
+        const view = new DataView(bytes.buffer);
+        for (let i = 0; i < count; i++) view.setBigUint64(i * 8, BigInt(i));
+        await sendAndClose(conn, bytes);
+        await s.send("200 coll transfer done");
+        return true;
+      }
+    });
+    const client = await connect(server);
+    const collected: number[] = [];
+    {
+      const stream = await client.getStream("COLL 20", "1xx");
+      try {
+        let pending = new Uint8Array(0);
+        for await (const chunk of stream.readable) {
+          const joined = new Uint8Array(pending.length + chunk.length);
+          joined.set(pending);
+          joined.set(chunk, pending.length);
+          let at = 0;
+          for (; at + 8 <= joined.length; at += 8) {
+            collected.push(Number(new DataView(joined.buffer, at, 8).getBigUint64(0)));
+          }
+          pending = joined.slice(at);
+        }
+      } finally {
+        await stream[Symbol.asyncDispose]();
+      }
+      assert.equal(stream.settled, true);
+    }
+    assert.deepEqual(collected, Array.from({ length: 20 }, (_, i) => i));
+    assert.equal(await client.pwd(), "/");
+    await client.quit();
+  });
+
+  it("downloadStream errors when the final reply is an error", { timeout: 20000 }, async () => {
+    const server = await dataServer(async (s, line, data) => {
+      if (line.startsWith("RETR")) {
+        const conn = await data();
+        await s.send("150 sending");
+        await sendAndClose(conn, "partial");
+        await s.send("451 local error in processing");
+        return true;
+      }
+    });
+    const client = await connect(server);
+    await assert.rejects(
+      new Response(await client.downloadStream("f")).text(),
+      (e) => e instanceof ReplyError && e.code === 451,
+    );
+    assert.equal(await client.pwd(), "/");
+    await client.quit();
+  });
+
+  it("uploadStream close() rejects on an error reply", { timeout: 20000 }, async () => {
+    const server = await dataServer(async (s, line, data) => {
+      if (line.startsWith("STOR")) {
+        const conn = await data();
+        await s.send("150 go ahead");
+        const reader = conn.readable.getReader();
+        while (!(await reader.read()).done) {
+          // Drain.
+        }
+        conn.close();
+        await s.send("552 quota exceeded");
+        return true;
+      }
+    });
+    const client = await connect(server);
+    const sink = await client.uploadStream("f");
+    const writer = sink.getWriter();
+    await writer.write(new TextEncoder().encode("data"));
+    await assert.rejects(writer.close(), (e) => e instanceof ReplyError && e.code === 552);
+    assert.equal(await client.pwd(), "/");
+    await client.quit();
+  });
+
+  it("refuses hostile names in a listing and writes nothing outside the target", {
+    timeout: 20000,
+  }, async () => {
+    const dir = await tempDir("streamftp-client-");
+    cleanups.push(dir.remove);
+    for (const evil of ["../evil.txt", "a/../../evil.txt", "..\\evil.txt", "/etc/evil.txt"]) {
+      const server = await dataServer(async (s, line, data) => {
+        if (line === "MLST tree") {
+          await s.send("250-Listing", " type=dir; tree", "250 End");
+          return true;
+        }
+        if (line === "MLSD tree") {
+          const conn = await data();
+          await s.send("150 listing");
+          await sendAndClose(conn, `type=file;size=4; ok.txt\r\ntype=file;size=4; ${evil}\r\n`);
+          await s.send("226 done");
+          return true;
+        }
+        if (line.startsWith("RETR")) {
+          const conn = await data();
+          await s.send("150 sending");
+          await sendAndClose(conn, "evil");
+          await s.send("226 done");
+          return true;
+        }
+      });
+      const client = await connect(server);
+      await assert.rejects(
+        client.download("tree", join(dir.path, "target")),
+        (e) => e instanceof PathError && e.kind === "invalid-path",
+      );
+      await client.quit();
+      assert.equal(existsSync(join(dir.path, "evil.txt")), false);
+      assert.equal(existsSync(join(dir.path, "target", "tree", "ok.txt")), false);
+    }
+  });
+
+  it("verifies downloads with HASH when FEAT offers SHA-256", { timeout: 20000 }, async () => {
+    const dir = await tempDir("streamftp-client-");
+    cleanups.push(dir.remove);
+    const content = randomBytes(300_000, 7);
+    let digest = sha256(content);
+    const server = await dataServer(async (s, line, data) => {
+      if (line === "MLST f.bin") {
+        await s.send(`250 type=file;size=${content.length}; f.bin`);
+        return true;
+      }
+      if (line === "FEAT") {
+        await s.send("211-Features:", " HASH SHA-1;SHA-256*;MD5", "211 End");
+        return true;
+      }
+      if (line === "HASH f.bin") {
+        await s.send(`213 SHA-256 0-${content.length} ${digest} f.bin`);
+        return true;
+      }
+      if (line.startsWith("RETR")) {
+        const conn = await data();
+        await s.send("150 sending");
+        await sendAndClose(conn, content);
+        await s.send("226 done");
+        return true;
+      }
+    });
+    const client = await connect(server);
+    const done = await client.download("f.bin", dir.path, { verify: true });
+    assert.deepEqual([done.files, done.verified, done.bytes], [1, 1, content.length]);
+    assert.equal(sha256(await readFile(join(dir.path, "f.bin"))), digest);
+    digest = "0".repeat(64);
+    await assert.rejects(
+      client.download("f.bin", dir.path, { verify: true }),
+      (e) => e instanceof ChecksumMismatchError && e.remote === digest,
+    );
+    await client.quit();
+  });
+
+  it("resumes a download from the local size with REST", { timeout: 20000 }, async () => {
+    const dir = await tempDir("streamftp-client-");
+    cleanups.push(dir.remove);
+    const content = randomBytes(200_000, 3);
+    await writeFile(join(dir.path, "r.bin"), content.subarray(0, 50_000));
+    let offset = 0;
+    const server = await dataServer(async (s, line, data) => {
+      if (line === "MLST r.bin") {
+        await s.send(`250 type=file;size=${content.length}; r.bin`);
+        return true;
+      }
+      if (line.startsWith("REST ")) {
+        offset = Number(line.slice(5));
+        await s.send(`350 restarting at ${offset}`);
+        return true;
+      }
+      if (line.startsWith("RETR")) {
+        const conn = await data();
+        await s.send("150 sending");
+        await sendAndClose(conn, content.subarray(offset));
+        await s.send("226 done");
+        return true;
+      }
+    });
+    const client = await connect(server);
+    const progress: number[] = [];
+    const done = await client.download("r.bin", dir.path, {
+      resume: true,
+      onProgress: (p) => progress.push(p.bytes),
+    });
+    assert.equal(offset, 50_000);
+    assert.deepEqual([done.files, done.bytes], [1, 150_000]);
+    assert.equal(progress.at(-1), content.length);
+    assert.equal(sha256(await readFile(join(dir.path, "r.bin"))), sha256(content));
+    const again = await client.download("r.bin", dir.path, { resume: true });
+    assert.deepEqual([again.files, again.skipped], [0, 1]);
+    await client.quit();
+  });
+});
