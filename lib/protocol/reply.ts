@@ -71,7 +71,7 @@ export function replyText(reply: Reply): string {
   return reply.lines.join("\n");
 }
 
-const CODE_LINE = /^(\d{3})([ -])(.*)$/s;
+const CODE_LINE = /^(\d{3})(?:([ -])(.*))?$/s;
 
 /**
  * Assembles replies from control-channel lines. Feed it one line at a time (without CRLF);
@@ -87,7 +87,8 @@ export class ReplyParser {
   }
 
   /**
-   * Adds one line.
+   * Adds one line. A multi-line reply ends on a line with its code and a space, or its bare
+   * code; lines in between are text, whatever they start with.
    *
    * @param line A control-channel line without its CRLF.
    * @returns The complete reply, or `undefined` while a multi-line reply goes on.
@@ -96,17 +97,17 @@ export class ReplyParser {
   push(line: string): Reply | undefined {
     const match = CODE_LINE.exec(line);
     if (this.#code === 0) {
-      const single = /^(\d{3})$/.exec(line);
-      if (single) return { code: Number(single[1]), lines: [""] };
       if (!match) throw new ProtocolError(`Cannot parse reply line ${JSON.stringify(line)}`);
       const code = Number(match[1]);
-      if (match[2] === " ") return { code, lines: [match[3]] };
+      if (match[2] !== "-") return { code, lines: [match[3] ?? ""] };
       this.#code = code;
       this.#lines = [match[3]];
       return undefined;
     }
-    if (match && match[2] === " ") {
-      const code = Number(match[1]);
+    const code = match ? Number(match[1]) : 0;
+    const ends = match !== null &&
+      (match[2] === " " || (match[2] === undefined && code === this.#code));
+    if (ends) {
       if (code !== this.#code) {
         const started = this.#code;
         this.#code = 0;
@@ -115,12 +116,12 @@ export class ReplyParser {
           `Multi-line reply ${started} ended with code ${code}: ${JSON.stringify(line)}`,
         );
       }
-      const reply = { code, lines: [...this.#lines, match[3]] };
+      const reply = { code, lines: [...this.#lines, match[3] ?? ""] };
       this.#code = 0;
       this.#lines = [];
       return reply;
     }
-    this.#lines.push(match && Number(match[1]) === this.#code ? match[3] : line);
+    this.#lines.push(match && match[2] === "-" && code === this.#code ? match[3] : line);
     return undefined;
   }
 }
