@@ -53,8 +53,8 @@ export type { ExpectedCodes, Reply } from "./lib/protocol/reply.ts";
 export type {
   Conn,
   ConnectOptions,
-  ListenOptions,
   Listener,
+  ListenOptions,
   NetAddr,
   Network,
   TlsClientOptions,

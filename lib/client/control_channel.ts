@@ -190,25 +190,34 @@ export class ControlChannel {
   }
 
   /**
-   * Stops the transfer in progress and puts the exchange back in step: sends `ABOR` and then
-   * `PWD` as a sentinel, and discards every reply up to the sentinel's `257`. Whatever mix of
+   * Stops the transfer in progress and puts the exchange back in step: sends `ABOR`, then after
+   * the first final reply `PWD` as a sentinel, and discards every reply up to the sentinel's
+   * `257`. Whatever mix of
    * `426`, `226`, `225` or error replies the server produces for the transfer and the ABOR
    * (whether or not the transfer had already finished), nothing is left behind.
    *
+   * @param onFirstReply Called when the first reply arrives (the server reacted).
    * @returns The replies read before the sentinel's.
    * @throws {ConnectionClosedError} When the server does not answer in time; the channel is
    * then closed.
    */
-  async resync(): Promise<Reply[]> {
+  async resync(onFirstReply?: () => void): Promise<Reply[]> {
     const deadline = AbortSignal.timeout(this.#resyncTimeout);
     const seen: Reply[] = [];
     try {
       await this.send("ABOR");
-      await this.send("PWD");
+      let sentinel = false;
       while (true) {
         const reply = await this.read(deadline);
-        if (reply.code === 257) break;
+        onFirstReply?.();
+        if (sentinel && reply.code === 257) break;
         seen.push(reply);
+        // The sentinel follows the first final reply: a server still inside the transfer may
+        // discard anything but ABOR (pure-ftpd drops a PWD sent right behind it).
+        if (!sentinel && reply.code >= 200) {
+          await this.send("PWD");
+          sentinel = true;
+        }
       }
     } catch (error) {
       this.close(resyncFailure(error));

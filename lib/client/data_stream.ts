@@ -16,6 +16,9 @@ import type { ControlChannel } from "./control_channel.ts";
 import { IdleWatch } from "./idle_watch.ts";
 import type { Release } from "./operation_queue.ts";
 
+/** How long an abort waits for the server's first reply before closing the data connection. */
+const ABORT_GRACE_MS = 300;
+
 /** What a {@linkcode DataStream} is made of; built by the client. */
 export interface DataStreamInit {
   /** The control channel the transfer command went over. */
@@ -106,7 +109,7 @@ export class DataStream implements AsyncDisposable {
     const timeout = init.socketTimeout;
     if (timeout !== undefined && timeout > 0 && Number.isFinite(timeout)) {
       this.#idle = new IdleWatch(timeout, () => {
-        this.#fail(new TimeoutError(`Data connection idle for more than ${timeout} ms`));
+        this.#fail(new TimeoutError(`Data connection idle for more than ${timeout} ms`), true);
       });
     }
     this.#signal?.addEventListener("abort", this.#onSignal, { once: true });
@@ -295,15 +298,43 @@ export class DataStream implements AsyncDisposable {
 
   async #abort(): Promise<void> {
     this.#failure ??= abortError(undefined);
-    this.#conn.close();
     this.#idle?.stop();
     if (this.#readController) safeError(this.#readController, this.#failure);
     if (this.#writeController) this.#writeController.error(this.#failure);
+    let dataClosed = false;
+    const closeData = () => {
+      if (dataClosed) return;
+      dataClosed = true;
+      this.#conn.close();
+    };
     try {
-      if (!this.#final && !this.#control.closed) await this.#control.resync();
+      if (!this.#final && !this.#control.closed) {
+        // ABOR goes out while the data connection is still open, as RFC 959 has it: some
+        // servers (aioftp) drop the whole session when the client resets a transfer under
+        // them. Servers that only notice ABOR once the transfer fails (vsftpd, without urgent
+        // data) get the data connection closed after a short grace. Incoming data is
+        // discarded meanwhile so that the server is never stuck on a full socket.
+        this.#discardIncoming();
+        const grace = setTimeout(closeData, ABORT_GRACE_MS);
+        try {
+          await this.#control.resync(closeData);
+        } finally {
+          clearTimeout(grace);
+        }
+      }
     } finally {
+      closeData();
       this.#settle();
     }
+  }
+
+  #discardIncoming(): void {
+    const reader = this.#reader ??= this.#conn.readable.getReader();
+    void (async () => {
+      while (!(await reader.read()).done) {
+        // Discarded.
+      }
+    })().catch(() => {});
   }
 
   async #abortQuietly(reason: unknown): Promise<void> {
@@ -311,16 +342,16 @@ export class DataStream implements AsyncDisposable {
     await this.abort().catch(() => {});
   }
 
-  #fail(error: unknown): void {
+  #fail(error: unknown, closeNow: boolean): void {
     if (this.#settled) return;
     if (this.#failure === undefined) this.#failure = error;
     // Closing unblocks a pending read, write or half-close; finish() then resynchronizes.
-    this.#conn.close();
+    if (closeNow || this.#finishing) this.#conn.close();
     void this.abort().catch(() => {});
   }
 
   #onSignal = (): void => {
-    this.#fail(abortError(this.#signal?.reason));
+    this.#fail(abortError(this.#signal?.reason), false);
   };
 
   #settle(): void {

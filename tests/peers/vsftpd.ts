@@ -1,0 +1,106 @@
+/**
+ * vsftpd for the client's interop tests: anonymous access with uploads, directory creation,
+ * deletion and renames allowed, chrooted to a temporary root whose writable part is `/pub`
+ * (vsftpd refuses a writable chroot). Runs in the foreground as root on a free loopback port.
+ *
+ * @module
+ */
+
+import { chown, mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import {
+  isRoot,
+  peerDirs,
+  type PeerServer,
+  pickPorts,
+  removeDirs,
+  startPeerProcess,
+} from "./peer.ts";
+
+/** The vsftpd binary. */
+export const VSFTPD = "/usr/sbin/vsftpd";
+
+/** The system account vsftpd maps anonymous users to (Debian's `ftp`, uid 102). */
+const FTP_UID = 102;
+const FTP_GID = 105;
+
+/**
+ * Starts vsftpd.
+ *
+ * @returns The running server; `base` is `/pub`.
+ */
+export async function startVsftpd(): Promise<PeerServer> {
+  if (!isRoot) throw new Error("vsftpd tests need root (chroot and the ftp account)");
+  const dirs = await peerDirs("vsftpd");
+  const pub = join(dirs.root, "pub");
+  await mkdir(pub, { mode: 0o755 });
+  await chown(pub, FTP_UID, FTP_GID);
+  const empty = join(dirs.state, "empty");
+  await mkdir(empty, { mode: 0o755 });
+  const { port, pasvMin, pasvMax } = await pickPorts();
+  const config = [
+    "listen=YES",
+    "listen_ipv6=NO",
+    "listen_address=127.0.0.1",
+    `listen_port=${port}`,
+    "background=NO",
+    "anonymous_enable=YES",
+    "local_enable=NO",
+    "no_anon_password=YES",
+    `anon_root=${dirs.root}`,
+    "write_enable=YES",
+    "anon_upload_enable=YES",
+    "anon_mkdir_write_enable=YES",
+    "anon_other_write_enable=YES",
+    "anon_world_readable_only=NO",
+    "anon_umask=022",
+    "chown_uploads=NO",
+    "ftp_username=ftp",
+    "pasv_enable=YES",
+    "pasv_address=127.0.0.1",
+    `pasv_min_port=${pasvMin}`,
+    `pasv_max_port=${pasvMax}`,
+    "port_enable=YES",
+    "connect_from_port_20=NO",
+    `secure_chroot_dir=${empty}`,
+    "seccomp_sandbox=NO",
+    "isolate=NO",
+    "isolate_network=NO",
+    "max_clients=0",
+    "max_per_ip=0",
+    "xferlog_enable=NO",
+    "dual_log_enable=NO",
+    "syslog_enable=NO",
+    "log_ftp_protocol=NO",
+    `vsftpd_log_file=${join(dirs.state, "vsftpd.log")}`,
+    "dirmessage_enable=NO",
+    "use_localtime=NO",
+    "ssl_enable=NO",
+    "idle_session_timeout=120",
+    "data_connection_timeout=120",
+    "",
+  ].join("\n");
+  const configPath = join(dirs.state, "vsftpd.conf");
+  await writeFile(configPath, config, { mode: 0o600 });
+  let proc;
+  try {
+    proc = await startPeerProcess(VSFTPD, [configPath], port, dirs.state);
+  } catch (error) {
+    await removeDirs(dirs);
+    throw error;
+  }
+  return {
+    name: "vsftpd",
+    host: "127.0.0.1",
+    port,
+    user: "anonymous",
+    password: "anon@",
+    root: pub,
+    base: "/pub",
+    supports: { active: true, mlsd: false },
+    async stop() {
+      await proc.stop();
+      await removeDirs(dirs);
+    },
+  };
+}
