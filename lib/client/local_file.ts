@@ -72,7 +72,8 @@ export interface LocalWriteOptions {
 
 /**
  * Opens (creating or truncating) a local file for writing as a stream. Small chunks are gathered
- * into writes of {@linkcode LOCAL_CHUNK_SIZE} bytes.
+ * into writes of {@linkcode LOCAL_CHUNK_SIZE} bytes, and one write runs while the next one is
+ * gathered, so the disk and the network work at the same time.
  *
  * @param path The file.
  * @param options Resume offset.
@@ -87,17 +88,23 @@ export async function openLocalWritable(
   let position = offset;
   let pending: Uint8Array[] = [];
   let pendingBytes = 0;
+  let inFlight: Promise<void> = Promise.resolve();
+  const writeAt = async (data: Uint8Array, at: number) => {
+    let done = 0;
+    while (done < data.length) {
+      const { bytesWritten } = await handle.write(data, done, data.length - done, at + done);
+      done += bytesWritten;
+    }
+  };
   const flush = async () => {
+    await inFlight;
     if (pendingBytes === 0) return;
     const data = pending.length === 1 ? pending[0] : concat(pending, pendingBytes);
     pending = [];
     pendingBytes = 0;
-    let done = 0;
-    while (done < data.length) {
-      const { bytesWritten } = await handle.write(data, done, data.length - done, position);
-      done += bytesWritten;
-      position += bytesWritten;
-    }
+    inFlight = writeAt(data, position);
+    inFlight.catch(() => {});
+    position += data.length;
   };
   return new WritableStream<Uint8Array>({
     async write(chunk) {
@@ -108,6 +115,7 @@ export async function openLocalWritable(
     async close() {
       try {
         await flush();
+        await inFlight;
         if (offset > 0) await handle.truncate(position);
       } finally {
         await handle.close();
@@ -115,9 +123,10 @@ export async function openLocalWritable(
     },
     async abort() {
       await flush().catch(() => {});
+      await inFlight.catch(() => {});
       await handle.close().catch(() => {});
     },
-  });
+  }, new ByteLengthQueuingStrategy({ highWaterMark: LOCAL_CHUNK_SIZE }));
 }
 
 /** What a local path is. */

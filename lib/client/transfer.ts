@@ -272,10 +272,9 @@ async function downloadFile(
     await source.cancel(error).catch(() => {});
     throw error;
   }
-  let received = 0;
-  const counted = source.pipeThrough(progressStream((n) => (received += n)));
   const counter = progress.track(remote, local, total, offset);
-  await (counter ? counted.pipeThrough(counter) : counted).pipeTo(sink, { signal });
+  await (counter ? source.pipeThrough(counter) : source).pipeTo(sink, { signal });
+  const received = ((await statLocal(local))?.size ?? offset) - offset;
   progress.done(remote, local, offset + received);
   summary.files++;
   summary.bytes += received;
