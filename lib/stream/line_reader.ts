@@ -29,6 +29,12 @@ export interface LineReaderOptions {
 const LF = 0x0a;
 const CR = 0x0d;
 const IAC = 0xff;
+// Telnet commands (RFC 854): SE..GA take no option, SB opens a subnegotiation, WILL..DONT take one.
+const SE = 240;
+const GA = 249;
+const SB = 250;
+const WILL = 251;
+const DONT = 254;
 
 /** Reads CRLF- or LF-terminated lines from a byte stream. */
 export class LineReader {
@@ -69,7 +75,7 @@ export class LineReader {
           this.#discarding = false;
           throw new LineTooLongError(this.#maxLength);
         }
-        if (raw.length > this.#maxLength + 1) throw new LineTooLongError(this.#maxLength);
+        if (lineLength(raw) > this.#maxLength) throw new LineTooLongError(this.#maxLength);
         return this.#decode(raw);
       }
       if (this.#buffer.length > this.#maxLength + 1) {
@@ -84,6 +90,7 @@ export class LineReader {
         if (this.#buffer.length === 0) return null;
         const rest = this.#buffer;
         this.#buffer = new Uint8Array(0);
+        if (lineLength(rest) > this.#maxLength) throw new LineTooLongError(this.#maxLength);
         return this.#decode(rest);
       }
       const { value, done } = await this.#reader.read();
@@ -130,9 +137,17 @@ export class LineReader {
   }
 }
 
+/** A line's length without the CR of its CRLF. */
+function lineLength(raw: Uint8Array): number {
+  return raw.length > 0 && raw[raw.length - 1] === CR ? raw.length - 1 : raw.length;
+}
+
 /**
  * Removes Telnet IAC sequences (RFC 854): `IAC IAC` stands for one 0xFF byte, `IAC WILL/WONT/DO/DONT
- * x` are three bytes, and any other `IAC x` (IP, DM, ...) two.
+ * x` are three bytes, `IAC SB ... IAC SE` a subnegotiation, and `IAC x` for the other commands
+ * (IP, DM, ...) two. An IAC before any other byte is dropped alone: when a client sends the Synch
+ * `IAC DM` as urgent data, the kernel removes the DM from the stream and the IAC lands right
+ * before `ABOR`, whose first letter must survive.
  *
  * @param bytes A line's bytes.
  * @returns The bytes without Telnet commands.
@@ -150,11 +165,25 @@ export function stripTelnet(bytes: Uint8Array): Uint8Array {
     if (next === IAC) {
       out[n++] = IAC;
       i++;
-    } else if (next !== undefined && next >= 251 && next <= 254) {
+    } else if (next === SB) {
+      const end = findSubnegotiationEnd(bytes, i + 2);
+      i = end < 0 ? bytes.length : end;
+    } else if (next >= WILL && next <= DONT) {
       i += 2;
-    } else {
+    } else if (next >= SE && next <= GA) {
       i++;
     }
   }
   return out.subarray(0, n);
+}
+
+/** The index of the SE of the `IAC SE` that ends a subnegotiation, or -1. */
+function findSubnegotiationEnd(bytes: Uint8Array, from: number): number {
+  for (let i = from; i < bytes.length - 1; i++) {
+    if (bytes[i] === IAC) {
+      if (bytes[i + 1] === SE) return i + 1;
+      i++;
+    }
+  }
+  return -1;
 }
