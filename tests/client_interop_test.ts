@@ -199,6 +199,26 @@ for (const peerCase of peers) {
       assert.equal(await readFile(join(local.path, "one", "c.txt"), "utf8"), "deep\n");
     });
 
+    it("writeInto puts the source at the exact destination", { timeout: 30000 }, async () => {
+      await client.upload(join(local.path, "src", "a.txt"), at("exact.txt"), { writeInto: true });
+      assert.equal(await readFile(join(peer.root, "exact.txt"), "utf8"), "hello\n");
+      const into = join(local.path, "into");
+      await client.download(at("up/nested/src"), into, { writeInto: true });
+      assert.deepEqual(await treeDigests(into), expectedDigests());
+      await client.download(at("exact.txt"), join(into, "copy.txt"), { writeInto: true });
+      assert.equal(await readFile(join(into, "copy.txt"), "utf8"), "hello\n");
+    });
+
+    it("reads and sets modification times", {
+      timeout: 20000,
+      skip: peerCase.name === "aioftp" ? "aioftp has no MDTM" : false,
+    }, async () => {
+      const when = new Date(Date.UTC(2021, 4, 6, 7, 8, 9));
+      await client.setModifiedTime(at("exact.txt"), when);
+      assert.equal((await client.modifiedTime(at("exact.txt"))).getTime(), when.getTime());
+      assert.equal((await stat(join(peer.root, "exact.txt"))).mtime.getTime(), when.getTime());
+    });
+
     it("renames a file", { timeout: 20000 }, async () => {
       await client.rename(at("up/nested/src/a.txt"), at("up/nested/src/renamed.txt"));
       assert.equal(await client.exists(at("up/nested/src/a.txt")), false);
