@@ -172,6 +172,50 @@ describe("client data channel", () => {
     );
   }
 
+  it("transfers over IPv6 with EPSV and with EPRT", { timeout: 20000 }, async () => {
+    let server: FakeFtpServer;
+    try {
+      server = await FakeFtpServer.start(async (s) => {
+        await s.send("220 ready");
+        let passive: Listener | undefined;
+        let active: { hostname: string; port: number } | undefined;
+        while (true) {
+          const line = await s.read();
+          if (line === null) return;
+          if (line === "EPSV") passive = await s.epsv();
+          else if (line.startsWith("EPRT ")) {
+            const [, family, hostname, port] = line.slice(5).split("|");
+            active = family === "2" ? { hostname, port: Number(port) } : undefined;
+            await s.send(active ? "200 EPRT ok" : "522 use IPv6");
+          } else if (line.startsWith("RETR")) {
+            await s.send("150 sending");
+            const conn = active
+              ? await testNetwork().connect({ hostname: active.hostname, port: active.port })
+              : await passive!.accept();
+            active = undefined;
+            await sendAndClose(conn, "over v6");
+            await s.send("226 done");
+          } else await s.standard(line);
+        }
+      }, "::1");
+    } catch {
+      return; // No IPv6 loopback here.
+    }
+    servers.push(server);
+    const client = await within(
+      Client.connect("::1", server.port, { network: testNetwork(), socketTimeout: 10000 }),
+      10000,
+    );
+    await client.login();
+    assert.equal(await new Response(await client.downloadStream("f")).text(), "over v6");
+    client.mode = "active";
+    assert.equal(await new Response(await client.downloadStream("f")).text(), "over v6");
+    await client.quit();
+    const sent = server.sessions[0].received;
+    assert.ok(sent.some((l) => /^EPRT \|2\|::1\|\d+\|$/.test(l)), JSON.stringify(sent));
+    assert.ok(!sent.some((l) => l.startsWith("PORT")));
+  });
+
   it("falls back from MLSD to LIST once per connection and skips bad lines", {
     timeout: 20000,
   }, async () => {

@@ -17,6 +17,7 @@ import {
 } from "../protocol/address.ts";
 import type { Reply } from "../protocol/reply.ts";
 import type { Conn, Listener, Network } from "../socket.ts";
+import { abortError } from "../stream/abort.ts";
 import type { ControlChannel } from "./control_channel.ts";
 
 /** A passive-mode command. */
@@ -202,7 +203,7 @@ export async function connectWithin(
         cause: error,
       });
     }
-    if (signal?.aborted) throw signal.reason;
+    if (signal?.aborted) throw abortError(signal.reason);
     throw error;
   } finally {
     clearTimeout(timer);
@@ -236,7 +237,7 @@ async function acceptFrom(
         cause: error,
       });
     }
-    if (signal?.aborted) throw signal.reason;
+    if (signal?.aborted) throw abortError(signal.reason);
     throw error;
   } finally {
     clearTimeout(timer);

@@ -86,13 +86,13 @@ export class FakeSession {
   }
 
   /**
-   * Opens a data listener on 127.0.0.1.
+   * Opens a data listener.
    *
-   * @param hostname Address to bind (default 127.0.0.1).
+   * @param hostname Address to bind (default: the control connection's local address).
    * @param port Port (default: any).
    * @returns The listener.
    */
-  async listen(hostname = "127.0.0.1", port = 0): Promise<Listener> {
+  async listen(hostname = this.conn.localAddr.hostname, port = 0): Promise<Listener> {
     const listener = await testNetwork().listen({ hostname, port });
     this.#listeners.push(listener);
     return listener;
@@ -146,13 +146,17 @@ export class FakeFtpServer {
   }
 
   /**
-   * Starts the server on 127.0.0.1.
+   * Starts the server.
    *
    * @param script Runs once per connection; the session closes when it returns.
+   * @param hostname Address to listen on (default 127.0.0.1).
    * @returns The server.
    */
-  static async start(script: (session: FakeSession) => Promise<void>): Promise<FakeFtpServer> {
-    const listener = await testNetwork().listen({ hostname: "127.0.0.1", port: 0 });
+  static async start(
+    script: (session: FakeSession) => Promise<void>,
+    hostname = "127.0.0.1",
+  ): Promise<FakeFtpServer> {
+    const listener = await testNetwork().listen({ hostname, port: 0 });
     return new FakeFtpServer(listener, script);
   }
 
