@@ -175,6 +175,17 @@ for (const peerCase of peers) {
       assert.equal(items.length, Object.keys(TREE).length + 2);
     });
 
+    it("allows other calls inside a listing loop", { timeout: 20000 }, async () => {
+      let files = 0;
+      for await (const item of client.list(at("up/nested/src"), { recursive: true })) {
+        if (item.info.type === "file") {
+          assert.equal(await client.isFile(item.path), true, item.path);
+          files++;
+        }
+      }
+      assert.equal(files, Object.keys(TREE).length);
+    });
+
     it("stats a file and a directory", { timeout: 20000 }, async () => {
       const file = await client.stat(at("up/nested/src/sub/b.bin"));
       assert.deepEqual([file.name, file.type, file.size], [
