@@ -6,8 +6,7 @@
  * @module
  */
 
-export { PathError } from "../errors.ts";
-export type { PathErrorKind } from "../errors.ts";
+import type { PathError } from "../errors.ts";
 
 /** What a path is. */
 export type FileType = "file" | "dir" | "link" | "other";

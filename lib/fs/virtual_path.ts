@@ -1,0 +1,58 @@
+/**
+ * Virtual paths: the absolute POSIX paths a session sees, resolved lexically so that `..`
+ * never climbs above `/`.
+ *
+ * @module
+ */
+
+import { PathError } from "../errors.ts";
+
+/**
+ * Resolves a client-supplied path against the current directory.
+ *
+ * @example Resolving
+ * ```ts
+ * import { resolveVirtualPath } from "./virtual_path.ts";
+ * resolveVirtualPath("/home", "../../etc"); // "/etc"
+ * resolveVirtualPath("/a", ""); // "/a"
+ * ```
+ *
+ * @param cwd The session's current directory (absolute).
+ * @param path The path as given; empty means `cwd`.
+ * @returns The absolute, normalized path.
+ * @throws {PathError} `invalid-path` when the path contains a NUL byte.
+ */
+export function resolveVirtualPath(cwd: string, path: string): string {
+  if (path.includes("\0") || cwd.includes("\0")) {
+    throw new PathError("invalid-path", path.replace(/\0/g, "\\0"), "Path contains a NUL byte");
+  }
+  const joined = path.startsWith("/") ? path : `${cwd}/${path}`;
+  const parts: string[] = [];
+  for (const part of joined.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") parts.pop();
+    else parts.push(part);
+  }
+  return `/${parts.join("/")}`;
+}
+
+/**
+ * The parent of an absolute virtual path (`/` for `/`).
+ *
+ * @param path An absolute, normalized path.
+ * @returns Its parent directory.
+ */
+export function parentPath(path: string): string {
+  const cut = path.lastIndexOf("/");
+  return cut <= 0 ? "/" : path.slice(0, cut);
+}
+
+/**
+ * The last component of an absolute virtual path (`""` for `/`).
+ *
+ * @param path An absolute, normalized path.
+ * @returns Its name.
+ */
+export function baseName(path: string): string {
+  return path.slice(path.lastIndexOf("/") + 1);
+}
