@@ -1,0 +1,97 @@
+/**
+ * The command table: verb → {@linkcode CommandSpec} (a handler plus its declared requirements).
+ * The server's table is public and mutable: add, replace or delete verbs with
+ * `server.commands.set("NOOP", {...})`, or override `Server.buildCommands()` in a subclass.
+ *
+ * @module
+ */
+
+import type { Session } from "./session.ts";
+
+/**
+ * A precondition the dispatcher checks before a handler runs, in the order given:
+ * - `"login"`: the session is logged in, else `530 Please login with USER and PASS`;
+ * - `"data-channel"`: PASV, EPSV, PORT or EPRT prepared a data channel, else `503`.
+ */
+export type CommandRequirement = "login" | "data-channel";
+
+/** What a path argument must be, checked after the permission (which hides existence). */
+export type PathCondition = "exists" | "file" | "dir" | "absent";
+
+/** The path rule of a command whose argument is a path. */
+export interface PathRule {
+  /** The right the path needs (the nearest-ancestor {@linkcode Permission} decides). */
+  access: "read" | "write";
+  /** What must hold for the path; nothing is checked when left out. */
+  must?: PathCondition;
+  /** Whether the path names something to create (a bad name is then `553`, not `501`). */
+  creating?: boolean;
+}
+
+/** One received command, as a handler gets it. */
+export interface CommandRequest {
+  /** The verb in upper case. */
+  verb: string;
+  /** Everything after the verb and its space, as sent. */
+  argument: string;
+  /**
+   * The argument resolved to an absolute virtual path (the current directory when empty),
+   * when the command's spec has a `path` rule; `""` otherwise.
+   */
+  path: string;
+}
+
+/**
+ * Handles one command: it replies through `session.reply()` (any number of times) before its
+ * promise settles. Long work that must not block the control channel (a data transfer) goes
+ * to `session.startTransfer()`. A thrown {@linkcode PathError} becomes its mapped reply, any
+ * other error `451` (the session goes on).
+ */
+export type CommandHandler = (session: Session, request: CommandRequest) => void | Promise<void>;
+
+/** A verb's entry in the command table. */
+export interface CommandSpec {
+  /** Runs the command. */
+  handler: CommandHandler;
+  /** Preconditions, checked in order before anything else. */
+  requires?: readonly CommandRequirement[];
+  /** When set, the argument is a path, resolved and checked against this rule. */
+  path?: PathRule;
+  /** Argument syntax for HELP (`"<SP> <pathname>"`). */
+  help?: string;
+  /** Hide the argument in logs (PASS). */
+  secret?: boolean;
+}
+
+/** A command table whose keys are upper-cased, so lookups are case-insensitive. */
+export class CommandTable extends Map<string, CommandSpec> {
+  /**
+   * Creates a table.
+   *
+   * @param entries Initial verbs and specs.
+   */
+  constructor(entries?: Iterable<readonly [string, CommandSpec]>) {
+    super();
+    if (entries) { for (const [verb, spec] of entries) this.set(verb, spec); }
+  }
+
+  /** Adds or replaces a verb. */
+  override set(verb: string, spec: CommandSpec): this {
+    return super.set(verb.toUpperCase(), spec);
+  }
+
+  /** Looks a verb up, whatever its case. */
+  override get(verb: string): CommandSpec | undefined {
+    return super.get(verb.toUpperCase());
+  }
+
+  /** Whether the verb is in the table, whatever its case. */
+  override has(verb: string): boolean {
+    return super.has(verb.toUpperCase());
+  }
+
+  /** Removes a verb, whatever its case. */
+  override delete(verb: string): boolean {
+    return super.delete(verb.toUpperCase());
+  }
+}

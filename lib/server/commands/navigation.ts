@@ -1,0 +1,44 @@
+/**
+ * Moving around: PWD, CWD, CDUP and their X-variants (XPWD, XCWD, XCUP).
+ *
+ * @module
+ */
+
+import { quotePath } from "../../protocol/path_quote.ts";
+import type { CommandHandler, CommandSpec } from "../command_table.ts";
+
+const pwd: CommandHandler = (session) => session.reply(257, quotePath(session.cwd));
+
+const cwd: CommandHandler = async (session, { path }) => {
+  session.cwd = path;
+  await session.reply(250, `directory changed to ${quotePath(path)}`);
+};
+
+const cdup: CommandHandler = async (session) => {
+  const parent = session.resolvePath("..");
+  if (!await session.checkPath(parent, { access: "read", must: "dir" })) return;
+  await cwd(session, { verb: "CDUP", argument: "..", path: parent });
+};
+
+const PWD: CommandSpec = { requires: ["login"], handler: pwd, help: "(print working directory)" };
+const CWD: CommandSpec = {
+  requires: ["login"],
+  path: { access: "read", must: "dir" },
+  handler: cwd,
+  help: "<SP> <pathname>",
+};
+const CDUP: CommandSpec = {
+  requires: ["login"],
+  handler: cdup,
+  help: "(change to parent directory)",
+};
+
+/** The navigation verbs. */
+export const navigationCommands: Record<string, CommandSpec> = {
+  PWD,
+  XPWD: PWD,
+  CWD,
+  XCWD: CWD,
+  CDUP,
+  XCUP: CDUP,
+};

@@ -1,0 +1,100 @@
+/**
+ * What the server's listings say about a path: `ls -l` lines (LIST, STAT), MLSx facts (MLSD,
+ * MLST) including the RFC 3659 `perm` fact derived from the user's permissions.
+ *
+ * @module
+ */
+
+import type { DirEntry, FileStat, FileSystem } from "../fs/file_system.ts";
+import { formatMlsxLine, formatMlsxTime } from "../protocol/listing/mlsx.ts";
+import { formatUnixListLine } from "../protocol/listing/unix.ts";
+import type { Permission } from "./user.ts";
+
+/** The MLSx facts the server knows, in the order FEAT lists them. */
+export const MLSX_FACTS: readonly string[] = ["type", "size", "modify", "perm", "unix.mode"];
+
+/**
+ * The entries a listing of `path` shows: a directory's entries, or the path itself when it is
+ * not a directory (as `ls` does).
+ *
+ * @param fs The file system.
+ * @param path An absolute virtual path that exists.
+ * @returns The entries, lazily.
+ */
+export async function* listingEntries(fs: FileSystem, path: string): AsyncIterable<DirEntry> {
+  const stat = await fs.stat(path);
+  if (stat.type !== "dir") {
+    yield { name: path.slice(path.lastIndexOf("/") + 1) || "/", stat };
+    return;
+  }
+  yield* fs.list(path);
+}
+
+/**
+ * One `ls -l` line.
+ *
+ * @param entry The entry.
+ * @param now The listing's time (recent dates show the time, older ones the year).
+ * @returns The line without line end.
+ */
+export function listLine(entry: DirEntry, now: Date): string {
+  const { stat } = entry;
+  return formatUnixListLine({
+    name: entry.name,
+    type: stat.type,
+    size: stat.size,
+    mtime: stat.mtime,
+    mode: stat.mode,
+    nlink: stat.nlink,
+  }, now);
+}
+
+/**
+ * One MLSx line: the chosen facts and the name.
+ *
+ * @param name The entry name (MLSD) or path (MLST).
+ * @param stat Its metadata.
+ * @param permission The user's permission for the entry (for `perm`).
+ * @param facts The facts to include (OPTS MLST).
+ * @returns The line without line end.
+ */
+export function mlsxLine(
+  name: string,
+  stat: FileStat,
+  permission: Permission | undefined,
+  facts: readonly string[],
+): string {
+  const values: Record<string, string> = {};
+  for (const fact of facts) {
+    switch (fact) {
+      case "type":
+        values.type = stat.type === "file" || stat.type === "dir"
+          ? stat.type
+          : stat.type === "link"
+          ? "OS.unix=symlink"
+          : "OS.unix=other";
+        break;
+      case "size":
+        values.size = String(stat.size);
+        break;
+      case "modify":
+        values.modify = formatMlsxTime(stat.mtime);
+        break;
+      case "perm":
+        values.perm = permFact(stat, permission);
+        break;
+      case "unix.mode":
+        values["unix.mode"] = "0" + (stat.mode & 0o7777).toString(8).padStart(3, "0");
+        break;
+    }
+  }
+  return formatMlsxLine(name, values);
+}
+
+/** RFC 3659 §7.5.5: what the user may do with the entry. */
+function permFact(stat: FileStat, permission: Permission | undefined): string {
+  const read = permission?.readable ?? false;
+  const write = permission?.writable ?? false;
+  if (stat.type === "dir") return (read ? "el" : "") + (write ? "cdfmp" : "");
+  return (read ? "r" : "") + (write ? "adfw" : "");
+}

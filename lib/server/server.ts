@@ -1,0 +1,387 @@
+/**
+ * The FTP server: owns the listener, the accounts, the limits, the passive-port pool, the
+ * speed limits and the command table, and runs one {@linkcode Session} per control connection.
+ *
+ * @module
+ */
+
+import type { FileSystem } from "../fs/file_system.ts";
+import { MemoryFileSystem } from "../fs/memory.ts";
+import { defaultNetwork } from "../network_registry.ts";
+import { formatReply } from "../protocol/reply.ts";
+import type { Conn, Listener, NetAddr, Network } from "../socket.ts";
+import { deferred } from "../stream/abort.ts";
+import { Throttle } from "../stream/throttle.ts";
+import { CommandTable } from "./command_table.ts";
+import { authCommands } from "./commands/auth.ts";
+import { fileCommands, siteCommands } from "./commands/files.ts";
+import { listingCommands } from "./commands/listing.ts";
+import { miscCommands } from "./commands/misc.ts";
+import { navigationCommands } from "./commands/navigation.ts";
+import { transferCommands } from "./commands/transfer.ts";
+import { ConnectionLimiter } from "./connection_limiter.ts";
+import { PassivePortPool } from "./passive_port_pool.ts";
+import { type LogRecord, Session } from "./session.ts";
+import { User } from "./user.ts";
+import { MemoryUserManager, type UserManager } from "./user_manager.ts";
+
+/** Options of {@linkcode Server}. Times are in milliseconds, speeds in bytes per second. */
+export interface ServerOptions {
+  /** Accounts, or a user manager (default: one anonymous user with read+write on `/`). */
+  users?: readonly User[] | UserManager;
+  /** The file system of users without their own (default: a new `MemoryFileSystem`). */
+  fileSystem?: FileSystem;
+  /** The network to listen and connect with (default: the running runtime's). */
+  network?: Network;
+  /** Text of the `220` greeting; several lines are allowed (default `"welcome"`). */
+  welcome?: string;
+  /** Most control connections at once; more are answered `421` and closed. */
+  maxConnections?: number;
+  /** Most control connections at once from one IP address. */
+  maxConnectionsPerIp?: number;
+  /** Failed USER/PASS attempts after which the session gets `421` and is closed (default 3). */
+  maxLoginAttempts?: number;
+  /** Delay before each failed-login reply (default 1000). */
+  loginFailureDelay?: number;
+  /** Silence after which the session gets `421` and is closed; never while a transfer runs (default 300000; 0 = none). */
+  idleTimeout?: number;
+  /** How long a transfer waits for its data connection before `425` (default 15000). */
+  dataConnectTimeout?: number;
+  /** Passive ports: a list or `{min, max}` (default: any free port). */
+  dataPorts?: Iterable<number> | { min: number; max: number };
+  /**
+   * IPv4 address put into PASV replies (NAT), or a function choosing it from the client's
+   * address (default: the address the client reached the server on).
+   */
+  passiveAddress?: string | ((client: NetAddr) => string);
+  /** Accept data connections from, and PORT/EPRT to, other hosts than the control peer (FXP; default `false`). */
+  allowForeignDataPeer?: boolean;
+  /** Allow PORT/EPRT to ports below 1024 (default `false`, RFC 2577). */
+  allowPrivilegedDataPort?: boolean;
+  /** Upload limit shared by all sessions. */
+  readSpeedLimit?: number;
+  /** Download limit shared by all sessions. */
+  writeSpeedLimit?: number;
+  /** Upload limit of each session. */
+  readSpeedLimitPerConnection?: number;
+  /** Download limit of each session. */
+  writeSpeedLimitPerConnection?: number;
+  /** Longest command line in bytes; longer ones get `500` (default 8192). */
+  maxLineLength?: number;
+  /** Receives log records (default: none, the server prints nothing). */
+  log?: (record: LogRecord) => void;
+}
+
+/** {@linkcode ServerOptions} with the defaults filled in. */
+export type ResolvedServerOptions =
+  & Readonly<ServerOptions>
+  & Readonly<
+    Required<
+      Pick<
+        ServerOptions,
+        | "welcome"
+        | "maxLoginAttempts"
+        | "loginFailureDelay"
+        | "idleTimeout"
+        | "dataConnectTimeout"
+        | "maxLineLength"
+      >
+    >
+  >;
+
+/** Throttles shared by all sessions of one user. */
+export interface UserThrottles {
+  /** Upload limit. */
+  read: Throttle;
+  /** Download limit. */
+  write: Throttle;
+}
+
+/**
+ * An FTP server.
+ *
+ * Extend it by changing {@linkcode Server.commands} (verb → handler and requirements), or by
+ * subclassing and overriding {@linkcode Server.buildCommands}.
+ *
+ * @example Serving a memory file system
+ * ```ts ignore
+ * import { Server, User } from "../../server.ts";
+ * const server = new Server({ users: [new User({ login: "u", password: "p" })] });
+ * await server.start("127.0.0.1", 2121);
+ * // ...
+ * await server.close();
+ * ```
+ */
+export class Server {
+  /** The options, with defaults filled in. */
+  readonly options: ResolvedServerOptions;
+  /** The command table; changes take effect for the next command of every session. */
+  readonly commands: CommandTable;
+  /** The SITE subcommands (`SITE CHMOD`, `SITE HELP`, ...), as a table of their own. */
+  readonly siteCommands: CommandTable;
+  /** Where accounts come from. */
+  readonly userManager: UserManager;
+  /** The file system of users without their own. */
+  readonly fileSystem: FileSystem;
+  /** The passive ports. */
+  readonly portPool: PassivePortPool;
+  /** Upload limit across all sessions (its `limit` may be changed at any time). */
+  readonly readThrottle: Throttle;
+  /** Download limit across all sessions (its `limit` may be changed at any time). */
+  readonly writeThrottle: Throttle;
+
+  readonly #limiter: ConnectionLimiter;
+  readonly #sessions = new Set<Session>();
+  readonly #userThrottles = new WeakMap<User, UserThrottles>();
+  #network: Network | undefined;
+  #listener: Listener | undefined;
+  #address: NetAddr | undefined;
+  #acceptLoop: Promise<void> | undefined;
+  #closing: Promise<void> | undefined;
+  #stopped = deferred<void>();
+  #nextId = 1;
+
+  /**
+   * Creates a server (nothing listens until {@linkcode Server.start}).
+   *
+   * @param options Accounts, file system, limits, timeouts, banner...
+   */
+  constructor(options: ServerOptions = {}) {
+    this.options = {
+      ...options,
+      welcome: options.welcome ?? "welcome",
+      maxLoginAttempts: options.maxLoginAttempts ?? 3,
+      loginFailureDelay: options.loginFailureDelay ?? 1000,
+      idleTimeout: options.idleTimeout ?? 300_000,
+      dataConnectTimeout: options.dataConnectTimeout ?? 15_000,
+      maxLineLength: options.maxLineLength ?? 8192,
+    };
+    const users = options.users ?? [new User()];
+    this.userManager = isUserList(users) ? new MemoryUserManager(users) : users;
+    this.fileSystem = options.fileSystem ?? new MemoryFileSystem();
+    this.portPool = new PassivePortPool(options.dataPorts);
+    this.readThrottle = new Throttle(options.readSpeedLimit);
+    this.writeThrottle = new Throttle(options.writeSpeedLimit);
+    this.#limiter = new ConnectionLimiter(options);
+    this.#network = options.network;
+    this.commands = this.buildCommands();
+    this.siteCommands = this.buildSiteCommands();
+  }
+
+  /**
+   * Builds the command table. Override it to add or replace verbs:
+   *
+   * ```ts ignore
+   * class MyServer extends Server {
+   *   protected override buildCommands(): CommandTable {
+   *     const table = super.buildCommands();
+   *     table.set("NOOP", { handler: (session) => session.reply(200, "boring") });
+   *     return table;
+   *   }
+   * }
+   * ```
+   *
+   * @returns The table of every built-in verb.
+   */
+  protected buildCommands(): CommandTable {
+    return new CommandTable([
+      ...Object.entries(authCommands),
+      ...Object.entries(navigationCommands),
+      ...Object.entries(transferCommands),
+      ...Object.entries(listingCommands),
+      ...Object.entries(fileCommands),
+      ...Object.entries(miscCommands),
+    ]);
+  }
+
+  /**
+   * Builds the table of SITE subcommands (CHMOD, HELP). Override it like
+   * {@linkcode Server.buildCommands}.
+   *
+   * @returns The table.
+   */
+  protected buildSiteCommands(): CommandTable {
+    return new CommandTable(Object.entries(siteCommands));
+  }
+
+  /**
+   * Creates the session of an accepted control connection. Override it to use a
+   * {@linkcode Session} subclass.
+   *
+   * @param conn The control connection.
+   * @param id The session number.
+   * @returns The session.
+   */
+  protected createSession(conn: Conn, id: number): Session {
+    return new Session(this, conn, id);
+  }
+
+  /** The network in use (the option, else the runtime's default). */
+  get network(): Network {
+    return this.#network ??= defaultNetwork();
+  }
+
+  /**
+   * The listening address (the real port when started with port 0).
+   *
+   * @throws {Error} Before {@linkcode Server.start}.
+   */
+  get address(): NetAddr {
+    if (!this.#address) throw new Error("Server is not listening: call start() first");
+    return this.#address;
+  }
+
+  /** The sessions being served. */
+  get sessions(): ReadonlySet<Session> {
+    return this.#sessions;
+  }
+
+  /**
+   * The throttles shared by every session of `user`.
+   *
+   * @param user The user.
+   * @returns Its upload and download throttles.
+   */
+  userThrottles(user: User): UserThrottles {
+    let throttles = this.#userThrottles.get(user);
+    if (!throttles) {
+      throttles = {
+        read: new Throttle(user.readSpeedLimit),
+        write: new Throttle(user.writeSpeedLimit),
+      };
+      this.#userThrottles.set(user, throttles);
+    }
+    return throttles;
+  }
+
+  /**
+   * Starts listening and serving.
+   *
+   * @param host Address to bind (default `"127.0.0.1"`; `"::"` or `"0.0.0.0"` for all).
+   * @param port Port (default 0: any free port, see {@linkcode Server.address}).
+   * @throws {Error} When already started.
+   */
+  async start(host = "127.0.0.1", port = 0): Promise<void> {
+    if (this.#listener) throw new Error("Server already started");
+    const listener = await this.network.listen({ hostname: host, port });
+    this.#listener = listener;
+    this.#address = listener.addr;
+    this.#closing = undefined;
+    this.#stopped = deferred<void>();
+    this.#acceptLoop = this.#accept(listener);
+    this.#log("info", `Serving on ${formatAddress(listener.addr)}`);
+  }
+
+  /**
+   * Waits until the server is closed.
+   *
+   * @returns Settles after {@linkcode Server.close}.
+   */
+  serveForever(): Promise<void> {
+    return this.#listener ? this.#stopped.promise : Promise.resolve();
+  }
+
+  /**
+   * Starts, serves until {@linkcode Server.close} is called, and closes in any case.
+   *
+   * @param host Address to bind.
+   * @param port Port.
+   */
+  async run(host?: string, port?: number): Promise<void> {
+    await this.start(host, port);
+    try {
+      await this.serveForever();
+    } finally {
+      await this.close();
+    }
+  }
+
+  /**
+   * Stops listening, tells every session `421`, aborts their transfers, closes them and waits
+   * until all are gone. Idempotent.
+   */
+  close(): Promise<void> {
+    return this.#closing ??= this.#close();
+  }
+
+  async #close(): Promise<void> {
+    const listener = this.#listener;
+    if (!listener) return;
+    this.#listener = undefined;
+    await listener.close().catch(() => {});
+    await this.#acceptLoop;
+    const sessions = [...this.#sessions];
+    for (const session of sessions) {
+      session.reply(421, "server shutting down").catch(() => {});
+      session.close();
+    }
+    await Promise.all(sessions.map((s) => s.closed));
+    this.#acceptLoop = undefined;
+    this.#stopped.resolve();
+  }
+
+  async #accept(listener: Listener): Promise<void> {
+    while (true) {
+      let conn: Conn;
+      try {
+        conn = await listener.accept();
+      } catch (error) {
+        if (this.#listener !== listener) return;
+        // Anything but a closed listener (EMFILE...) may pass: wait a little and go on.
+        this.#log("error", "Accepting a connection failed", error);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        continue;
+      }
+      if (this.#listener !== listener) {
+        conn.close();
+        return;
+      }
+      this.#admit(conn);
+    }
+  }
+
+  #admit(conn: Conn): void {
+    const ip = conn.remoteAddr.hostname;
+    const refusal = this.#limiter.acquire(ip);
+    if (refusal) {
+      this.#log("info", `Refused ${ip}: too many connections (${refusal})`);
+      refuse(
+        conn,
+        refusal === "server" ? "Too many connections" : "Too many connections from your address",
+      );
+      return;
+    }
+    conn.setNoDelay(true);
+    const session = this.createSession(conn, this.#nextId++);
+    this.#sessions.add(session);
+    session.log("info", `Session from ${formatAddress(conn.remoteAddr)}`);
+    session.run().finally(() => {
+      this.#sessions.delete(session);
+      this.#limiter.release(ip);
+    });
+  }
+
+  #log(level: LogRecord["level"], message: string, error?: unknown): void {
+    this.options.log?.({ level, message, error });
+  }
+}
+
+function isUserList(users: readonly User[] | UserManager): users is readonly User[] {
+  return Array.isArray(users);
+}
+
+/** Answers `421 <text>` on a connection that gets no session, then closes it. */
+function refuse(conn: Conn, text: string): void {
+  const writer = conn.writable.getWriter();
+  writer.write(new TextEncoder().encode(formatReply(421, text)))
+    .then(() => writer.close())
+    .catch(() => {})
+    .finally(() => conn.close());
+}
+
+/** `host:port`, with IPv6 hosts in brackets. */
+export function formatAddress(addr: NetAddr): string {
+  return addr.family === "IPv6"
+    ? `[${addr.hostname}]:${addr.port}`
+    : `${addr.hostname}:${addr.port}`;
+}

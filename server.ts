@@ -1,0 +1,97 @@
+/**
+ * The server half of streamftp: {@linkcode Server}, its sessions, users and command table, the
+ * file-system back-ends and the errors. Importing this module registers the running runtime's
+ * network adapter.
+ *
+ * @example A server with one user on a local directory
+ * ```ts ignore
+ * import { LocalFileSystem, Server, User } from "./server.ts";
+ * const server = new Server({
+ *   users: [new User({ login: "alice", password: "secret" })],
+ *   fileSystem: new LocalFileSystem("/srv/ftp"),
+ * });
+ * await server.start("127.0.0.1", 2121);
+ * await server.serveForever();
+ * ```
+ *
+ * @module
+ */
+
+import "./adapters/auto.ts";
+
+export {
+  type ResolvedServerOptions,
+  Server,
+  type ServerOptions,
+  type UserThrottles,
+} from "./lib/server/server.ts";
+export {
+  type FinalReply,
+  type LogRecord,
+  Session,
+  type TransferOptions,
+  type TransferStatus,
+  type TransferType,
+} from "./lib/server/session.ts";
+export {
+  type CommandHandler,
+  type CommandRequest,
+  type CommandRequirement,
+  type CommandSpec,
+  CommandTable,
+  type PathCondition,
+  type PathRule,
+} from "./lib/server/command_table.ts";
+export { DataConnection, type DataConnectionOptions } from "./lib/server/data_connection.ts";
+export {
+  ActiveDataChannel,
+  type DataChannel,
+  PassiveDataChannel,
+  type PassiveDataChannelOptions,
+} from "./lib/server/data_channel.ts";
+export { Permission, type PermissionOptions, User, type UserOptions } from "./lib/server/user.ts";
+export {
+  type GetUserResult,
+  MemoryUserManager,
+  type UserManager,
+} from "./lib/server/user_manager.ts";
+export {
+  NoFreePortError,
+  PassivePortPool,
+  type PooledListener,
+} from "./lib/server/passive_port_pool.ts";
+export type {
+  DirEntry,
+  FileStat,
+  FileSystem,
+  FileType,
+  MkdirOptions,
+  OpenReadOptions,
+  OpenWriteOptions,
+} from "./lib/fs/file_system.ts";
+export { MemoryFileSystem } from "./lib/fs/memory.ts";
+export { LocalFileSystem } from "./lib/fs/local.ts";
+export {
+  ConnectionClosedError,
+  FtpError,
+  InvalidCommandError,
+  PathError,
+  type PathErrorKind,
+  ProtocolError,
+  ReplyError,
+  TimeoutError,
+} from "./lib/errors.ts";
+export type { Reply } from "./lib/protocol/reply.ts";
+export { Throttle } from "./lib/stream/throttle.ts";
+export type {
+  Conn,
+  ConnectOptions,
+  Listener,
+  ListenOptions,
+  NetAddr,
+  Network,
+  TlsClientOptions,
+  TlsOptions,
+  TlsServerOptions,
+} from "./lib/socket.ts";
+export { setDefaultNetwork } from "./lib/network_registry.ts";
