@@ -1,0 +1,432 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import net from "node:net";
+import { MemoryFileSystem, type ServerOptions, User } from "../server.ts";
+import type { Conn } from "../lib/socket.ts";
+import { randomBytes, sha256, testNetwork, within } from "./_util.ts";
+import { getFile, putFile, RawControl, readAll, text, withServer, writeAll } from "./server_raw.ts";
+
+const T = { timeout: 20000 };
+const BIG = randomBytes(1 << 20, 7);
+
+async function memory(): Promise<MemoryFileSystem> {
+  const fs = new MemoryFileSystem();
+  await fs.mkdir("/dir");
+  await putFile(fs, "/big.bin", BIG);
+  await putFile(fs, "/digits.txt", "0123456789");
+  await putFile(fs, "/lines.txt", "a\nb\r\nc\n");
+  return fs;
+}
+
+/** A server on a fresh memory file system, with a logged-in raw client. */
+async function session(
+  options: ServerOptions,
+  fn: (c: RawControl, fs: MemoryFileSystem) => Promise<void>,
+): Promise<void> {
+  const fs = await memory();
+  await withServer({ fileSystem: fs, ...options }, async (server) => {
+    const c = await RawControl.connect(server.address);
+    try {
+      await c.login();
+      await fn(c, fs);
+    } finally {
+      c.close();
+    }
+  });
+}
+
+/** A free port number (bound and released). */
+async function freePort(): Promise<number> {
+  const listener = await testNetwork().listen({ hostname: "127.0.0.1", port: 0 });
+  const port = listener.addr.port;
+  await listener.close();
+  return port;
+}
+
+/** Connects with node:net from a chosen local address (127.0.0.2 plays a foreign host). */
+function connectFrom(localAddress: string, port: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: "127.0.0.1", port, localAddress }, () => resolve(socket));
+    socket.on("error", reject);
+  });
+}
+
+describe("server: data connections", () => {
+  it("PASV and EPSV replies; EPSV 1 / 2 / garbage", T, async () => {
+    await session({}, async (c) => {
+      assert.match(await c.ask("PASV"), /^227 Entering Passive Mode \(127,0,0,1,\d+,\d+\)\.$/);
+      assert.match(await c.ask("EPSV"), /^229 Entering Extended Passive Mode \(\|\|\|\d+\|\)$/);
+      assert.match(await c.ask("EPSV 1"), /^229 /);
+      assert.equal(await c.ask("EPSV 2"), "522 network protocol not supported, use (1)");
+      assert.equal(await c.ask("EPSV x"), "501 syntax error in EPSV argument 'x'");
+    });
+  });
+
+  it("the PASV address can be fixed or chosen per client (NAT)", T, async () => {
+    await session({ passiveAddress: "10.1.2.3" }, async (c) => {
+      assert.match(await c.ask("PASV"), /^227 Entering Passive Mode \(10,1,2,3,\d+,\d+\)\.$/);
+    });
+    await session({
+      passiveAddress: (client) => client.hostname === "127.0.0.1" ? "192.0.2.7" : "x",
+    }, async (c) => {
+      assert.match(await c.ask("PASV"), /^227 Entering Passive Mode \(192,0,2,7,\d+,\d+\)\.$/);
+    });
+  });
+
+  it("EPSV ALL: 200, then PASV/PORT/EPRT refused with 503 and the session kept", T, async () => {
+    await session({}, async (c) => {
+      assert.equal(await c.ask("EPSV ALL"), "200 EPSV ALL accepted");
+      assert.equal(await c.ask("PASV"), "503 PASV not allowed after EPSV ALL");
+      assert.equal(await c.ask("PORT 127,0,0,1,200,1"), "503 PORT not allowed after EPSV ALL");
+      assert.equal(await c.ask("EPRT |1|127.0.0.1|51201|"), "503 EPRT not allowed after EPSV ALL");
+      assert.match(await c.ask("EPSV"), /^229 /);
+      assert.equal(await c.ask("NOOP"), "200 NOOP ok");
+    });
+  });
+
+  it(
+    "transfers without a data channel get 503; a client that never connects gets 425",
+    T,
+    async () => {
+      await session({ dataConnectTimeout: 200 }, async (c) => {
+        assert.equal(
+          await c.ask("RETR big.bin"),
+          "503 bad sequence of commands (use PASV, EPSV, PORT or EPRT first)",
+        );
+        assert.equal((await c.command("PASV")).code, 227);
+        assert.equal(await c.ask("RETR big.bin"), "425 Can't open data connection");
+        assert.equal(await c.ask("NOOP"), "200 NOOP ok");
+      });
+    },
+  );
+
+  it(
+    "a data connection from a foreign address is closed; the client's own is used",
+    T,
+    async () => {
+      await session({}, async (c, fs) => {
+        const reply = await c.command("EPSV");
+        const port = Number(/\|\|\|(\d+)\|/.exec(reply.lines[0])![1]);
+        const foreign = await connectFrom("127.0.0.2", port);
+        await within(new Promise((resolve) => foreign.on("close", resolve)), 5000, "foreign close");
+        const data = await testNetwork().connect({ hostname: "127.0.0.1", port });
+        assert.equal(await c.ask("RETR digits.txt"), "150 data transfer started");
+        assert.equal(text(await readAll(data)), "0123456789");
+        assert.equal(await c.next(), "226 transfer done");
+        assert.ok(await fs.exists("/digits.txt"));
+      });
+    },
+  );
+
+  it("PORT/EPRT to a foreign address or a privileged port are refused (RFC 2577)", T, async () => {
+    await session({}, async (c) => {
+      assert.equal(
+        await c.ask("PORT 127,0,0,2,200,0"),
+        "504 PORT refused: address is not the client's",
+      );
+      assert.equal(await c.ask("PORT 127,0,0,1,0,21"), "504 PORT refused: privileged port 21");
+      assert.equal(
+        await c.ask("EPRT |1|10.0.0.1|5000|"),
+        "504 EPRT refused: address is not the client's",
+      );
+      assert.equal(await c.ask("EPRT |2|::1|5000|"), "522 network protocol not supported, use (1)");
+      assert.equal(await c.ask("PORT 1,2,3"), "501 syntax error in PORT argument");
+      assert.equal(await c.ask("NOOP"), "200 NOOP ok");
+    });
+  });
+
+  it("active mode: PORT and EPRT make the server connect to the client", T, async () => {
+    await session({}, async (c) => {
+      for (const verb of ["PORT", "EPRT"]) {
+        const listener = await testNetwork().listen({ hostname: "127.0.0.1", port: 0 });
+        try {
+          const port = listener.addr.port;
+          const arg = verb === "PORT"
+            ? `127,0,0,1,${port >> 8},${port & 255}`
+            : `|1|127.0.0.1|${port}|`;
+          assert.equal(await c.ask(`${verb} ${arg}`), `200 ${verb} command successful`);
+          await c.send("RETR big.bin");
+          const data = await within(listener.accept(), 5000, "active connect");
+          assert.equal(await c.next(), "150 data transfer started");
+          assert.equal(sha256(await readAll(data)), sha256(BIG));
+          assert.equal(await c.next(), "226 transfer done");
+        } finally {
+          await listener.close();
+        }
+      }
+    });
+  });
+
+  it(
+    "passive port range: a busy port is skipped, exhaustion answers 421 and keeps the session",
+    T,
+    async () => {
+      const busy = await testNetwork().listen({ hostname: "127.0.0.1", port: 0 });
+      const free = await freePort();
+      const fs = await memory();
+      try {
+        await withServer({ fileSystem: fs, dataPorts: [busy.addr.port, free] }, async (server) => {
+          const a = await RawControl.connect(server.address);
+          const b = await RawControl.connect(server.address);
+          await a.login();
+          await b.login();
+          const pasv = await a.command("EPSV");
+          assert.equal(pasv.lines[0], `Entering Extended Passive Mode (|||${free}|)`);
+          assert.equal(server.portPool.used, 1);
+          assert.equal(await b.ask("PASV"), "421 no free ports");
+          assert.equal(await b.ask("NOOP"), "200 NOOP ok");
+          // The port comes back once the first session's channel is used.
+          const data = await testNetwork().connect({ hostname: "127.0.0.1", port: free });
+          assert.equal(await a.ask("RETR digits.txt"), "150 data transfer started");
+          await readAll(data);
+          assert.equal(await a.next(), "226 transfer done");
+          assert.equal(server.portPool.used, 0);
+          assert.match(await b.ask("EPSV"), new RegExp(`\\(\\|\\|\\|${free}\\|\\)`));
+          a.close();
+          b.close();
+        });
+      } finally {
+        await busy.close();
+      }
+    },
+  );
+
+  it("IPv6 control connections: PASV says to use EPSV, EPSV works", T, async (t) => {
+    const fs = await memory();
+    let server;
+    try {
+      server = new (await import("../server.ts")).Server({ fileSystem: fs });
+      await server.start("::1", 0);
+    } catch {
+      t.skip("no IPv6 loopback");
+      return;
+    }
+    try {
+      const c = await RawControl.connect(server.address);
+      await c.login();
+      assert.equal(await c.ask("PASV"), "425 cannot use PASV on an IPv6 connection, use EPSV");
+      const reply = await c.command("EPSV");
+      const port = Number(/\|\|\|(\d+)\|/.exec(reply.lines[0])![1]);
+      const data = await testNetwork().connect({ hostname: "::1", port });
+      assert.equal(await c.ask("RETR digits.txt"), "150 data transfer started");
+      assert.equal(text(await readAll(data)), "0123456789");
+      assert.equal(await c.next(), "226 transfer done");
+      c.close();
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe("server: transfers", () => {
+  async function retr(c: RawControl, path: string): Promise<Uint8Array> {
+    const data = await c.pasv();
+    assert.equal(await c.ask(`RETR ${path}`), "150 data transfer started");
+    const bytes = await readAll(data);
+    assert.equal(await c.next(), "226 transfer done");
+    return bytes;
+  }
+
+  async function stor(
+    c: RawControl,
+    verb: string,
+    path: string,
+    bytes: Uint8Array,
+  ): Promise<string> {
+    const data = await c.pasv();
+    const opening = await c.ask(`${verb} ${path}`.trim());
+    await writeAll(data, bytes);
+    assert.equal(await c.next(), "226 transfer done");
+    return opening;
+  }
+
+  it("RETR, STOR, APPE, STOU move exact bytes", T, async () => {
+    await session({}, async (c, fs) => {
+      assert.equal(sha256(await retr(c, "big.bin")), sha256(BIG));
+      assert.equal(await stor(c, "STOR", "up.bin", BIG), "150 data transfer started");
+      assert.equal(sha256(await getFile(fs, "/up.bin")), sha256(BIG));
+      await stor(c, "APPE", "digits.txt", new TextEncoder().encode("abc"));
+      assert.equal(text(await getFile(fs, "/digits.txt")), "0123456789abc");
+      assert.equal(await stor(c, "STOU", "", Uint8Array.of(1)), "150 FILE: stou");
+      assert.equal(await stor(c, "STOU", "", Uint8Array.of(2)), "150 FILE: stou.1");
+      assert.equal(await stor(c, "STOU", "dir/x", Uint8Array.of(3)), "150 FILE: x");
+      assert.deepEqual(await getFile(fs, "/stou.1"), Uint8Array.of(2));
+      assert.deepEqual(await getFile(fs, "/dir/x"), Uint8Array.of(3));
+    });
+  });
+
+  it(
+    "REST survives PASV, EPSV, TYPE and PORT, is honoured by RETR and STOR, then cleared",
+    T,
+    async () => {
+      await session({}, async (c, fs) => {
+        assert.equal(await c.ask("REST 3abc"), "501 syntax error, can't restart at '3abc'");
+        assert.equal(await c.ask("REST 100"), "350 restarting at 100");
+        assert.equal((await c.command("TYPE I")).code, 200);
+        assert.equal((await c.command("PORT 127,0,0,1,200,1")).code, 200);
+        assert.equal((await c.command("EPSV")).code, 229);
+        assert.deepEqual(await retr(c, "big.bin"), BIG.subarray(100));
+        assert.equal(sha256(await retr(c, "big.bin")), sha256(BIG), "REST was not cleared");
+        assert.equal(await c.ask("REST 4"), "350 restarting at 4");
+        await stor(c, "STOR", "digits.txt", new TextEncoder().encode("abc"));
+        assert.ok(text(await getFile(fs, "/digits.txt")).startsWith("0123abc"));
+        assert.equal(await c.ask("REST 2"), "350 restarting at 2");
+        await stor(c, "APPE", "lines.txt", new TextEncoder().encode("z"));
+        assert.equal(text(await getFile(fs, "/lines.txt")), "a\nb\r\nc\nz");
+      });
+    },
+  );
+
+  it("TYPE A converts line ends both ways", T, async () => {
+    await session({}, async (c, fs) => {
+      assert.equal((await c.command("TYPE A")).code, 200);
+      assert.equal(text(await retr(c, "lines.txt")), "a\r\nb\r\nc\r\n");
+      await stor(c, "STOR", "ascii.txt", new TextEncoder().encode("x\r\ny\r\nz\r"));
+      assert.equal(text(await getFile(fs, "/ascii.txt")), "x\ny\nz\r");
+      assert.equal((await c.command("TYPE I")).code, 200);
+      assert.equal(text(await retr(c, "lines.txt")), "a\nb\r\nc\n");
+    });
+  });
+
+  it("failures: missing file, directory, unreachable target", T, async () => {
+    await session({}, async (c) => {
+      await c.pasv();
+      assert.equal(await c.ask("RETR missing"), "550 path does not exists");
+      assert.equal(await c.ask("RETR dir"), "550 path is not a file");
+      assert.equal(await c.ask("STOR nowhere/x"), "550 path unreachable");
+      assert.equal(await c.ask("STOR dir"), "550 path is not a file");
+      assert.equal(await c.ask("RETR a\0b"), "501 invalid path");
+      assert.equal(await c.ask("STOR a\0b"), "553 file name not allowed");
+      assert.equal(await c.ask("NOOP"), "200 NOOP ok");
+    });
+  });
+
+  it(
+    "ABOR: 225 with a prepared channel, 226 with nothing, 426+226 during a large RETR",
+    T,
+    async () => {
+      await session({ writeSpeedLimitPerConnection: 256 * 1024 }, async (c) => {
+        assert.equal(await c.ask("ABOR"), "226 nothing to abort");
+        const data = await c.pasv();
+        assert.equal(await c.ask("ABOR"), "225 data connection open; no transfer in progress");
+        assert.equal(await c.ask("RETR big.bin"), "150 data transfer started");
+        const reader = data.readable.getReader();
+        assert.ok((await reader.read()).value!.length > 0);
+        assert.equal(await c.ask("ABOR"), "426 transfer aborted");
+        assert.equal(await c.next(), "226 abort successful");
+        let received = 0;
+        while (true) {
+          const chunk = await reader.read().catch(() => ({ done: true, value: undefined }));
+          if (chunk.done) break;
+          received += chunk.value?.length ?? 0;
+        }
+        assert.ok(received < BIG.length, "the whole file arrived despite ABOR");
+        assert.equal(await c.ask("NOOP"), "200 NOOP ok");
+      });
+    },
+  );
+
+  it("STAT and NOOP are answered during a transfer; the idle timeout waits for it", T, async () => {
+    await session({ writeSpeedLimit: 1 << 20, idleTimeout: 300 }, async (c) => {
+      const data = await c.pasv();
+      const started = Date.now();
+      assert.equal(await c.ask("RETR big.bin"), "150 data transfer started");
+      const bytes = readAll(data);
+      assert.equal(await c.ask("NOOP"), "200 NOOP ok");
+      assert.match(await c.ask("STAT"), /^213 status: RETR \/big\.bin, \d+ bytes transferred$/);
+      assert.equal(sha256(await bytes), sha256(BIG));
+      assert.ok(Date.now() - started >= 600, "the throttle did not slow the transfer down");
+      assert.equal(await c.next(), "226 transfer done");
+      assert.equal(await c.next(2000), "421 idle timeout, closing control connection");
+    });
+  });
+
+  it(
+    "speed limits: the server's read limit slows uploads, a user's write limit downloads",
+    T,
+    async () => {
+      const fs = await memory();
+      const limited = new User({ login: "slow", writeSpeedLimit: 1 << 20 });
+      await withServer(
+        { fileSystem: fs, users: [limited], readSpeedLimit: 1 << 20 },
+        async (server) => {
+          const c = await RawControl.connect(server.address);
+          await c.login("slow");
+          let started = Date.now();
+          assert.equal(sha256(await retr(c, "big.bin")), sha256(BIG));
+          assert.ok(
+            Date.now() - started >= 800,
+            `1 MiB at 1 MiB/s took ${Date.now() - started} ms`,
+          );
+          started = Date.now();
+          await stor(c, "STOR up.bin", "", BIG.subarray(0, 512 * 1024));
+          assert.ok(
+            Date.now() - started >= 350,
+            `512 KiB at 1 MiB/s took ${Date.now() - started} ms`,
+          );
+          server.readThrottle.limit = undefined;
+          started = Date.now();
+          await stor(c, "STOR up.bin", "", BIG);
+          assert.ok(Date.now() - started < 800, "the lifted limit still applies");
+          c.close();
+        },
+      );
+    },
+  );
+
+  it("ABOR during STOR keeps the partial file and says so", T, async () => {
+    await session({}, async (c, fs) => {
+      const data = await c.pasv();
+      assert.equal(await c.ask("STOR part.bin"), "150 data transfer started");
+      const writer = data.writable.getWriter();
+      await writer.write(BIG.subarray(0, 4096));
+      while (true) {
+        const stat = await c.ask("STAT");
+        if (!stat.includes(" 0 bytes")) break;
+      }
+      assert.equal(await c.ask("ABOR"), "426 transfer aborted, partial file kept");
+      assert.equal(await c.next(), "226 abort successful");
+      assert.ok(await fs.exists("/part.bin"));
+      assert.deepEqual(await getFile(fs, "/part.bin"), BIG.subarray(0, 4096));
+      writer.releaseLock();
+      data.close();
+    });
+  });
+
+  it("QUIT during a transfer aborts it (426) before 221", T, async () => {
+    await session({ writeSpeedLimitPerConnection: 64 * 1024 }, async (c) => {
+      const data: Conn = await c.pasv();
+      assert.equal(await c.ask("RETR big.bin"), "150 data transfer started");
+      assert.equal(await c.ask("QUIT"), "426 transfer aborted");
+      assert.equal(await c.next(), "221 bye");
+      assert.equal(await c.waitClosed(), true);
+      data.close();
+    });
+  });
+
+  it("a command pipelined after RETR is answered after the 150", T, async () => {
+    await session({}, async (c) => {
+      const data = await c.pasv();
+      await c.sendRaw("RETR digits.txt\r\nNOOP\r\n");
+      assert.equal(await c.next(), "150 data transfer started");
+      assert.equal(text(await readAll(data)), "0123456789");
+      const rest = [await c.next(), await c.next()].sort();
+      assert.deepEqual(rest, ["200 NOOP ok", "226 transfer done"]);
+    });
+  });
+
+  it("read-only users cannot upload", T, async () => {
+    const fs = await memory();
+    const { Permission } = await import("../server.ts");
+    const reader = new User({ permissions: [new Permission("/", { writable: false })] });
+    await withServer({ fileSystem: fs, users: [reader] }, async (server) => {
+      const c = await RawControl.connect(server.address);
+      await c.login();
+      await c.pasv();
+      assert.equal(await c.ask("STOR x"), "550 permission denied");
+      assert.equal(await c.ask("APPE digits.txt"), "550 permission denied");
+      assert.equal(await c.ask("STOU"), "550 permission denied");
+      c.close();
+    });
+  });
+});
