@@ -1,12 +1,13 @@
 /**
  * lftp against our server: `mirror -R` uploads a tree, `mirror` downloads it again, and every
- * file's SHA-256 must match (lftp lists with MLSD, which FEAT advertises).
+ * file's SHA-256 must match, on both sides and on the server's disk (lftp lists with MLSD,
+ * which FEAT advertises).
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join, relative } from "node:path";
-import { MemoryFileSystem, Server, User } from "../server.ts";
+import { LocalFileSystem, Server, User } from "../server.ts";
 import { peerSkip, randomBytes, run, sha256, tempDir, within } from "./_util.ts";
 import { getFile } from "./server_raw.ts";
 
@@ -35,7 +36,8 @@ async function walk(root: string): Promise<Map<string, string>> {
 describe("interop: lftp against our server", { skip }, () => {
   it("mirror -R then mirror back: every file identical", { timeout: 60000 }, async () => {
     const dir = await tempDir("streamftp-lftp-");
-    const fs = new MemoryFileSystem();
+    await mkdir(join(dir.path, "served"));
+    const fs = new LocalFileSystem(join(dir.path, "served"));
     const server = new Server({
       fileSystem: fs,
       users: [new User({ login: "alice", password: "secret" })],
