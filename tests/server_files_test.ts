@@ -5,7 +5,15 @@ import { mkdir, readFile, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type FileSystem, LocalFileSystem, MemoryFileSystem } from "../server.ts";
 import { tempDir } from "./_util.ts";
-import { getFile, putFile, RawControl, readAll, text, withServer, writeAll } from "./server_raw.ts";
+import {
+  getFile,
+  putFile,
+  type RawControl,
+  readAll,
+  text,
+  withSession,
+  writeAll,
+} from "./server_raw.ts";
 
 const T = { timeout: 20000 };
 
@@ -13,15 +21,7 @@ async function session(
   fs: FileSystem,
   fn: (c: RawControl) => Promise<void>,
 ): Promise<void> {
-  await withServer({ fileSystem: fs }, async (server) => {
-    const c = await RawControl.connect(server.address);
-    try {
-      await c.login();
-      await fn(c);
-    } finally {
-      c.close();
-    }
-  });
+  await withSession({ fileSystem: fs }, (c) => fn(c));
 }
 
 async function memory(): Promise<MemoryFileSystem> {

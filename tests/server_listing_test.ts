@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { MemoryFileSystem } from "../server.ts";
-import { putFile, RawControl, readAll, text, withServer } from "./server_raw.ts";
+import { putFile, RawControl, readAll, text, withServer, withSession } from "./server_raw.ts";
 
 const T = { timeout: 30000 };
 const MODIFIED = new Date(Date.UTC(2020, 0, 2, 3, 4, 5));
@@ -18,15 +18,7 @@ async function tree(): Promise<MemoryFileSystem> {
 
 async function session(fn: (c: RawControl, fs: MemoryFileSystem) => Promise<void>): Promise<void> {
   const fs = await tree();
-  await withServer({ fileSystem: fs }, async (server) => {
-    const c = await RawControl.connect(server.address);
-    try {
-      await c.login();
-      await fn(c, fs);
-    } finally {
-      c.close();
-    }
-  });
+  await withSession({ fileSystem: fs }, (c) => fn(c, fs));
 }
 
 /** Runs a listing command and returns its lines. */

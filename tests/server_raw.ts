@@ -180,3 +180,24 @@ export async function putFile(
 export async function getFile(fs: FileSystem, path: string): Promise<Uint8Array> {
   return new Uint8Array(await new Response(await fs.openRead(path)).arrayBuffer());
 }
+
+/**
+ * Runs `fn` with an anonymous, logged-in raw client of a started server; closes both after.
+ *
+ * @param options The server's options.
+ * @param fn The test body.
+ */
+export async function withSession(
+  options: ServerOptions,
+  fn: (control: RawControl, server: Server) => Promise<void>,
+): Promise<void> {
+  await withServer(options, async (server) => {
+    const control = await RawControl.connect(server.address);
+    try {
+      await control.login();
+      await fn(control, server);
+    } finally {
+      control.close();
+    }
+  });
+}

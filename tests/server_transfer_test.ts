@@ -4,7 +4,16 @@ import net from "node:net";
 import { MemoryFileSystem, type ServerOptions, User } from "../server.ts";
 import type { Conn } from "../lib/socket.ts";
 import { randomBytes, sha256, testNetwork, within } from "./_util.ts";
-import { getFile, putFile, RawControl, readAll, text, withServer, writeAll } from "./server_raw.ts";
+import {
+  getFile,
+  putFile,
+  RawControl,
+  readAll,
+  text,
+  withServer,
+  withSession,
+  writeAll,
+} from "./server_raw.ts";
 
 const T = { timeout: 20000 };
 const BIG = randomBytes(1 << 20, 7);
@@ -24,15 +33,7 @@ async function session(
   fn: (c: RawControl, fs: MemoryFileSystem) => Promise<void>,
 ): Promise<void> {
   const fs = await memory();
-  await withServer({ fileSystem: fs, ...options }, async (server) => {
-    const c = await RawControl.connect(server.address);
-    try {
-      await c.login();
-      await fn(c, fs);
-    } finally {
-      c.close();
-    }
-  });
+  await withSession({ fileSystem: fs, ...options }, (c) => fn(c, fs));
 }
 
 /** A free port number (bound and released). */
