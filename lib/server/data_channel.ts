@@ -85,11 +85,6 @@ export class PassiveDataChannel implements DataChannel {
     }
   }
 
-  /** Whether the client has connected (and the connection is not yet taken). */
-  get connected(): boolean {
-    return this.#conn !== undefined && !this.#taken;
-  }
-
   /** {@inheritDoc DataChannel.open} */
   async open(signal?: AbortSignal): Promise<Conn> {
     const conn = await abortable(this.#accepted.promise, signal);

@@ -58,11 +58,6 @@ export class PassivePortPool {
     this.#ports = [...new Set(list)];
   }
 
-  /** The allowed ports, or `undefined` when any free port is used. */
-  get ports(): readonly number[] | undefined {
-    return this.#ports;
-  }
-
   /** How many ports of the range are handed out now (0 without a range). */
   get used(): number {
     return this.#inUse.size;

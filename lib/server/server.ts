@@ -380,7 +380,7 @@ function refuse(conn: Conn, text: string): void {
 }
 
 /** `host:port`, with IPv6 hosts in brackets. */
-export function formatAddress(addr: NetAddr): string {
+function formatAddress(addr: NetAddr): string {
   return addr.family === "IPv6"
     ? `[${addr.hostname}]:${addr.port}`
     : `${addr.hostname}:${addr.port}`;

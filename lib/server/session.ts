@@ -20,6 +20,7 @@ import type { CommandRequest, CommandSpec, PathRule } from "./command_table.ts";
 import { terminateBareCr } from "./control_input.ts";
 import type { DataChannel } from "./data_channel.ts";
 import { DataConnection } from "./data_connection.ts";
+import { MLSX_FACTS } from "./listing_format.ts";
 import { type FinalReply, pathErrorReply } from "./path_error_reply.ts";
 import type { Server } from "./server.ts";
 import type { Permission, User } from "./user.ts";
@@ -53,8 +54,6 @@ export interface TransferStatus {
   readonly description: string;
   /** Bytes moved so far on the data connection. */
   readonly bytes: number;
-  /** When it started. */
-  readonly started: Date;
 }
 
 interface RunningTransfer extends TransferStatus {
@@ -112,7 +111,7 @@ export class Session {
   /** Whether EPSV ALL was received (PASV, PORT and EPRT are refused from then on). */
   epsvAll = false;
   /** The MLSx facts chosen with OPTS MLST. */
-  mlstFacts: string[] = ["type", "size", "modify", "perm", "unix.mode"];
+  mlstFacts: string[] = [...MLSX_FACTS];
   /** The algorithm HASH uses, chosen with OPTS HASH. */
   hashAlgorithm = "SHA-256";
   /** Failed logins so far (for the lockout). */
@@ -125,7 +124,6 @@ export class Session {
   readonly #closer = new AbortController();
   #dataChannel: DataChannel | undefined;
   #transfer: RunningTransfer | undefined;
-  #closing = false;
   #waitingForCommand = false;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #readThrottle = new Throttle();
@@ -167,7 +165,7 @@ export class Session {
 
   /** Whether the session is ending. */
   get closing(): boolean {
-    return this.#closing;
+    return this.#closer.signal.aborted;
   }
 
   /** Aborts when the session starts closing (for handlers' long waits). */
@@ -399,7 +397,6 @@ export class Session {
     const transfer: RunningTransfer = {
       description: options.description,
       bytes: 0,
-      started: new Date(),
       controller: new AbortController(),
       opened: deferred<void>(),
       done: Promise.resolve(),
@@ -432,8 +429,7 @@ export class Session {
    * than once; await {@linkcode Session.closed} to know when it is over.
    */
   close(): void {
-    if (this.#closing) return;
-    this.#closing = true;
+    if (this.closing) return;
     this.#closer.abort();
     this.#disarmIdle();
     this.#transfer?.controller.abort();
@@ -449,14 +445,14 @@ export class Session {
   async run(): Promise<void> {
     try {
       await this.reply(220, this.server.options.welcome.split(/\r?\n/));
-      while (!this.#closing) {
+      while (!this.closing) {
         const line = await this.#readLine();
         if (line === null) break;
         if (line === undefined) continue;
         await this.#dispatch(line);
       }
     } catch (error) {
-      if (!this.#closing) this.log("debug", "Control connection failed", error);
+      if (!this.closing) this.log("debug", "Control connection failed", error);
     } finally {
       await this.#cleanUp();
     }
@@ -497,7 +493,7 @@ export class Session {
       }
       await spec.handler(this, request);
     } catch (error) {
-      if (this.#closing) return;
+      if (this.closing) return;
       if (error instanceof PathError) {
         const { code, text } = pathErrorReply(error, spec.path?.creating);
         await this.reply(code, text);
@@ -596,7 +592,7 @@ export class Session {
 
   #armIdle(): void {
     const timeout = this.server.options.idleTimeout;
-    if (this.#transfer || this.#closing || !timeout || !Number.isFinite(timeout)) return;
+    if (this.#transfer || this.closing || !timeout || !Number.isFinite(timeout)) return;
     this.#disarmIdle();
     this.#idleTimer = setTimeout(() => {
       this.#idleTimer = undefined;
@@ -611,7 +607,6 @@ export class Session {
   }
 
   async #cleanUp(): Promise<void> {
-    this.#closing = true;
     this.#closer.abort();
     this.#disarmIdle();
     const transfer = this.#transfer;
