@@ -29,7 +29,7 @@ export {
   type FinalReply,
   type LogRecord,
   Session,
-  type TransferOptions,
+  type StartTransferOptions,
   type TransferStatus,
   type TransferType,
 } from "./lib/server/session.ts";
@@ -65,7 +65,8 @@ export type {
   FileStat,
   FileSystem,
   FileType,
-  MkdirOptions,
+  // Renamed: the client half has its own MkdirOptions, and mod.ts exports both halves.
+  MkdirOptions as FileSystemMkdirOptions,
   OpenReadOptions,
   OpenWriteOptions,
 } from "./lib/fs/file_system.ts";

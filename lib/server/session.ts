@@ -31,7 +31,7 @@ export type { FinalReply } from "./path_error_reply.ts";
 export type TransferType = "A" | "I";
 
 /** What {@linkcode Session.startTransfer} runs. */
-export interface TransferOptions {
+export interface StartTransferOptions {
   /** What STAT shows while the transfer runs (`"RETR /a.txt"`). */
   description: string;
   /** Text of the `150` reply, sent once the data connection is open. */
@@ -383,7 +383,7 @@ export class Session {
    * @param options What to do with the data connection and what to reply.
    * @returns Settles when the transfer was started or refused (not when it ends).
    */
-  async startTransfer(options: TransferOptions): Promise<void> {
+  async startTransfer(options: StartTransferOptions): Promise<void> {
     const channel = this.#dataChannel;
     if (this.#transfer) {
       await this.reply(450, "another transfer is in progress");
@@ -520,7 +520,7 @@ export class Session {
 
   async #runTransfer(
     channel: DataChannel,
-    options: TransferOptions,
+    options: StartTransferOptions,
     transfer: RunningTransfer,
   ): Promise<void> {
     const signal = transfer.controller.signal;
