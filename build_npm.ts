@@ -77,6 +77,8 @@ const tsconfig = {
     outDir: out,
   },
   include: sources.map((s) => s.endsWith(".ts") ? `${root}${s}` : `${root}${s}/**/*.ts`),
+  // The runner drives the three legs with Deno's own API; it is not part of the suite.
+  exclude: [`${root}tests/run_all.ts`],
 };
 await Deno.mkdir(`${root}.tmp`, { recursive: true });
 await Deno.writeTextFile(`${root}.tmp/tsconfig.build.json`, JSON.stringify(tsconfig, null, 2));
