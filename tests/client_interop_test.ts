@@ -24,6 +24,7 @@ import {
   within,
 } from "./_util.ts";
 import { startAioftp } from "./peers/aioftp.ts";
+import { startOwnServer } from "./peers/own_server.ts";
 import { isRoot, type PeerServer } from "./peers/peer.ts";
 import { PURE_FTPD, PURE_PW, startPureFtpd } from "./peers/pure_ftpd.ts";
 import { startPyftpdlib } from "./peers/pyftpdlib.ts";
@@ -44,6 +45,7 @@ function rootSkip(name: string): false | string {
 const pythonModule = (name: string) => `/usr/lib/python3/dist-packages/${name}`;
 
 const peers: PeerCase[] = [
+  { name: "streamftp", start: () => startOwnServer(), skip: false },
   { name: "vsftpd", start: startVsftpd, skip: peerSkip("vsftpd", VSFTPD) || rootSkip("vsftpd") },
   {
     name: "pure-ftpd",
@@ -208,6 +210,20 @@ for (const peerCase of peers) {
       );
       assert.equal(single.files, 1);
       assert.equal(await readFile(join(local.path, "one", "c.txt"), "utf8"), "deep\n");
+    });
+
+    it("verifies transfers with HASH where the server offers it", { timeout: 30000 }, async () => {
+      const offers = (await client.features()).has("HASH");
+      // Of these peers, only our own server implements draft-bryan-ftpext-hash.
+      assert.equal(offers, peerCase.name === "streamftp");
+      const down = await client.download(at("up/nested/src/sub"), join(local.path, "verified"), {
+        verify: true,
+      });
+      assert.deepEqual([down.files, down.verified], [3, offers ? 3 : 0]);
+      const up = await client.upload(join(local.path, "src", "sub"), at("verified"), {
+        verify: true,
+      });
+      assert.deepEqual([up.files, up.verified], [3, offers ? 3 : 0]);
     });
 
     it("writeInto puts the source at the exact destination", { timeout: 30000 }, async () => {

@@ -46,17 +46,26 @@ export interface PeerPorts {
 }
 
 /**
- * Picks a free control port (kernel-chosen, so in the high ephemeral range) and a passive
- * range of 50 ports below it, at a random base between 10000 and 19999.
+ * Picks a free control port between 20000 and 32767 and a passive range of 50 ports at a
+ * random base between 10000 and 19999. Both stay below the kernel's ephemeral range
+ * (32768-60999), so no outgoing connection of the tests can take the control port between
+ * this check and the peer's bind.
  *
  * @returns The ports.
  */
 export async function pickPorts(): Promise<PeerPorts> {
-  const listener = await testNetwork().listen({ hostname: "127.0.0.1", port: 0 });
-  const port = listener.addr.port;
-  await listener.close();
-  const pasvMin = 10000 + Math.floor(Math.random() * 199) * 50;
-  return { port, pasvMin, pasvMax: pasvMin + 49 };
+  for (let attempt = 0;; attempt++) {
+    const port = 20000 + Math.floor(Math.random() * 12768);
+    try {
+      const listener = await testNetwork().listen({ hostname: "127.0.0.1", port });
+      await listener.close();
+    } catch (error) {
+      if (attempt < 20) continue;
+      throw error;
+    }
+    const pasvMin = 10000 + Math.floor(Math.random() * 199) * 50;
+    return { port, pasvMin, pasvMax: pasvMin + 49 };
+  }
 }
 
 /** A temporary directory for a peer: `root` (served), `state` (config, logs). */
