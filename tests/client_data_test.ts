@@ -455,46 +455,6 @@ describe("client data channel", () => {
     await client.quit();
   });
 
-  it("getStream runs the tutorial's COLL command", { timeout: 20000 }, async () => {
-    const server = await dataServer(async (s, line, data) => {
-      if (line.startsWith("COLL ")) {
-        const count = Number(line.slice(5));
-        const conn = await data();
-        await s.send("150 coll transfer started");
-        const bytes = new Uint8Array(count * 8);
-        const view = new DataView(bytes.buffer);
-        for (let i = 0; i < count; i++) view.setBigUint64(i * 8, BigInt(i));
-        await sendAndClose(conn, bytes);
-        await s.send("200 coll transfer done");
-        return true;
-      }
-    });
-    const client = await connect(server);
-    const collected: number[] = [];
-    {
-      const stream = await client.getStream("COLL 20", "1xx");
-      try {
-        let pending = new Uint8Array(0);
-        for await (const chunk of stream.readable) {
-          const joined = new Uint8Array(pending.length + chunk.length);
-          joined.set(pending);
-          joined.set(chunk, pending.length);
-          let at = 0;
-          for (; at + 8 <= joined.length; at += 8) {
-            collected.push(Number(new DataView(joined.buffer, at, 8).getBigUint64(0)));
-          }
-          pending = joined.slice(at);
-        }
-      } finally {
-        await stream[Symbol.asyncDispose]();
-      }
-      assert.equal(stream.settled, true);
-    }
-    assert.deepEqual(collected, Array.from({ length: 20 }, (_, i) => i));
-    assert.equal(await client.pwd(), "/");
-    await client.quit();
-  });
-
   it("downloadStream errors when the final reply is an error", { timeout: 20000 }, async () => {
     const server = await dataServer(async (s, line, data) => {
       if (line.startsWith("RETR")) {

@@ -1,51 +1,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { type CommandSpec, type CommandTable, Server } from "../server.ts";
+import { collCommand as coll, CollServer } from "../examples/coll.ts";
 import { within } from "./_util.ts";
 import { RawControl, readAll, withServer } from "./server_raw.ts";
-
-/** The aioftp developer tutorial's NOOP, by subclassing. */
-class BoringServer extends Server {
-  protected override buildCommands(): CommandTable {
-    const table = super.buildCommands();
-    table.set("NOOP", { handler: (session) => session.reply(200, "boring") });
-    table.set("COLL", coll);
-    return table;
-  }
-}
-
-/**
- * The tutorial's COLL: streams `count` 8-byte big-endian counters over the data connection,
- * as a worker (the dispatcher keeps reading commands), then says 200.
- */
-const coll: CommandSpec = {
-  requires: ["login", "data-channel"],
-  help: "<SP> <count>",
-  async handler(session, { argument }) {
-    const count = Number(argument);
-    if (!Number.isSafeInteger(count) || count < 0) {
-      await session.reply(501, "syntax error, COLL needs a count");
-      return;
-    }
-    await session.startTransfer({
-      description: `COLL ${count}`,
-      opening: "coll transfer started",
-      async run(data) {
-        const writer = data.writable.getWriter();
-        // 8192 counters (64 KiB) per write: awaiting millions of 8-byte writes would keep the
-        // event loop busy with already-resolved writes until the socket buffer is full.
-        for (let start = 0; start < count; start += 8192) {
-          const block = new Uint8Array(Math.min(8192, count - start) * 8);
-          const view = new DataView(block.buffer);
-          for (let i = 0; i * 8 < block.length; i++) view.setBigUint64(i * 8, BigInt(start + i));
-          await writer.write(block);
-        }
-        await writer.close();
-        return { code: 200, text: "coll transfer done" };
-      },
-    });
-  },
-};
 
 function counters(bytes: Uint8Array): number[] {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -59,7 +16,7 @@ describe("server: extension API", () => {
     "a subclass overrides NOOP and adds COLL through buildCommands()",
     { timeout: 20000 },
     async () => {
-      const server = new BoringServer();
+      const server = new CollServer();
       await server.start();
       try {
         const c = await RawControl.connect(server.address);

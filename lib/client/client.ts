@@ -101,7 +101,11 @@ export class Client implements AsyncDisposable {
   #features: Map<string, string> | undefined;
   #active: DataStream | undefined;
 
-  private constructor(
+  /**
+   * Used by {@linkcode Client.connect}, which subclasses inherit: `MyClient.connect(...)`
+   * returns a `MyClient`.
+   */
+  protected constructor(
     control: ControlChannel,
     network: Network,
     greeting: Reply,
@@ -140,7 +144,11 @@ export class Client implements AsyncDisposable {
    * @throws {ReplyError} When the greeting is not `220` (or the URL login fails).
    * @throws {TimeoutError} When the connection does not open within `connectTimeout`.
    */
-  static connect(url: string, options?: ClientOptions): Promise<Client>;
+  static connect<T extends Client>(
+    this: { prototype: T },
+    url: string,
+    options?: ClientOptions,
+  ): Promise<T>;
   /**
    * Connects to a server and reads its greeting (waiting through `120`).
    *
@@ -149,12 +157,18 @@ export class Client implements AsyncDisposable {
    * @param options Timeouts, data-connection mode, limits.
    * @returns The connected client; call `login()` next.
    */
-  static connect(host: string, port?: number, options?: ClientOptions): Promise<Client>;
-  static async connect(
+  static connect<T extends Client>(
+    this: { prototype: T },
+    host: string,
+    port?: number,
+    options?: ClientOptions,
+  ): Promise<T>;
+  static async connect<T extends Client>(
+    this: { prototype: T },
     target: string,
     portOrOptions?: number | ClientOptions,
     maybeOptions?: ClientOptions,
-  ): Promise<Client> {
+  ): Promise<T> {
     const options = (typeof portOrOptions === "object" ? portOrOptions : maybeOptions) ?? {};
     const url = isFtpUrl(target) ? parseFtpUrl(target) : undefined;
     let hostname = url?.hostname ?? target;
@@ -177,7 +191,13 @@ export class Client implements AsyncDisposable {
       control.close();
       throw error;
     }
-    const client = new Client(control, network, greeting, options);
+    const Subclass = this as unknown as new (
+      control: ControlChannel,
+      network: Network,
+      greeting: Reply,
+      options: ClientOptions,
+    ) => T;
+    const client = new Subclass(control, network, greeting, options);
     if (url) {
       try {
         if (url.user === undefined) await client.login(undefined, undefined, undefined, options);

@@ -6,8 +6,6 @@
  * @module
  */
 
-import type { PathError } from "../errors.ts";
-
 /** What a path is. */
 export type FileType = "file" | "dir" | "link" | "other";
 
