@@ -21,6 +21,7 @@ import { mkdtemp, open, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import process from "node:process";
 import { Client } from "../client.ts";
+import { runtime, testNetwork } from "../tests/_util.ts";
 import { startVsftpd } from "../tests/peers/vsftpd.ts";
 
 function option(name: string, fallback: number): number {
@@ -31,6 +32,8 @@ function option(name: string, fallback: number): number {
 const mib = option("mib", 256);
 const runs = option("runs", 3);
 const size = mib * 1024 * 1024;
+const adapter = process.env.STREAMFTP_ADAPTER ?? runtime;
+const label = `${runtime} ${process.versions[runtime]}, ${adapter} adapter`;
 
 async function writePattern(path: string, bytes: number): Promise<void> {
   const handle = await open(path, "w");
@@ -84,7 +87,7 @@ try {
       if (who === "curl") {
         await runCurl(url, join(scratch, "curl.bin"));
       } else {
-        const client = await Client.connect(peer.host, peer.port);
+        const client = await Client.connect(peer.host, peer.port, { network: testNetwork() });
         await client.login(peer.user, peer.password);
         await client.download(remote, target);
         await client.quit();
@@ -106,7 +109,7 @@ try {
   console.log("| client | median MB/s | runs (MB/s) |");
   console.log("|---|---|---|");
   console.log(
-    `| streamftp (deno ${Deno.version.deno}) | ${ours.toFixed(0)} | ${fmt(results.streamftp)} |`,
+    `| streamftp (${label}) | ${ours.toFixed(0)} | ${fmt(results.streamftp)} |`,
   );
   console.log(`| curl | ${curl.toFixed(0)} | ${fmt(results.curl)} |`);
   console.log(`\nstreamftp / curl = ${(ours / curl).toFixed(2)}`);

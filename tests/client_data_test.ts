@@ -216,7 +216,7 @@ describe("client data channel", () => {
     assert.ok(!sent.some((l) => l.startsWith("PORT")));
   });
 
-  it("falls back from MLSD to LIST once per connection and skips bad lines", {
+  it("falls back from MLSD to LIST once per connection, runs a custom parser, skips bad lines", {
     timeout: 20000,
   }, async () => {
     const listing = [
@@ -224,6 +224,7 @@ describe("client data channel", () => {
       "drwxr-xr-x 2 user group 4096 Jan  1 00:00 sub",
       "-rw-r--r-- 1 user group 3 Jan  1 00:00 a.txt",
       "this line is garbage",
+      "RECORD special.dat 77",
       "drwxr-xr-x 2 user group 4096 Jan  1 00:00 .",
       "",
     ].join("\r\n");
@@ -241,11 +242,20 @@ describe("client data channel", () => {
       }
     });
     const warnings: ListWarning[] = [];
-    const client = await connect(server, { onListWarning: (w) => warnings.push(w) });
+    const client = await connect(server, {
+      onListWarning: (w) => warnings.push(w),
+      parseListLine: (line) => {
+        const match = /^RECORD (\S+) (\d+)$/.exec(line);
+        return match
+          ? { name: match[1], type: "file", size: Number(match[2]), facts: {} }
+          : undefined;
+      },
+    });
     const items = await client.list("", { recursive: true }).toArray();
-    assert.deepEqual(items.map((i) => [i.path, i.info.type]), [
-      ["sub", "dir"],
-      ["a.txt", "file"],
+    assert.deepEqual(items.map((i) => [i.path, i.info.type, i.info.size]), [
+      ["sub", "dir", 4096],
+      ["a.txt", "file", 3],
+      ["special.dat", "file", 77],
     ]);
     assert.deepEqual(warnings.map((w) => [w.command, w.line]), [["LIST", "this line is garbage"]]);
     await client.quit();

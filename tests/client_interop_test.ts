@@ -355,6 +355,22 @@ for (const peerCase of peers) {
       );
     });
 
+    it("throttles uploads with writeSpeedLimit", { timeout: 30000 }, async () => {
+      client.writeSpeedLimit = 2 * 1024 * 1024;
+      try {
+        const started = Date.now();
+        await client.upload(join(local.path, "resume.bin"), at("throttled"));
+        const seconds = (Date.now() - started) / 1000;
+        assert.ok(seconds > 0.7 && seconds < 10, `took ${seconds} s`);
+      } finally {
+        client.writeSpeedLimit = undefined;
+      }
+      assert.equal(
+        sha256(await readFile(join(peer.root, "throttled", "resume.bin"))),
+        sha256(RESUME),
+      );
+    });
+
     it("removes a tree recursively", { timeout: 30000 }, async () => {
       await client.remove(at("up"));
       await client.remove(at("m1"));
