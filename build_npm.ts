@@ -58,7 +58,7 @@ if (!await exists(`${tools}/node_modules/typescript/bin/tsc`)) {
 }
 
 await Deno.remove(out, { recursive: true }).catch(() => {});
-const sources = ["mod.ts", "client.ts", "server.ts", "adapters", "lib", "tests"];
+const sources = ["mod.ts", "client.ts", "server.ts", "adapters", "lib", "examples", "tests"];
 const tsconfig = {
   compilerOptions: {
     target: "ES2022",
@@ -126,6 +126,8 @@ if (runTests) {
   console.log(`Node leg: ${files.length} test files on the npm build`);
   failed = await sh("node", ["--test", "--test-reporter=spec", ...files]) !== 0;
 }
+// The package is the library: the suite and the examples it runs are left out.
 await Deno.remove(`${out}/tests`, { recursive: true });
+await Deno.remove(`${out}/examples`, { recursive: true });
 if (await sh("npm", ["pack", "--dry-run", "--silent"], out) !== 0) failed = true;
 if (failed) Deno.exit(1);

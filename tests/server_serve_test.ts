@@ -9,9 +9,10 @@ import process from "node:process";
 import { run, runtime, tempDir, within } from "./_util.ts";
 import { RawControl, readAll, text, writeAll } from "./server_raw.ts";
 
-const script = new URL("../examples/serve.ts", import.meta.url).pathname;
-// Node runs the compiled suite, where examples are not built: only Deno and Bun run these.
-const skip = runtime === "node" || !existsSync(script) ? "serve.ts runs under deno and bun" : false;
+// Node runs the compiled suite, next to the compiled examples.
+const script = new URL(`../examples/serve.${runtime === "node" ? "js" : "ts"}`, import.meta.url)
+  .pathname;
+const skip = existsSync(script) ? false : `${script} is missing`;
 const command = (args: string[]) =>
   runtime === "deno" ? ["run", "-A", script, ...args] : [script, ...args];
 
