@@ -338,37 +338,34 @@ for (const peerCase of peers) {
       assert.equal(await client.isFile(at("up/nested/src/renamed.txt")), true);
     });
 
-    it("throttles downloads with readSpeedLimit", { timeout: 30000 }, async () => {
-      client.readSpeedLimit = 2 * 1024 * 1024;
-      try {
-        const started = Date.now();
-        await client.download(at("resume.bin"), join(local.path, "throttled"));
-        const seconds = (Date.now() - started) / 1000;
-        // 3 MiB at 2 MiB/s: at least ~1 s after the first burst, well under 10 s.
-        assert.ok(seconds > 0.7 && seconds < 10, `took ${seconds} s`);
-      } finally {
-        client.readSpeedLimit = undefined;
+    it("throttles downloads and uploads (readSpeedLimit, writeSpeedLimit)", {
+      timeout: 40000,
+    }, async () => {
+      const directions = [
+        {
+          limit: "readSpeedLimit",
+          move: () => client.download(at("resume.bin"), join(local.path, "throttled")),
+          result: join(local.path, "throttled", "resume.bin"),
+        },
+        {
+          limit: "writeSpeedLimit",
+          move: () => client.upload(join(local.path, "resume.bin"), at("throttled")),
+          result: join(peer.root, "throttled", "resume.bin"),
+        },
+      ] as const;
+      for (const { limit, move, result } of directions) {
+        client[limit] = 2 * 1024 * 1024;
+        try {
+          const started = Date.now();
+          await move();
+          const seconds = (Date.now() - started) / 1000;
+          // 3 MiB at 2 MiB/s: at least ~1 s after the first burst, well under 10 s.
+          assert.ok(seconds > 0.7 && seconds < 10, `${limit}: took ${seconds} s`);
+        } finally {
+          client[limit] = undefined;
+        }
+        assert.equal(sha256(await readFile(result)), sha256(RESUME), limit);
       }
-      assert.equal(
-        sha256(await readFile(join(local.path, "throttled", "resume.bin"))),
-        sha256(RESUME),
-      );
-    });
-
-    it("throttles uploads with writeSpeedLimit", { timeout: 30000 }, async () => {
-      client.writeSpeedLimit = 2 * 1024 * 1024;
-      try {
-        const started = Date.now();
-        await client.upload(join(local.path, "resume.bin"), at("throttled"));
-        const seconds = (Date.now() - started) / 1000;
-        assert.ok(seconds > 0.7 && seconds < 10, `took ${seconds} s`);
-      } finally {
-        client.writeSpeedLimit = undefined;
-      }
-      assert.equal(
-        sha256(await readFile(join(peer.root, "throttled", "resume.bin"))),
-        sha256(RESUME),
-      );
     });
 
     it("removes a tree recursively", { timeout: 30000 }, async () => {

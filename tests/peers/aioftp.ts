@@ -6,7 +6,7 @@
  */
 
 import { systemPython } from "../_util.ts";
-import { peerDirs, type PeerServer, pickPorts, removeDirs, startPeerProcess } from "./peer.ts";
+import { launchPeer, peerDirs, type PeerServer, pickPorts } from "./peer.ts";
 
 const USER = "streamftp";
 const PASSWORD = "streamftp-secret";
@@ -19,46 +19,29 @@ const PASSWORD = "streamftp-secret";
 export async function startAioftp(): Promise<PeerServer> {
   const dirs = await peerDirs("aioftp");
   const { port } = await pickPorts();
-  let proc;
-  try {
-    proc = await startPeerProcess(
-      systemPython,
-      [
-        "-m",
-        "aioftp",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        String(port),
-        "--user",
-        USER,
-        "--pass",
-        PASSWORD,
-        "-d",
-        dirs.root,
-        "-q",
-        "--family",
-        "ipv4",
-      ],
-      port,
-      dirs.state,
-    );
-  } catch (error) {
-    await removeDirs(dirs);
-    throw error;
-  }
-  return {
+  return await launchPeer({
     name: "aioftp",
-    host: "127.0.0.1",
+    command: systemPython,
+    args: [
+      "-m",
+      "aioftp",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--user",
+      USER,
+      "--pass",
+      PASSWORD,
+      "-d",
+      dirs.root,
+      "-q",
+      "--family",
+      "ipv4",
+    ],
     port,
+    dirs,
     user: USER,
     password: PASSWORD,
-    root: dirs.root,
-    base: "/",
-    supports: { active: false, mlsd: true },
-    async stop() {
-      await proc.stop();
-      await removeDirs(dirs);
-    },
-  };
+  });
 }

@@ -42,7 +42,6 @@ export async function startOwnServer(options: ServerOptions = {}): Promise<PeerS
     password: PASSWORD,
     root: dirs.root,
     base: "/",
-    supports: { active: true, mlsd: true },
     async stop() {
       await server.close();
       await removeDirs(dirs);

@@ -29,8 +29,6 @@ export interface PeerServer {
   readonly root: string;
   /** The remote directory to work in (writable), e.g. `"/"` or `"/pub"`. */
   readonly base: string;
-  /** What the peer supports beyond the basics. */
-  readonly supports: { active: boolean; mlsd: boolean };
   /** Stops the server and removes its files. */
   stop(): Promise<void>;
 }
@@ -95,8 +93,60 @@ export async function peerDirs(name: string): Promise<PeerDirs> {
   return { base, root, state };
 }
 
+/** How to launch a peer server process and log in to it. */
+export interface PeerLaunch {
+  /** The peer's name. */
+  name: string;
+  /** The executable. */
+  command: string;
+  /** Its arguments. */
+  args: string[];
+  /** The control port it listens on (127.0.0.1). */
+  port: number;
+  /** Its directories (removed when it stops, or when it fails to start). */
+  dirs: PeerDirs;
+  /** Login. */
+  user: string;
+  /** Password. */
+  password: string;
+  /** The local directory behind `base` (default `dirs.root`). */
+  root?: string;
+  /** The remote directory to work in (default `"/"`). */
+  base?: string;
+}
+
+/**
+ * Starts a peer server process in `dirs.state` and waits for its greeting.
+ *
+ * @param launch What to run and how to log in.
+ * @returns The running peer; stopping it also removes its directories.
+ */
+export async function launchPeer(launch: PeerLaunch): Promise<PeerServer> {
+  const { dirs } = launch;
+  let proc: PeerProcess;
+  try {
+    proc = await startPeerProcess(launch.command, launch.args, launch.port, dirs.state);
+  } catch (error) {
+    await removeDirs(dirs);
+    throw error;
+  }
+  return {
+    name: launch.name,
+    host: "127.0.0.1",
+    port: launch.port,
+    user: launch.user,
+    password: launch.password,
+    root: launch.root ?? dirs.root,
+    base: launch.base ?? "/",
+    async stop() {
+      await proc.stop();
+      await removeDirs(dirs);
+    },
+  };
+}
+
 /** A spawned server process. */
-export interface PeerProcess {
+interface PeerProcess {
   /** The child. */
   child: ChildProcess;
   /** What it printed so far (for failure messages). */
@@ -114,7 +164,7 @@ export interface PeerProcess {
  * @param cwd Working directory.
  * @returns The running process.
  */
-export async function startPeerProcess(
+async function startPeerProcess(
   command: string,
   args: string[],
   port: number,

@@ -9,14 +9,7 @@
 import { chown, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { run } from "../_util.ts";
-import {
-  isRoot,
-  peerDirs,
-  type PeerServer,
-  pickPorts,
-  removeDirs,
-  startPeerProcess,
-} from "./peer.ts";
+import { isRoot, launchPeer, peerDirs, type PeerServer, pickPorts, removeDirs } from "./peer.ts";
 
 /** The unpacked pure-ftpd binary. */
 export const PURE_FTPD = "/opt/streamftp/pure-ftpd/usr/sbin/pure-ftpd";
@@ -36,60 +29,48 @@ const PASSWORD = "streamftp-secret";
 export async function startPureFtpd(): Promise<PeerServer> {
   if (!isRoot) throw new Error("pure-ftpd tests need root (chroot and the ftp account)");
   const dirs = await peerDirs("pure-ftpd");
-  await chown(dirs.root, FTP_UID, FTP_GID);
-  const hash = await run("openssl", ["passwd", "-6", "-stdin"], { input: `${PASSWORD}\n` });
-  if (hash.code !== 0) throw new Error(`openssl passwd failed: ${hash.stderr}`);
-  const passwd = join(dirs.state, "pureftpd.passwd");
   const pdb = join(dirs.state, "pureftpd.pdb");
-  await writeFile(
-    passwd,
-    `${USER}:${hash.stdout.trim()}:${FTP_UID}:${FTP_GID}::${dirs.root}/./::::::::::::\n`,
-    { mode: 0o600 },
-  );
-  const made = await run(PURE_PW, ["mkdb", pdb, "-f", passwd]);
-  if (made.code !== 0) throw new Error(`pure-pw mkdb failed: ${made.stderr}`);
-  const { port, pasvMin, pasvMax } = await pickPorts();
-  let proc;
   try {
-    proc = await startPeerProcess(
-      PURE_FTPD,
-      [
-        "-S",
-        `127.0.0.1,${port}`,
-        "-l",
-        `puredb:${pdb}`,
-        "-E", // no anonymous login
-        "-A", // chroot everyone
-        "-H", // no DNS lookups
-        "-4",
-        "-p",
-        `${pasvMin}:${pasvMax}`,
-        "-c",
-        "50",
-        "-C",
-        "50",
-        "-f",
-        "none", // no syslog
-      ],
-      port,
-      dirs.state,
+    await chown(dirs.root, FTP_UID, FTP_GID);
+    const hash = await run("openssl", ["passwd", "-6", "-stdin"], { input: `${PASSWORD}\n` });
+    if (hash.code !== 0) throw new Error(`openssl passwd failed: ${hash.stderr}`);
+    const passwd = join(dirs.state, "pureftpd.passwd");
+    await writeFile(
+      passwd,
+      `${USER}:${hash.stdout.trim()}:${FTP_UID}:${FTP_GID}::${dirs.root}/./::::::::::::\n`,
+      { mode: 0o600 },
     );
+    const made = await run(PURE_PW, ["mkdb", pdb, "-f", passwd]);
+    if (made.code !== 0) throw new Error(`pure-pw mkdb failed: ${made.stderr}`);
   } catch (error) {
     await removeDirs(dirs);
     throw error;
   }
-  return {
+  const { port, pasvMin, pasvMax } = await pickPorts();
+  return await launchPeer({
     name: "pure-ftpd",
-    host: "127.0.0.1",
+    command: PURE_FTPD,
+    args: [
+      "-S",
+      `127.0.0.1,${port}`,
+      "-l",
+      `puredb:${pdb}`,
+      "-E", // no anonymous login
+      "-A", // chroot everyone
+      "-H", // no DNS lookups
+      "-4",
+      "-p",
+      `${pasvMin}:${pasvMax}`,
+      "-c",
+      "50",
+      "-C",
+      "50",
+      "-f",
+      "none", // no syslog
+    ],
     port,
+    dirs,
     user: USER,
     password: PASSWORD,
-    root: dirs.root,
-    base: "/",
-    supports: { active: true, mlsd: true },
-    async stop() {
-      await proc.stop();
-      await removeDirs(dirs);
-    },
-  };
+  });
 }

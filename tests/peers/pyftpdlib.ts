@@ -6,7 +6,7 @@
  */
 
 import { systemPython } from "../_util.ts";
-import { peerDirs, type PeerServer, pickPorts, removeDirs, startPeerProcess } from "./peer.ts";
+import { launchPeer, peerDirs, type PeerServer, pickPorts } from "./peer.ts";
 
 const USER = "streamftp";
 const PASSWORD = "streamftp-secret";
@@ -36,39 +36,22 @@ server.serve_forever()
 export async function startPyftpdlib(): Promise<PeerServer> {
   const dirs = await peerDirs("pyftpdlib");
   const { port, pasvMin, pasvMax } = await pickPorts();
-  let proc;
-  try {
-    proc = await startPeerProcess(
-      systemPython,
-      [
-        "-c",
-        SCRIPT,
-        String(port),
-        dirs.root,
-        USER,
-        PASSWORD,
-        String(pasvMin),
-        String(pasvMax),
-      ],
-      port,
-      dirs.state,
-    );
-  } catch (error) {
-    await removeDirs(dirs);
-    throw error;
-  }
-  return {
+  return await launchPeer({
     name: "pyftpdlib",
-    host: "127.0.0.1",
+    command: systemPython,
+    args: [
+      "-c",
+      SCRIPT,
+      String(port),
+      dirs.root,
+      USER,
+      PASSWORD,
+      String(pasvMin),
+      String(pasvMax),
+    ],
     port,
+    dirs,
     user: USER,
     password: PASSWORD,
-    root: dirs.root,
-    base: "/",
-    supports: { active: true, mlsd: true },
-    async stop() {
-      await proc.stop();
-      await removeDirs(dirs);
-    },
-  };
+  });
 }

@@ -8,14 +8,7 @@
 
 import { chown, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import {
-  isRoot,
-  peerDirs,
-  type PeerServer,
-  pickPorts,
-  removeDirs,
-  startPeerProcess,
-} from "./peer.ts";
+import { isRoot, launchPeer, peerDirs, type PeerServer, pickPorts } from "./peer.ts";
 
 /** The vsftpd binary. */
 export const VSFTPD = "/usr/sbin/vsftpd";
@@ -82,25 +75,15 @@ export async function startVsftpd(): Promise<PeerServer> {
   ].join("\n");
   const configPath = join(dirs.state, "vsftpd.conf");
   await writeFile(configPath, config, { mode: 0o600 });
-  let proc;
-  try {
-    proc = await startPeerProcess(VSFTPD, [configPath], port, dirs.state);
-  } catch (error) {
-    await removeDirs(dirs);
-    throw error;
-  }
-  return {
+  return await launchPeer({
     name: "vsftpd",
-    host: "127.0.0.1",
+    command: VSFTPD,
+    args: [configPath],
     port,
+    dirs,
     user: "anonymous",
     password: "anon@",
     root: pub,
     base: "/pub",
-    supports: { active: true, mlsd: false },
-    async stop() {
-      await proc.stop();
-      await removeDirs(dirs);
-    },
-  };
+  });
 }
