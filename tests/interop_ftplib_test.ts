@@ -1,6 +1,7 @@
 /**
  * Python's ftplib (/usr/bin/python3) against our server: every verb group, REST, ABOR through
- * `abort()` (ABOR sent as urgent data), MLSD, NLST, SIZE, MDTM, TYPE A, active mode.
+ * `abort()` (ABOR sent as urgent data), MLSD, MLST, NLST, STAT, SIZE, MDTM, MFMT, SITE CHMOD,
+ * HASH with OPTS HASH, APPE, STOU, CDUP, TYPE A, EPSV, active mode.
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -45,8 +46,31 @@ lines = []
 ftp.retrlines("RETR text.txt", lines.append)
 out["retrlines"] = lines
 out["rename"] = [ftp.sendcmd("RNFR text.txt"), ftp.sendcmd("RNTO renamed.txt")]
+out["appe"] = ftp.storbinary("APPE renamed.txt", io.BytesIO(b"three\n"))
+out["stou"] = ftp.storbinary("STOU", io.BytesIO(b"unique"))
+out["cdup"] = [ftp.cwd("dir"), ftp.cwd(".."), ftp.pwd()]
+out["stat"] = ftp.sendcmd("STAT dir").splitlines()
+try:
+    out["site_chmod"] = ftp.sendcmd("SITE CHMOD 600 dir/up.bin")
+except ftplib.error_perm as error:
+    out["site_chmod"] = str(error)
+out["opts_mlst"] = ftp.sendcmd("OPTS MLST type;size;unix.mode;")
+out["mlst"] = ftp.sendcmd("MLST dir/up.bin").splitlines()
+out["mfmt"] = ftp.sendcmd("MFMT 20200102030405 dir/up.bin")
+out["mdtm_after"] = ftp.sendcmd("MDTM dir/up.bin")
+out["mode_stru"] = [ftp.sendcmd("MODE S"), ftp.sendcmd("STRU F")]
+out["help"] = ftp.sendcmd("HELP").splitlines()[0]
+out["opts_hash"] = ftp.sendcmd("OPTS HASH MD5")
+out["hash_md5"] = ftp.sendcmd("HASH dir/up.bin")
+ftp.sendcmd("OPTS HASH SHA-256")
+ftp.af = __import__("socket").AF_INET6  # ftplib sends EPSV instead of PASV for IPv6
+epsv = bytearray()
+out["epsv_retr"] = ftp.retrbinary("RETR dir/up.bin", epsv.extend)
+out["epsv_ok"] = bytes(epsv) == payload
+ftp.af = __import__("socket").AF_INET
 out["hash"] = ftp.sendcmd("HASH dir/up.bin")
 out["sha256"] = hashlib.sha256(payload).hexdigest()
+out["md5"] = hashlib.md5(payload).hexdigest()
 ftp.set_pasv(False)
 active = bytearray()
 out["active_retr"] = ftp.retrbinary("RETR dir/up.bin", active.extend)
@@ -66,7 +90,7 @@ print(json.dumps(out))
 `;
 
 describe("interop: Python ftplib against our server", { skip }, () => {
-  it("every verb group, REST, ABOR, MLSD, NLST, SIZE, MDTM, TYPE A, active mode", {
+  it("every verb group, REST, ABOR, listings, file commands, HASH, EPSV, active mode", {
     timeout: 60000,
   }, async () => {
     const fs = new MemoryFileSystem();
@@ -114,7 +138,43 @@ describe("interop: Python ftplib against our server", { skip }, () => {
       assert.match(out.list[0], /^-rw-r--r-- .* 1048576 .* up\.bin$/);
       assert.equal(out.storlines, "226 transfer done");
       assert.deepEqual(out.retrlines, ["one", "two"]);
-      assert.equal(new TextDecoder().decode(await getFile(fs, "/renamed.txt")), "one\ntwo\n");
+      assert.equal(out.appe, "226 transfer done");
+      assert.equal(
+        new TextDecoder().decode(await getFile(fs, "/renamed.txt")),
+        "one\ntwo\nthree\n",
+      );
+      assert.equal(out.stou, "226 transfer done");
+      const unique: string[] = [];
+      for await (const entry of fs.list("/")) {
+        if (!["big.bin", "dir", "renamed.txt", "active.bin"].includes(entry.name)) {
+          unique.push(entry.name);
+        }
+      }
+      assert.equal(unique.length, 1, JSON.stringify(unique));
+      assert.equal(new TextDecoder().decode(await getFile(fs, `/${unique[0]}`)), "unique");
+      assert.deepEqual(out.cdup, [
+        '250 directory changed to "/dir"',
+        '250 directory changed to "/"',
+        "/",
+      ]);
+      assert.equal(out.stat.length, 3);
+      assert.deepEqual([out.stat[0], out.stat[2]], ["212-Status of /dir:", "212 End of status"]);
+      assert.match(out.stat[1], /^ -rw-r--r-- .* 1048576 .* up\.bin$/);
+      assert.equal(out.site_chmod, "200 SITE CHMOD command successful");
+      assert.equal(out.opts_mlst, "200 MLST OPTS type;size;unix.mode;");
+      assert.deepEqual(out.mlst, [
+        "250-Listing /dir/up.bin",
+        " type=file;size=1048576;unix.mode=0600; /dir/up.bin",
+        "250 End",
+      ]);
+      assert.equal(out.mfmt, "213 Modify=20200102030405; dir/up.bin");
+      assert.equal(out.mdtm_after, "213 20200102030405");
+      assert.deepEqual(out.mode_stru, ["200 mode set to S", "200 structure set to F"]);
+      assert.equal(out.help, "214-The following commands are recognized:");
+      assert.equal(out.opts_hash, "200 MD5");
+      assert.equal(out.hash_md5, `213 MD5 0-1048576 ${out.md5} dir/up.bin`);
+      assert.equal(out.epsv_retr, "226 transfer done");
+      assert.equal(out.epsv_ok, true);
       assert.deepEqual(out.rename, ["350 rename from accepted", "250 rename successful"]);
       assert.equal(out.hash, `213 SHA-256 0-1048576 ${out.sha256} dir/up.bin`);
       assert.equal(out.active_retr, "226 transfer done");
