@@ -7,6 +7,7 @@ import type { FileSystem } from "../lib/fs/file_system.ts";
 import { LocalFileSystem } from "../lib/fs/local.ts";
 import { MemoryFileSystem } from "../lib/fs/memory.ts";
 import { resolveVirtualPath } from "../lib/fs/virtual_path.ts";
+import { concatBytes } from "../lib/stream/bytes.ts";
 import { randomBytes, sha256, tempDir } from "./_util.ts";
 
 const encoder = new TextEncoder();
@@ -21,13 +22,7 @@ async function write(fs: FileSystem, path: string, data: Uint8Array | string, op
 async function read(fs: FileSystem, path: string, offset?: number): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   for await (const chunk of await fs.openRead(path, { offset })) chunks.push(chunk);
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+  return concatBytes(chunks);
 }
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
@@ -179,13 +174,7 @@ function contract(name: string, make: () => Promise<{ fs: FileSystem; cleanup():
           sizes.push(chunk.length);
           chunks.push(chunk);
         }
-        const all = new Uint8Array(data.length);
-        let at = 0;
-        for (const c of chunks) {
-          all.set(c, at);
-          at += c.length;
-        }
-        return sha256(all);
+        return sha256(concatBytes(chunks));
       })();
       assert.equal(hash, sha256(data));
       assert.ok(

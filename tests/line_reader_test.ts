@@ -5,6 +5,7 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { concatBytes } from "../lib/stream/bytes.ts";
 import { LineReader, LineTooLongError, stripTelnet } from "../lib/stream/line_reader.ts";
 
 const T = { timeout: 20000 };
@@ -13,14 +14,10 @@ const IP = 244;
 const DM = 242;
 
 const bytes = (...parts: (string | number[])[]): Uint8Array => {
-  const chunks = parts.map((p) => (typeof p === "string" ? new TextEncoder().encode(p) : p));
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
+  const chunks = parts.map((p) =>
+    typeof p === "string" ? new TextEncoder().encode(p) : Uint8Array.from(p)
+  );
+  return concatBytes(chunks);
 };
 
 /** A stream that delivers the given chunks, then ends. */

@@ -10,6 +10,7 @@ import process from "node:process";
 import { detectNetwork } from "../adapters/auto.ts";
 import { nodeNetwork } from "../adapters/node.ts";
 import type { Conn, Listener, Network, TlsOptions } from "../lib/socket.ts";
+import { concatBytes } from "../lib/stream/bytes.ts";
 import { TEST_CA_CERT, TEST_SERVER_CERT, TEST_SERVER_KEY } from "./fixtures/tls.ts";
 import { randomBytes, runtime, sha256, testNetwork, within } from "./_util.ts";
 
@@ -94,13 +95,7 @@ async function readAll(readable: ReadableStream<Uint8Array>, slow = false): Prom
     length += value.byteLength;
   }
   reader.releaseLock();
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
+  return concatBytes(chunks, length);
 }
 
 async function send(

@@ -5,6 +5,7 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { concatBytes } from "../lib/stream/bytes.ts";
 import { progressStream } from "../lib/stream/progress.ts";
 import { Throttle, throttleStream } from "../lib/stream/throttle.ts";
 
@@ -30,16 +31,6 @@ async function pump(
       },
     }),
   );
-  return out;
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
   return out;
 }
 
@@ -204,7 +195,7 @@ describe("throttleStream", () => {
     const start = performance.now();
     const out = await pump(throttleStream(throttles), [data]);
     const seconds = (performance.now() - start) / 1000;
-    assert.deepEqual(concat(out), data);
+    assert.deepEqual(concatBytes(out), data);
     assert.ok(seconds > 0.3 && seconds < 0.9, `took ${seconds} s`);
     assert.ok(out.length > 1, "a big chunk is split");
     for (const piece of out.slice(0, -1)) assert.ok(piece.length >= 16 * KIB);

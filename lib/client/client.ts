@@ -26,6 +26,7 @@ import {
 import { defaultNetwork } from "../network_registry.ts";
 import type { Conn, Network } from "../socket.ts";
 import { deadlineSignal } from "../stream/abort.ts";
+import { concatBytes } from "../stream/bytes.ts";
 import { Throttle } from "../stream/throttle.ts";
 import { ControlChannel } from "./control_channel.ts";
 import {
@@ -953,13 +954,7 @@ export class Client implements AsyncDisposable {
       throw new ListingTooLargeError(path, max);
     }
     await stream.finish("2xx", { signal });
-    const bytes = new Uint8Array(total);
-    let at = 0;
-    for (const chunk of chunks) {
-      bytes.set(chunk, at);
-      at += chunk.length;
-    }
-    return new TextDecoder("utf-8", { fatal: false }).decode(bytes);
+    return new TextDecoder("utf-8", { fatal: false }).decode(concatBytes(chunks, total));
   }
 
   async #statFromParent(path: string, options: CallOptions): Promise<ListEntry> {

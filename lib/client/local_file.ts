@@ -1,8 +1,8 @@
 /**
  * Local file access for uploads and downloads through `node:fs/promises` (which Deno, Bun and
- * Node all provide): files as Web Streams in large chunks, with read-ahead on the reading side
- * and write coalescing on the writing side, so the per-chunk cost stays small next to the
- * socket's.
+ * Node all provide): files as Web Streams in large chunks (`lib/fs/file_handle_streams.ts`),
+ * trees, sizes and checksums. Unlike a `LocalFileSystem`, these paths are the user's own and
+ * are not confined.
  *
  * @module
  */
@@ -10,6 +10,7 @@
 import { createHash } from "node:crypto";
 import { open, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { readableFromHandle, writableToHandle } from "../fs/file_handle_streams.ts";
 
 /** Chunk size for reading local files (also the write coalescing threshold). */
 export const LOCAL_CHUNK_SIZE = 256 * 1024;
@@ -34,34 +35,11 @@ export async function openLocalReadable(
   options: LocalReadOptions = {},
 ): Promise<ReadableStream<Uint8Array>> {
   const handle = await open(path, "r");
-  const chunkSize = options.chunkSize ?? LOCAL_CHUNK_SIZE;
-  let position = options.offset ?? 0;
-  let closed = false;
-  const close = async () => {
-    if (closed) return;
-    closed = true;
-    await handle.close().catch(() => {});
-  };
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      const buffer = new Uint8Array(chunkSize);
-      let bytesRead: number;
-      try {
-        ({ bytesRead } = await handle.read(buffer, 0, chunkSize, position));
-      } catch (error) {
-        await close();
-        throw error;
-      }
-      if (bytesRead === 0) {
-        await close();
-        controller.close();
-        return;
-      }
-      position += bytesRead;
-      controller.enqueue(bytesRead === chunkSize ? buffer : buffer.subarray(0, bytesRead));
-    },
-    cancel: close,
-  }, { highWaterMark: 2 });
+  return readableFromHandle(handle, {
+    offset: options.offset,
+    chunkSize: options.chunkSize ?? LOCAL_CHUNK_SIZE,
+    readAhead: 2,
+  });
 }
 
 /** Options of {@linkcode openLocalWritable}. */
@@ -77,7 +55,8 @@ export interface LocalWriteOptions {
  *
  * @param path The file.
  * @param options Resume offset.
- * @returns The stream; closing it flushes and closes the file, aborting it just closes the file.
+ * @returns The stream; closing it flushes and closes the file, aborting it writes what it
+ *   gathered and closes the file.
  */
 export async function openLocalWritable(
   path: string,
@@ -85,48 +64,11 @@ export async function openLocalWritable(
 ): Promise<WritableStream<Uint8Array>> {
   const offset = options.offset ?? 0;
   const handle = await open(path, offset > 0 ? "r+" : "w");
-  let position = offset;
-  let pending: Uint8Array[] = [];
-  let pendingBytes = 0;
-  let inFlight: Promise<void> = Promise.resolve();
-  const writeAt = async (data: Uint8Array, at: number) => {
-    let done = 0;
-    while (done < data.length) {
-      const { bytesWritten } = await handle.write(data, done, data.length - done, at + done);
-      done += bytesWritten;
-    }
-  };
-  const flush = async () => {
-    await inFlight;
-    if (pendingBytes === 0) return;
-    const data = pending.length === 1 ? pending[0] : concat(pending, pendingBytes);
-    pending = [];
-    pendingBytes = 0;
-    inFlight = writeAt(data, position);
-    inFlight.catch(() => {});
-    position += data.length;
-  };
-  return new WritableStream<Uint8Array>({
-    async write(chunk) {
-      pending.push(chunk);
-      pendingBytes += chunk.length;
-      if (pendingBytes >= LOCAL_CHUNK_SIZE) await flush();
-    },
-    async close() {
-      try {
-        await flush();
-        await inFlight;
-        if (offset > 0) await handle.truncate(position);
-      } finally {
-        await handle.close();
-      }
-    },
-    async abort() {
-      await flush().catch(() => {});
-      await inFlight.catch(() => {});
-      await handle.close().catch(() => {});
-    },
-  }, new ByteLengthQueuingStrategy({ highWaterMark: LOCAL_CHUNK_SIZE }));
+  return writableToHandle(handle, {
+    position: offset,
+    gather: LOCAL_CHUNK_SIZE,
+    truncateOnClose: offset > 0,
+  });
 }
 
 /** What a local path is. */
@@ -209,14 +151,4 @@ export async function sha256Local(path: string): Promise<string> {
     hash.update(value);
   }
   return hash.digest("hex");
-}
-
-function concat(chunks: Uint8Array[], length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  return out;
 }

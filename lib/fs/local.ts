@@ -33,10 +33,11 @@ import type {
   OpenReadOptions,
   OpenWriteOptions,
 } from "./file_system.ts";
+import { readableFromHandle, writableToHandle } from "./file_handle_streams.ts";
 import { resolveVirtualPath } from "./virtual_path.ts";
 
-/** Chunk size of file reads: data moves in chunks of at least 64 KiB. */
-const READ_CHUNK = 256 * 1024;
+/** Bytes per file read and per file write: data moves in chunks of at least 64 KiB. */
+const CHUNK = 256 * 1024;
 
 const ERRNO_KINDS: Record<string, PathErrorKind> = {
   ENOENT: "not-found",
@@ -203,35 +204,18 @@ export class LocalFileSystem implements FileSystem {
     } catch (error) {
       throw toPathError(error, path);
     }
-    let position = Math.max(0, options.offset ?? 0);
-    let closed = false;
-    const close = async () => {
-      if (closed) return;
-      closed = true;
-      await handle.close().catch(() => {});
-    };
-    return new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        try {
-          const buffer = new Uint8Array(READ_CHUNK);
-          const { bytesRead } = await handle.read(buffer, 0, READ_CHUNK, position);
-          if (bytesRead === 0) {
-            await close();
-            controller.close();
-            return;
-          }
-          position += bytesRead;
-          controller.enqueue(buffer.subarray(0, bytesRead));
-        } catch (error) {
-          await close();
-          controller.error(toPathError(error, path));
-        }
-      },
-      cancel: close,
-    }, { highWaterMark: 1 });
+    return readableFromHandle(handle, {
+      offset: options.offset,
+      chunkSize: CHUNK,
+      readAhead: 1,
+      mapError: (error) => toPathError(error, path),
+    });
   }
 
-  /** Opens a file for writing: truncating, at `offset` (kept bytes before it), or appending. */
+  /**
+   * Opens a file for writing: truncating, at `offset` (kept bytes before it), or appending.
+   * Writes are gathered into 256 KiB; aborting keeps what was received.
+   */
   async openWrite(
     path: string,
     options: OpenWriteOptions = {},
@@ -246,37 +230,10 @@ export class LocalFileSystem implements FileSystem {
     } catch (error) {
       throw toPathError(error, path);
     }
-    let position: number | null = options.append ? null : offset;
-    let closed = false;
-    const close = async () => {
-      if (closed) return;
-      closed = true;
-      await handle.close();
-    };
-    return new WritableStream<Uint8Array>({
-      async write(chunk) {
-        try {
-          let done = 0;
-          while (done < chunk.length) {
-            const { bytesWritten } = await handle.write(chunk, done, chunk.length - done, position);
-            done += bytesWritten;
-            if (position !== null) position += bytesWritten;
-          }
-        } catch (error) {
-          await close().catch(() => {});
-          throw toPathError(error, path);
-        }
-      },
-      async close() {
-        try {
-          await close();
-        } catch (error) {
-          throw toPathError(error, path);
-        }
-      },
-      async abort() {
-        await close().catch(() => {});
-      },
+    return writableToHandle(handle, {
+      position: options.append ? null : offset,
+      gather: CHUNK,
+      mapError: (error) => toPathError(error, path),
     });
   }
 

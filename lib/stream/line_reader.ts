@@ -6,6 +6,8 @@
  * @module
  */
 
+import { concatBytes } from "./bytes.ts";
+
 /** A line exceeded the reader's cap; the reader skipped it and stays usable. */
 export class LineTooLongError extends Error {
   /** The cap in bytes. */
@@ -124,10 +126,7 @@ export class LineReader {
       this.#buffer = chunk;
       return;
     }
-    const joined = new Uint8Array(this.#buffer.length + chunk.length);
-    joined.set(this.#buffer);
-    joined.set(chunk, this.#buffer.length);
-    this.#buffer = joined;
+    this.#buffer = concatBytes([this.#buffer, chunk]);
   }
 
   #decode(raw: Uint8Array): string {
