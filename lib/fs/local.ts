@@ -225,7 +225,7 @@ export class LocalFileSystem implements FileSystem {
     let handle: FileHandle;
     try {
       if (options.append) handle = await open(real, "a");
-      else if (offset > 0) handle = await open(real, "r+").catch(() => open(real, "w"));
+      else if (offset > 0) handle = await openForResume(real);
       else handle = await open(real, "w");
     } catch (error) {
       throw toPathError(error, path);
@@ -329,4 +329,17 @@ function toFileStat(info: Stats): FileStat {
     mode: info.mode & 0o7777,
     nlink: info.nlink,
   };
+}
+
+/**
+ * Opens a file to write at an offset without truncating it; creates it when it does not exist.
+ * Any other failure is reported, never answered by truncating the file that REST meant to keep.
+ */
+async function openForResume(real: string): Promise<FileHandle> {
+  try {
+    return await open(real, "r+");
+  } catch (error) {
+    if ((error as { code?: string }).code !== "ENOENT") throw error;
+    return await open(real, "wx");
+  }
 }
