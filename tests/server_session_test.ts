@@ -92,10 +92,15 @@ describe("server: greeting and login", () => {
   it("per-user connection limit: 530 for the extra session, slot freed by QUIT", T, async () => {
     const limited = new User({ login: "one", password: "p", maxConnections: 1 });
     await withServer({ users: [limited], loginFailureDelay: 0 }, async (server) => {
+      // Knowing the name is not enough to hold a slot: only a completed login takes one.
+      const early = await RawControl.connect(server.address);
+      assert.equal(await early.ask("USER one"), "331 password required");
       const a = await RawControl.connect(server.address);
       await a.login("one", "p");
       const b = await RawControl.connect(server.address);
       assert.equal(await b.ask("USER one"), "530 too much connections for 'one'");
+      assert.equal(await early.ask("PASS p"), "530 wrong password");
+      early.close();
       assert.equal(await a.ask("QUIT"), "221 bye");
       await a.waitClosed();
       assert.equal(await b.ask("USER one"), "331 password required");

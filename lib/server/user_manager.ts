@@ -19,7 +19,8 @@ export type GetUserResult =
 
 /**
  * A source of accounts. The server calls `getUser` on USER, `authenticate` on PASS, and
- * `notifyLogout` when a session that got a user from `getUser` ends or sends USER again.
+ * `notifyLogout` when a session whose login completed (`getUser` said `ok`, or `authenticate`
+ * said `true`) ends or sends USER again.
  */
 export interface UserManager {
   /**
@@ -38,7 +39,7 @@ export interface UserManager {
    */
   authenticate(user: User, password: string): Promise<boolean>;
   /**
-   * Tells the manager that a session no longer uses `user` (to release a connection slot).
+   * Tells the manager that a logged-in session no longer uses `user` (to release a slot).
    *
    * @param user The user `getUser` returned.
    */
@@ -47,8 +48,10 @@ export interface UserManager {
 
 /**
  * Accounts from a list: an exact login match wins, otherwise the first anonymous user (no
- * login) accepts any name. A user's `maxConnections` is enforced here: a slot is taken when
- * `getUser` succeeds and given back by `notifyLogout`.
+ * login) accepts any name. A user's `maxConnections` is enforced here: a slot is taken when the
+ * login completes (so that someone who only knows the name cannot use up the slots) and given
+ * back by `notifyLogout`; a full user is refused at USER, and at PASS when the slots filled up
+ * in between.
  */
 export class MemoryUserManager implements UserManager {
   /** The accounts. */
@@ -69,26 +72,26 @@ export class MemoryUserManager implements UserManager {
     const user = this.users.find((u) => u.login === login) ??
       this.users.find((u) => u.login === undefined);
     if (!user) return Promise.resolve({ state: "error", info: "no such username" });
-    const used = this.#sessions.get(user) ?? 0;
-    if (user.maxConnections !== undefined && used >= user.maxConnections) {
+    if (this.#full(user)) {
       return Promise.resolve({
         state: "error",
         info: `too much connections for '${user.login ?? "anonymous"}'`,
       });
     }
-    this.#sessions.set(user, used + 1);
-    if (user.login === undefined) {
-      return Promise.resolve({ state: "ok", user, info: "anonymous login" });
-    }
-    if (user.password === undefined) {
-      return Promise.resolve({ state: "ok", user, info: "login without password" });
+    if (user.login === undefined || user.password === undefined) {
+      this.#take(user);
+      const info = user.login === undefined ? "anonymous login" : "login without password";
+      return Promise.resolve({ state: "ok", user, info });
     }
     return Promise.resolve({ state: "password-required", user, info: "password required" });
   }
 
   /** {@inheritDoc UserManager.authenticate} */
   authenticate(user: User, password: string): Promise<boolean> {
-    return Promise.resolve(user.password === undefined || timingSafeEqual(user.password, password));
+    const right = user.password === undefined || timingSafeEqual(user.password, password);
+    if (!right || this.#full(user)) return Promise.resolve(false);
+    this.#take(user);
+    return Promise.resolve(true);
   }
 
   /** {@inheritDoc UserManager.notifyLogout} */
@@ -97,6 +100,15 @@ export class MemoryUserManager implements UserManager {
     if (used <= 1) this.#sessions.delete(user);
     else this.#sessions.set(user, used - 1);
     return Promise.resolve();
+  }
+
+  #full(user: User): boolean {
+    return user.maxConnections !== undefined &&
+      (this.#sessions.get(user) ?? 0) >= user.maxConnections;
+  }
+
+  #take(user: User): void {
+    this.#sessions.set(user, (this.#sessions.get(user) ?? 0) + 1);
   }
 }
 
