@@ -33,6 +33,21 @@ async function memory(): Promise<MemoryFileSystem> {
 }
 
 describe("server: file commands", () => {
+  it("a path argument left out is 501, never the current directory", T, async () => {
+    const fs = await memory();
+    await session(fs, async (c) => {
+      assert.equal(await c.ask("CWD full"), '250 directory changed to "/full"');
+      for (const verb of ["RMD", "DELE", "MKD", "RNFR", "SIZE", "MDTM", "HASH"]) {
+        assert.equal(await c.ask(verb), `501 syntax error: ${verb} needs a path`);
+      }
+      assert.equal(await fs.isDir("/full"), true, "a bare RMD removed the current directory");
+      const mlst = await c.command("MLST");
+      assert.equal(mlst.code, 250);
+      assert.match(mlst.lines[1], /^ type=dir;.* \/full$/);
+      assert.equal(await c.ask("CWD"), '250 directory changed to "/full"');
+    });
+  });
+
   it("MKD/XMKD answer 257 with the quoted path; RMD/XRMD, DELE", T, async () => {
     const fs = await memory();
     await session(fs, async (c) => {

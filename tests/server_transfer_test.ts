@@ -1,7 +1,14 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
-import { MemoryFileSystem, type ServerOptions, User } from "../server.ts";
+import {
+  MemoryFileSystem,
+  type OpenReadOptions,
+  type OpenWriteOptions,
+  PathError,
+  type ServerOptions,
+  User,
+} from "../server.ts";
 import type { Conn } from "../lib/socket.ts";
 import { randomBytes, sha256, testNetwork, within } from "./_util.ts";
 import {
@@ -430,4 +437,89 @@ describe("server: transfers", () => {
       c.close();
     });
   });
+});
+
+/** A memory file system whose `/locked*` files cannot be opened and whose disk fills up. */
+class TroubledFileSystem extends MemoryFileSystem {
+  /** Whether `/locked*` files refuse to open. */
+  locked = false;
+  /** Bytes a write may still store before the disk is full. */
+  room = Infinity;
+
+  override openRead(path: string, options?: OpenReadOptions): Promise<ReadableStream<Uint8Array>> {
+    if (this.locked && path.startsWith("/locked")) throw new PathError("permission-denied", path);
+    return super.openRead(path, options);
+  }
+
+  override async openWrite(
+    path: string,
+    options?: OpenWriteOptions,
+  ): Promise<WritableStream<Uint8Array>> {
+    if (this.locked && path.startsWith("/locked")) throw new PathError("permission-denied", path);
+    const writer = (await super.openWrite(path, options)).getWriter();
+    return new WritableStream({
+      write: async (chunk) => {
+        const fits = Math.min(chunk.length, this.room);
+        this.room -= fits;
+        await writer.write(chunk.subarray(0, fits));
+        if (fits < chunk.length) {
+          await writer.close();
+          throw new PathError("no-space", path);
+        }
+      },
+      close: () => writer.close(),
+      abort: (reason) => writer.abort(reason),
+    });
+  }
+}
+
+describe("server: transfer failures", () => {
+  async function troubled(
+    options: ServerOptions,
+    fn: (c: RawControl, fs: TroubledFileSystem) => Promise<void>,
+  ): Promise<void> {
+    const fs = new TroubledFileSystem();
+    await putFile(fs, "/locked.bin", "secret");
+    await putFile(fs, "/digits.txt", "0123456789");
+    fs.locked = true;
+    await withSession({ fileSystem: fs, ...options }, (c) => fn(c, fs));
+  }
+
+  it("a file that cannot be opened is refused before 150; the data channel stays", T, async () => {
+    await troubled({}, async (c) => {
+      const data = await c.pasv();
+      assert.equal(await c.ask("RETR locked.bin"), "550 permission denied");
+      assert.equal(await c.ask("STOR locked.new"), "550 permission denied");
+      assert.equal(await c.ask("RETR digits.txt"), "150 data transfer started");
+      assert.equal(text(await readAll(data)), "0123456789");
+      assert.equal(await c.next(), "226 transfer done");
+    });
+  });
+
+  it("a full disk during STOR is 452 after 150, and the partial file is kept", T, async () => {
+    await troubled({}, async (c, fs) => {
+      fs.room = 1000;
+      const data = await c.pasv();
+      assert.equal(await c.ask("STOR big.bin"), "150 data transfer started");
+      await writeAll(data, BIG).catch(() => {});
+      assert.equal(await c.next(), "452 insufficient storage space, partial file kept");
+      assert.deepEqual(await getFile(fs, "/big.bin"), BIG.subarray(0, 1000));
+      assert.equal(await c.ask("NOOP"), "200 NOOP ok");
+    });
+  });
+
+  it(
+    "a transfer that moves nothing for dataTimeout ends with 426; the session goes on",
+    T,
+    async () => {
+      await troubled({ dataTimeout: 200 }, async (c, fs) => {
+        const data = await c.pasv();
+        assert.equal(await c.ask("STOR silent.bin"), "150 data transfer started");
+        assert.equal(await c.next(), "426 data connection timed out");
+        assert.equal(await fs.exists("/silent.bin"), true);
+        assert.equal(await c.ask("NOOP"), "200 NOOP ok");
+        data.close();
+      });
+    },
+  );
 });

@@ -26,6 +26,11 @@ export interface PathRule {
   must?: PathCondition;
   /** Whether the path names something to create (a bad name is then `553`, not `501`). */
   creating?: boolean;
+  /**
+   * Whether the argument may be left out, meaning the current directory (listings, CWD). When
+   * it may not, an empty argument is `501` (a bare `RMD` must not remove the current directory).
+   */
+  optional?: boolean;
 }
 
 /** One received command, as a handler gets it. */
@@ -35,8 +40,8 @@ export interface CommandRequest {
   /** Everything after the verb and its space, as sent. */
   argument: string;
   /**
-   * The argument resolved to an absolute virtual path (the current directory when empty),
-   * when the command's spec has a `path` rule; `""` otherwise.
+   * The argument resolved to an absolute virtual path (the current directory when empty and
+   * the rule is `optional`), when the command's spec has a `path` rule; `""` otherwise.
    */
   path: string;
 }

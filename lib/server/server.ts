@@ -35,9 +35,9 @@ export interface ServerOptions {
   network?: Network;
   /** Text of the `220` greeting; several lines are allowed (default `"welcome"`). */
   welcome?: string;
-  /** Most control connections at once; more are answered `421` and closed. */
+  /** Most control connections at once; more are answered `421` and closed (default 512; `Infinity` for none). */
   maxConnections?: number;
-  /** Most control connections at once from one IP address. */
+  /** Most control connections at once from one IP address (default 64; `Infinity` for none). */
   maxConnectionsPerIp?: number;
   /** Failed USER/PASS attempts after which the session gets `421` and is closed (default 3). */
   maxLoginAttempts?: number;
@@ -47,6 +47,12 @@ export interface ServerOptions {
   idleTimeout?: number;
   /** How long a transfer waits for its data connection before `425` (default 15000). */
   dataConnectTimeout?: number;
+  /**
+   * How long a running transfer may move no byte before it is ended with `426`, so that a
+   * client that stops reading or sending cannot hold a session forever (default 300000; 0 =
+   * none). The check runs once per period: a stall is noticed within one to two periods.
+   */
+  dataTimeout?: number;
   /** Passive ports: a list or `{min, max}` (default: any free port). */
   dataPorts?: Iterable<number> | { min: number; max: number };
   /**
@@ -80,10 +86,13 @@ export type ResolvedServerOptions =
       Pick<
         ServerOptions,
         | "welcome"
+        | "maxConnections"
+        | "maxConnectionsPerIp"
         | "maxLoginAttempts"
         | "loginFailureDelay"
         | "idleTimeout"
         | "dataConnectTimeout"
+        | "dataTimeout"
         | "maxLineLength"
       >
     >
@@ -150,10 +159,13 @@ export class Server {
     this.options = {
       ...options,
       welcome: options.welcome ?? "welcome",
+      maxConnections: options.maxConnections ?? 512,
+      maxConnectionsPerIp: options.maxConnectionsPerIp ?? 64,
       maxLoginAttempts: options.maxLoginAttempts ?? 3,
       loginFailureDelay: options.loginFailureDelay ?? 1000,
       idleTimeout: options.idleTimeout ?? 300_000,
       dataConnectTimeout: options.dataConnectTimeout ?? 15_000,
+      dataTimeout: options.dataTimeout ?? 300_000,
       maxLineLength: options.maxLineLength ?? 8192,
     };
     const users = options.users ?? [new User()];
@@ -162,7 +174,7 @@ export class Server {
     this.portPool = new PassivePortPool(options.dataPorts);
     this.readThrottle = new Throttle(options.readSpeedLimit);
     this.writeThrottle = new Throttle(options.writeSpeedLimit);
-    this.#limiter = new ConnectionLimiter(options);
+    this.#limiter = new ConnectionLimiter(this.options);
     this.#network = options.network;
     this.commands = this.buildCommands();
     this.siteCommands = this.buildSiteCommands();

@@ -46,6 +46,11 @@ export interface StartTransferOptions {
    * @param signal Aborts when the transfer must stop.
    */
   run(data: DataConnection, signal: AbortSignal): Promise<FinalReply | void>;
+  /**
+   * Frees what the handler opened for `run` (a file) when the transfer never gets to run: it
+   * was refused, or its data connection could not be made.
+   */
+  discard?(): Promise<void>;
 }
 
 /** A running transfer, as STAT reports it. */
@@ -340,13 +345,13 @@ export class Session {
 
   /**
    * Logs the user in (or out, with `undefined`), installing the user's speed limits. The
-   * previous user, if any, is reported to the user manager as logged out.
+   * previous user, if its login had completed, is reported to the user manager as logged out.
    *
    * @param user The user `UserManager.getUser` returned, or `undefined`.
    * @param loggedIn Whether the login is complete (otherwise PASS must follow).
    */
   async setUser(user: User | undefined, loggedIn: boolean): Promise<void> {
-    if (this.user && this.user !== user) {
+    if (this.user && this.loggedIn && this.user !== user) {
       await this.server.userManager.notifyLogout(this.user).catch((e) =>
         this.log("error", "User manager failed on logout", e)
       );
@@ -385,12 +390,8 @@ export class Session {
    */
   async startTransfer(options: StartTransferOptions): Promise<void> {
     const channel = this.#dataChannel;
-    if (this.#transfer) {
-      await this.reply(450, "another transfer is in progress");
-      return;
-    }
-    if (!channel) {
-      await this.reply(503, NO_DATA_CHANNEL);
+    if (!channel || !await this.readyForTransfer()) {
+      await options.discard?.().catch(() => {});
       return;
     }
     this.#dataChannel = undefined;
@@ -408,6 +409,25 @@ export class Session {
       this.#transfer = undefined;
       if (this.#waitingForCommand) this.#armIdle();
     });
+  }
+
+  /**
+   * Whether a transfer may start now: a data channel is prepared and no transfer runs. When
+   * not, it sends the reply itself (`503`, `450`). Handlers that open a file before
+   * {@linkcode Session.startTransfer} ask first, so that a refusal opens nothing.
+   *
+   * @returns `true` when a transfer may start.
+   */
+  async readyForTransfer(): Promise<boolean> {
+    if (!this.#dataChannel) {
+      await this.reply(503, NO_DATA_CHANNEL);
+      return false;
+    }
+    if (this.#transfer) {
+      await this.reply(450, "another transfer is in progress");
+      return false;
+    }
+    return true;
   }
 
   /**
@@ -488,6 +508,10 @@ export class Session {
       if (!await this.#meetsRequirements(spec)) return;
       const request: CommandRequest = { verb, argument, path: "" };
       if (spec.path) {
+        if (argument === "" && !spec.path.optional) {
+          await this.reply(501, `syntax error: ${verb} needs a path`);
+          return;
+        }
         request.path = this.resolvePath(argument);
         if (!await this.checkPath(request.path, spec.path)) return;
       }
@@ -530,6 +554,7 @@ export class Session {
       conn = await channel.open(deadlineSignal(signal, this.server.options.dataConnectTimeout));
     } catch {
       await channel.close();
+      await options.discard?.().catch(() => {});
       await this.#replyQuietly(
         signal.aborted ? aborted : {
           code: 425,
@@ -540,6 +565,7 @@ export class Session {
     }
     const closeOnAbort = () => conn.close();
     signal.addEventListener("abort", closeOnAbort, { once: true });
+    const stall = this.#watchForStall(transfer);
     let final: FinalReply;
     try {
       await this.reply(150, options.opening).finally(() => transfer.opened.resolve());
@@ -553,17 +579,40 @@ export class Session {
       await data.finish();
       final = result ?? { code: 226, text: "transfer done" };
     } catch (error) {
-      if (signal.aborted) final = aborted;
+      if (stall.stalled) final = { code: 426, text: "data connection timed out" };
+      else if (signal.aborted) final = aborted;
       else if (error instanceof PathError) final = pathErrorReply(error);
       else {
         this.log("debug", `Transfer "${options.description}" failed`, error);
         final = { code: 426, text: options.abortedText ?? "data connection closed" };
       }
     } finally {
+      stall.stop();
       signal.removeEventListener("abort", closeOnAbort);
       conn.close();
     }
     await this.#replyQuietly(final);
+  }
+
+  /**
+   * Aborts a transfer that moves no byte for the server's `dataTimeout`: one timer per
+   * transfer that compares the byte count with the one of its previous tick.
+   */
+  #watchForStall(transfer: RunningTransfer): { readonly stalled: boolean; stop(): void } {
+    const period = this.server.options.dataTimeout;
+    const state = { stalled: false, stop: () => {} };
+    if (!period || !Number.isFinite(period)) return state;
+    let seen = -1;
+    const timer = setInterval(() => {
+      if (transfer.bytes === seen) {
+        state.stalled = true;
+        clearInterval(timer);
+        transfer.controller.abort();
+      }
+      seen = transfer.bytes;
+    }, period);
+    state.stop = () => clearInterval(timer);
+    return state;
   }
 
   async #replyQuietly(reply: FinalReply): Promise<void> {

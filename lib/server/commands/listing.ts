@@ -31,7 +31,7 @@ export const listingCommands: Record<string, CommandSpec> = {
   },
   MLSD: {
     requires: TRANSFER,
-    path: { access: "read", must: "exists" },
+    path: { access: "read", must: "exists", optional: true },
     help: "[<SP> <pathname>]",
     async handler(session, { path }) {
       const fs = session.fileSystem;
@@ -66,7 +66,7 @@ export const listingCommands: Record<string, CommandSpec> = {
   },
   MLST: {
     requires: ["login"],
-    path: { access: "read", must: "exists" },
+    path: { access: "read", must: "exists", optional: true },
     help: "[<SP> <pathname>]",
     async handler(session, { path }) {
       const stat = await session.fileSystem.stat(path);

@@ -23,7 +23,7 @@ const cdup: CommandHandler = async (session) => {
 const PWD: CommandSpec = { requires: ["login"], handler: pwd, help: "(print working directory)" };
 const CWD: CommandSpec = {
   requires: ["login"],
-  path: { access: "read", must: "dir" },
+  path: { access: "read", must: "dir", optional: true },
   handler: cwd,
   help: "<SP> <pathname>",
 };

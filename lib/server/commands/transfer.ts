@@ -269,29 +269,30 @@ function takeRestOffset(session: Session): number {
   return offset;
 }
 
+/** RETR: the file is opened before the data connection, so that a failure is the first reply. */
 async function retrieve(session: Session, { path }: CommandRequest): Promise<void> {
+  if (!await session.readyForTransfer()) return;
   const offset = takeRestOffset(session);
-  const fs = session.fileSystem;
-  const ascii = session.transferType === "A";
+  const file = await session.fileSystem.openRead(path, { offset });
+  const source = session.transferType === "A" ? file.pipeThrough(lfToCrlf()) : file;
   await session.startTransfer({
     description: `RETR ${path}`,
     opening: "data transfer started",
-    async run(data, signal) {
-      let source = await fs.openRead(path, { offset });
-      if (ascii) source = source.pipeThrough(lfToCrlf());
-      await source.pipeTo(data.writable, { signal });
-    },
+    run: (data, signal) => source.pipeTo(data.writable, { signal }),
+    discard: () => source.cancel(),
   });
 }
 
 /** STOR and APPE (APPE appends whatever REST said; STOR writes at the REST offset). */
 async function store(session: Session, path: string, verb: "STOR" | "APPE"): Promise<void> {
+  if (!await session.readyForTransfer()) return;
   const offset = takeRestOffset(session);
   if (!await checkTarget(session, path)) return;
   await upload(session, path, verb, verb === "APPE" ? { append: true } : { offset });
 }
 
 async function storeUnique(session: Session, { argument }: CommandRequest): Promise<void> {
+  if (!await session.readyForTransfer()) return;
   takeRestOffset(session);
   let base: string;
   try {
@@ -331,6 +332,7 @@ async function checkTarget(session: Session, path: string): Promise<boolean> {
   return true;
 }
 
+/** Uploads into `path`, opened before the data connection so that a failure is the first reply. */
 async function upload(
   session: Session,
   path: string,
@@ -338,14 +340,14 @@ async function upload(
   options: { offset?: number; append?: boolean },
   opening = "data transfer started",
 ): Promise<void> {
-  const fs = session.fileSystem;
+  const sink = await session.fileSystem.openWrite(path, options);
   const ascii = session.transferType === "A";
   await session.startTransfer({
     description: `${verb} ${path}`,
     opening,
     abortedText: "transfer aborted, partial file kept",
+    discard: () => sink.close(),
     async run(data, signal) {
-      const sink = await fs.openWrite(path, options);
       const source = ascii ? data.readable.pipeThrough(crlfToLf()) : data.readable;
       try {
         await source.pipeTo(sink, { signal });
