@@ -68,6 +68,8 @@ const tsconfig = {
     verbatimModuleSyntax: true,
     declaration: true,
     sourceMap: true,
+    // The maps point at sources the package does not ship otherwise.
+    inlineSources: true,
     strict: true,
     skipLibCheck: true,
     lib: ["ES2023", "ESNext.Disposable", "DOM", "DOM.Iterable"],
@@ -110,7 +112,7 @@ await Deno.writeTextFile(
       main: "./mod.js",
       types: "./mod.d.ts",
       exports: exportsMap,
-      engines: { node: ">=20" },
+      engines: { node: ">=20.3" },
       sideEffects: ["./adapters/auto.js", "./mod.js", "./client.js", "./server.js"],
       keywords: ["ftp", "ftps", "ftp-server", "ftp-client", "deno", "bun", "web-streams"],
     },
@@ -118,7 +120,8 @@ await Deno.writeTextFile(
     2,
   ) + "\n",
 );
-await Deno.copyFile(`${root}README.md`, `${out}/README.md`).catch(() => {});
+await Deno.copyFile(`${root}README.md`, `${out}/README.md`);
+await Deno.copyFile(`${root}LICENSE`, `${out}/LICENSE`);
 
 let failed = false;
 if (runTests) {

@@ -144,7 +144,8 @@ async function connect(options: ConnectOptions): Promise<Conn> {
   return conn;
 }
 
-function listen(options: ListenOptions): Promise<Listener> {
+// deno-lint-ignore require-await -- async, so that a failed bind rejects instead of throwing
+async function listen(options: ListenOptions): Promise<Listener> {
   const { tls } = options;
   const ready: { queue?: AcceptQueue } = {};
   const accepted: BunHandlers = {
@@ -165,7 +166,7 @@ function listen(options: ListenOptions): Promise<Listener> {
     tls: tls ? { cert: tls.cert, key: tls.key } : undefined,
   });
   ready.queue = new AcceptQueue(toNetAddr(server.hostname, server.port), () => server.stop(false));
-  return Promise.resolve(ready.queue);
+  return ready.queue;
 }
 
 async function clientTlsOptions(

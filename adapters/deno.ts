@@ -96,7 +96,8 @@ async function connect(options: ConnectOptions): Promise<Conn> {
   }
 }
 
-function listen(options: ListenOptions): Promise<Listener> {
+// deno-lint-ignore require-await -- async, so that a failed bind rejects instead of throwing
+async function listen(options: ListenOptions): Promise<Listener> {
   const { hostname, port, tls } = options;
   const listener = tls
     ? deno().listenTls({ hostname, port, cert: tls.cert, key: tls.key })
@@ -115,7 +116,7 @@ function listen(options: ListenOptions): Promise<Listener> {
       queue.close();
     }
   })();
-  return Promise.resolve(queue);
+  return queue;
 }
 
 class DenoSocketConn implements Conn {
