@@ -17,6 +17,7 @@ import { Client, type TransferProgress } from "../client.ts";
 import {
   peerSkip,
   randomBytes,
+  requirePeers,
   sha256,
   systemPython,
   tempDir,
@@ -38,6 +39,7 @@ interface PeerCase {
 
 function rootSkip(name: string): false | string {
   if (isRoot) return false;
+  if (requirePeers) throw new Error(`STREAMFTP_REQUIRE_PEERS=1 but ${name} needs root`);
   console.warn(`NOTICE: skipping ${name} tests: they need root (chroot, the ftp account)`);
   return `${name} needs root`;
 }
