@@ -89,6 +89,36 @@ describe("server: greeting and login", () => {
     },
   );
 
+  it(
+    "failed logins count per address across sessions: reconnecting does not reset them",
+    T,
+    async () => {
+      await withServer(
+        { users: users(), loginFailureDelay: 0, maxLoginAttempts: 10, maxLoginFailuresPerIp: 3 },
+        async (server) => {
+          const a = await RawControl.connect(server.address);
+          await a.command("USER u");
+          assert.equal(await a.ask("PASS bad"), "530 wrong password");
+          assert.equal(await a.ask("PASS bad"), "530 wrong password");
+          a.close();
+          const b = await RawControl.connect(server.address);
+          await b.command("USER u");
+          assert.equal(
+            await b.ask("PASS bad"),
+            "421 too many failed login attempts, closing control connection",
+          );
+          assert.equal(await b.waitClosed(), true);
+          const c = await RawControl.connect(server.address);
+          assert.deepEqual(c.greeting, {
+            code: 421,
+            lines: ["Too many failed logins from your address"],
+          });
+          assert.equal(await c.waitClosed(), true);
+        },
+      );
+    },
+  );
+
   it("per-user connection limit: 530 for the extra session, slot freed by QUIT", T, async () => {
     const limited = new User({ login: "one", password: "p", maxConnections: 1 });
     await withServer({ users: [limited], loginFailureDelay: 0 }, async (server) => {

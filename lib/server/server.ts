@@ -20,6 +20,7 @@ import { miscCommands } from "./commands/misc.ts";
 import { navigationCommands } from "./commands/navigation.ts";
 import { transferCommands } from "./commands/transfer.ts";
 import { ConnectionLimiter } from "./connection_limiter.ts";
+import { LoginGuard } from "./login_guard.ts";
 import { PassivePortPool } from "./passive_port_pool.ts";
 import { type LogRecord, Session } from "./session.ts";
 import { User } from "./user.ts";
@@ -43,6 +44,13 @@ export interface ServerOptions {
   maxLoginAttempts?: number;
   /** Delay before each failed-login reply (default 1000). */
   loginFailureDelay?: number;
+  /**
+   * Failed logins from one IP address, across its sessions, after which it gets `421` and
+   * new connections from it are refused until `loginFailureWindow` has passed (default 20).
+   */
+  maxLoginFailuresPerIp?: number;
+  /** The window of `maxLoginFailuresPerIp` (default 600000). */
+  loginFailureWindow?: number;
   /** Silence after which the session gets `421` and is closed; never while a transfer runs (default 300000; 0 = none). */
   idleTimeout?: number;
   /** How long a transfer waits for its data connection before `425` (default 15000). */
@@ -90,6 +98,8 @@ export type ResolvedServerOptions =
         | "maxConnectionsPerIp"
         | "maxLoginAttempts"
         | "loginFailureDelay"
+        | "maxLoginFailuresPerIp"
+        | "loginFailureWindow"
         | "idleTimeout"
         | "dataConnectTimeout"
         | "dataTimeout"
@@ -134,6 +144,8 @@ export class Server {
   readonly fileSystem: FileSystem;
   /** The passive ports. */
   readonly portPool: PassivePortPool;
+  /** Failed logins per client address, across sessions. */
+  readonly loginGuard: LoginGuard;
   /** Upload limit across all sessions (its `limit` may be changed at any time). */
   readonly readThrottle: Throttle;
   /** Download limit across all sessions (its `limit` may be changed at any time). */
@@ -163,6 +175,8 @@ export class Server {
       maxConnectionsPerIp: options.maxConnectionsPerIp ?? 64,
       maxLoginAttempts: options.maxLoginAttempts ?? 3,
       loginFailureDelay: options.loginFailureDelay ?? 1000,
+      maxLoginFailuresPerIp: options.maxLoginFailuresPerIp ?? 20,
+      loginFailureWindow: options.loginFailureWindow ?? 600_000,
       idleTimeout: options.idleTimeout ?? 300_000,
       dataConnectTimeout: options.dataConnectTimeout ?? 15_000,
       dataTimeout: options.dataTimeout ?? 300_000,
@@ -172,6 +186,10 @@ export class Server {
     this.userManager = isUserList(users) ? new MemoryUserManager(users) : users;
     this.fileSystem = options.fileSystem ?? new MemoryFileSystem();
     this.portPool = new PassivePortPool(options.dataPorts);
+    this.loginGuard = new LoginGuard({
+      maxFailures: this.options.maxLoginFailuresPerIp,
+      window: this.options.loginFailureWindow,
+    });
     this.readThrottle = new Throttle(options.readSpeedLimit);
     this.writeThrottle = new Throttle(options.writeSpeedLimit);
     this.#limiter = new ConnectionLimiter(this.options);
@@ -354,6 +372,11 @@ export class Server {
 
   #admit(conn: Conn): void {
     const ip = conn.remoteAddr.hostname;
+    if (this.loginGuard.blocked(ip)) {
+      this.#log("info", `Refused ${ip}: too many failed logins`);
+      refuse(conn, "Too many failed logins from your address");
+      return;
+    }
     const refusal = this.#limiter.acquire(ip);
     if (refusal) {
       this.#log("info", `Refused ${ip}: too many connections (${refusal})`);

@@ -1,6 +1,7 @@
 /**
  * Login and logout: USER, PASS, ACCT, QUIT. Failed logins are slowed down by the server's
- * `loginFailureDelay` and, after `maxLoginAttempts`, end the session with `421`.
+ * `loginFailureDelay` and, after `maxLoginAttempts` in the session or `maxLoginFailuresPerIp`
+ * from the address, end the session with `421`.
  *
  * @module
  */
@@ -68,10 +69,12 @@ export const authCommands: Record<string, CommandSpec> = {
  */
 async function refuseLogin(session: Session, info: string): Promise<void> {
   const { loginFailureDelay, maxLoginAttempts } = session.server.options;
+  const ip = session.remoteAddr.hostname;
   session.loginFailures++;
-  session.log("info", `Failed login from ${session.remoteAddr.hostname}: ${info}`);
+  session.server.loginGuard.recordFailure(ip);
+  session.log("info", `Failed login from ${ip}: ${info}`);
   if (loginFailureDelay > 0) await session.sleep(loginFailureDelay);
-  if (session.loginFailures >= maxLoginAttempts) {
+  if (session.loginFailures >= maxLoginAttempts || session.server.loginGuard.blocked(ip)) {
     await session.reply(421, "too many failed login attempts, closing control connection");
     session.close();
     return;
