@@ -90,6 +90,32 @@ describe("examples/serve.ts", { skip }, () => {
     assertCleanExit(await within(exit, 10000, "exit"));
   });
 
+  it("--host binds that address; --pasv-address goes into PASV replies", {
+    timeout: 30000,
+  }, async () => {
+    const { child, url, exit } = await serve([
+      "--host",
+      "127.0.0.2",
+      "--port",
+      "0",
+      "--pasv-address",
+      "127.0.0.9",
+    ]);
+    try {
+      assert.equal(url.hostname, "127.0.0.2");
+      const addr = { hostname: "127.0.0.2", port: Number(url.port), family: "IPv4" } as const;
+      await assert.rejects(RawControl.connect({ ...addr, hostname: "127.0.0.1" }));
+      const c = await RawControl.connect(addr);
+      await c.login();
+      assert.match(await c.ask("PASV"), /^227 Entering Passive Mode \(127,0,0,9,\d+,\d+\)\.$/);
+      assert.equal(await c.ask("QUIT"), "221 bye");
+      c.close();
+    } finally {
+      child.kill("SIGTERM");
+    }
+    assertCleanExit(await within(exit, 10000, "exit"));
+  });
+
   it(
     "--root with --user/--pass: the user reads and writes the directory",
     { timeout: 30000 },

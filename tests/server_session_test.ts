@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { MemoryFileSystem, Permission, User } from "../server.ts";
-import { RawControl, withServer } from "./server_raw.ts";
+import { MemoryFileSystem, Permission, Server, User } from "../server.ts";
+import { putFile, RawControl, readAll, text, withServer } from "./server_raw.ts";
 
 const T = { timeout: 20000 };
 const users = () => [
@@ -11,6 +11,48 @@ const users = () => [
 ];
 
 describe("server: greeting and login", () => {
+  it("serveForever() resolves once close() has ended every session", T, async () => {
+    const server = new Server();
+    await server.start("127.0.0.1", 0);
+    const served = server.serveForever();
+    const c = await RawControl.connect(server.address);
+    await c.login();
+    await server.close();
+    assert.equal(await c.next(), "421 server shutting down");
+    assert.equal(await c.waitClosed(), true);
+    await served;
+    assert.equal(server.sessions.size, 0);
+  });
+
+  it(
+    "a user with a file system of its own sees it from its home, and nothing else",
+    T,
+    async () => {
+      const own = new MemoryFileSystem();
+      await own.mkdir("/pub");
+      await putFile(own, "/pub/mine.txt", "alice's");
+      const shared = new MemoryFileSystem();
+      await putFile(shared, "/shared.txt", "everyone's");
+      const alice = new User({ login: "alice", password: "p", home: "/pub", fileSystem: own });
+      await withServer({ users: [alice, new User()], fileSystem: shared }, async (server) => {
+        const a = await RawControl.connect(server.address);
+        await a.login("alice", "p");
+        assert.equal(await a.ask("PWD"), '257 "/pub"');
+        assert.equal(await a.ask("SIZE /shared.txt"), "550 path does not exists");
+        const data = await a.pasv();
+        assert.equal(await a.ask("RETR mine.txt"), "150 data transfer started");
+        assert.equal(text(await readAll(data)), "alice's");
+        assert.equal(await a.next(), "226 transfer done");
+        const b = await RawControl.connect(server.address);
+        await b.login();
+        assert.equal(await b.ask("SIZE /shared.txt"), "213 10");
+        assert.equal(await b.ask("SIZE /pub/mine.txt"), "550 path does not exists");
+        a.close();
+        b.close();
+      });
+    },
+  );
+
   it("greets with the configured banner, several lines allowed", T, async () => {
     await withServer({ welcome: "Hello\nWorld" }, async (server) => {
       const c = await RawControl.connect(server.address);
