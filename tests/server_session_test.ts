@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { MemoryFileSystem, Permission, Server, User } from "../server.ts";
+import { within } from "./_util.ts";
 import { putFile, RawControl, readAll, text, withServer } from "./server_raw.ts";
 
 const T = { timeout: 20000 };
@@ -286,6 +287,21 @@ describe("server: robustness of the control channel", () => {
       const reply = await c.read(5000);
       assert.deepEqual(reply, { code: 421, lines: ["idle timeout, closing control connection"] });
       assert.equal(await c.waitClosed(), true);
+    });
+  });
+
+  it("a client that stops reading its replies is cut off after the idle timeout", T, async () => {
+    await withServer({ idleTimeout: 300 }, async (server) => {
+      const c = await RawControl.connect(server.address);
+      await c.login();
+      // Far more replies than the socket buffers hold; none is read, so the server's writes stall.
+      const burst = new TextEncoder().encode("HELP\r\n".repeat(4_000_000));
+      const failure = await within(
+        c.sendRaw(burst).then(() => undefined, (e) => e),
+        15000,
+        "burst",
+      );
+      assert.ok(failure, "the server kept taking commands from a client that reads nothing");
     });
   });
 

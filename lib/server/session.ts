@@ -269,9 +269,27 @@ export class Session {
 
   /** Runs a write after every earlier one, so multi-write replies stay whole. */
   #exclusive(work: () => Promise<void>): Promise<void> {
-    const run = this.#tail.then(work);
+    const run = this.#tail.then(() => this.#withinIdleTimeout(work));
     this.#tail = run.catch(() => {});
     return run;
+  }
+
+  /**
+   * Runs a reply's writes; when the client has not taken them within the idle timeout, the
+   * connection is closed, so that a client that stops reading cannot hold its session forever.
+   */
+  async #withinIdleTimeout(work: () => Promise<void>): Promise<void> {
+    const timeout = this.server.options.idleTimeout;
+    if (!timeout || !Number.isFinite(timeout)) return await work();
+    const timer = setTimeout(() => {
+      this.log("info", "The client took no reply within the idle timeout, closing");
+      this.#conn.close();
+    }, timeout);
+    try {
+      await work();
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /**
