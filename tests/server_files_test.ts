@@ -40,6 +40,8 @@ describe("server: file commands", () => {
       for (const verb of ["RMD", "DELE", "MKD", "RNFR", "SIZE", "MDTM", "HASH"]) {
         assert.equal(await c.ask(verb), `501 syntax error: ${verb} needs a path`);
       }
+      assert.equal(await c.ask("RNFR x"), "350 rename from accepted");
+      assert.equal(await c.ask("RNTO"), "501 syntax error: RNTO needs a path");
       assert.equal(await fs.isDir("/full"), true, "a bare RMD removed the current directory");
       const mlst = await c.command("MLST");
       assert.equal(mlst.code, 250);

@@ -72,6 +72,10 @@ export const fileCommands: Record<string, CommandSpec> = {
         await session.reply(503, "bad sequence of commands (no filename (use RNFR firstly))");
         return;
       }
+      if (argument === "") {
+        await session.reply(501, "syntax error: RNTO needs a path");
+        return;
+      }
       let to: string;
       try {
         to = session.resolvePath(argument);
