@@ -6,7 +6,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { MemoryFileSystem, Server } from "../server.ts";
+import { MemoryFileSystem, Server, User } from "../server.ts";
 import { peerSkip, randomBytes, run, sha256, tempDir, within } from "./_util.ts";
 import { getFile, putFile } from "./server_raw.ts";
 
@@ -25,7 +25,10 @@ describe("interop: curl against our server", { skip }, () => {
     fs = new MemoryFileSystem();
     await fs.mkdir("/pub");
     await putFile(fs, "/pub/data.bin", payload);
-    server = new Server({ fileSystem: fs });
+    server = new Server({
+      fileSystem: fs,
+      users: [new User(), new User({ login: "alice", password: "secret" })],
+    });
     await server.start();
     url = `ftp://127.0.0.1:${server.address.port}`;
     dir = await tempDir("streamftp-curl-");
@@ -40,6 +43,38 @@ describe("interop: curl against our server", { skip }, () => {
     assert.equal(result.code, 0, `curl ${args.join(" ")}: ${result.stderr}`);
     return result.stdout;
   }
+
+  it("login, PWD, NOOP, SYST, FEAT and CWD get the exact replies (curl -v)", T, async () => {
+    const login = `ftp://alice:secret@127.0.0.1:${server.address.port}/pub/`;
+    const result = await run(
+      CURL,
+      ["-sS", "-v", "--max-time", "20", "-Q", "NOOP", "-Q", "SYST", "-Q", "FEAT", login],
+      { timeoutMs: 25000 },
+    );
+    assert.equal(result.code, 0, result.stderr);
+    const dialogue = result.stderr.split(/\r?\n/).filter((l) => /^[<>] /.test(l));
+    const expected = [
+      "< 220 welcome",
+      "> USER alice",
+      "< 331 password required",
+      "> PASS secret",
+      "< 230 normal login",
+      "> PWD",
+      '< 257 "/"',
+      "> NOOP",
+      "< 200 NOOP ok",
+      "> SYST",
+      "< 215 UNIX Type: L8",
+      "> FEAT",
+      "< 211-Features:",
+    ];
+    assert.deepEqual(dialogue.slice(0, expected.length), expected);
+    assert.ok(dialogue.includes("<  MLST type*;size*;modify*;perm*;unix.mode*;"));
+    const cwd = dialogue.indexOf("> CWD pub");
+    assert.ok(cwd > dialogue.indexOf("< 211 End"), "FEAT ends before CWD");
+    assert.equal(dialogue[cwd + 1], '< 250 directory changed to "/pub"');
+    assert.ok(dialogue.includes("< 226 list transfer done"));
+  });
 
   it("download with EPSV, with PASV only, and in active mode (EPRT, PORT)", T, async () => {
     const variants = [[], ["--disable-epsv"], ["-P", "127.0.0.1"], [
