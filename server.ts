@@ -55,6 +55,7 @@ export {
   MemoryUserManager,
   type UserManager,
 } from "./lib/server/user_manager.ts";
+export { LoginGuard, type LoginGuardOptions } from "./lib/server/login_guard.ts";
 export {
   NoFreePortError,
   PassivePortPool,
