@@ -21,7 +21,11 @@ import "./adapters/auto.ts";
 export { Client, type Listing, type ListItem } from "./lib/client/client.ts";
 export { DataStream, type FinishOptions } from "./lib/client/data_stream.ts";
 export type { ActiveCommand, PassiveCommand } from "./lib/client/data_connection.ts";
-export { ChecksumMismatchError, ListingTooLargeError } from "./lib/client/errors.ts";
+export {
+  ChecksumMismatchError,
+  DirectoryTooDeepError,
+  ListingTooLargeError,
+} from "./lib/client/errors.ts";
 export type { ListCommand, ListWarning } from "./lib/client/listing.ts";
 export type {
   CallOptions,

@@ -1,7 +1,8 @@
 /**
  * Client data-channel behaviour against scripted servers: EPSV→PASV fallback, PASV bounce
- * protection, MLSD→LIST and MLST fallbacks, listing warnings and size cap, ABOR and its races,
- * signals and idle timeouts mid-transfer, getStream (the tutorial's COLL), final-reply checks,
+ * protection, the data connection timeout, MLSD→LIST and MLST fallbacks, listing warnings and
+ * size cap, the recursion limit, ABOR and its races, signals and idle timeouts mid-transfer,
+ * getStream (the tutorial's COLL), final-reply checks, a refused upload, APPE, throttling,
  * hostile listing names, HASH verification.
  *
  * @module
@@ -10,10 +11,13 @@
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
+import { createHash } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Conn, Listener } from "../lib/socket.ts";
+import { DirectoryTooDeepError } from "../lib/client/errors.ts";
+import type { Conn, Listener, Network } from "../lib/socket.ts";
 import { deferred } from "../lib/stream/abort.ts";
+import { concatBytes } from "../lib/stream/bytes.ts";
 import {
   ChecksumMismatchError,
   Client,
@@ -581,6 +585,355 @@ describe("client data channel", () => {
     );
     await client.quit();
   });
+
+  it("gives up on a passive port that never accepts after dataConnectTimeout", {
+    timeout: 20000,
+  }, async () => {
+    let silentPort = 0;
+    const server = await fake(async (s) => {
+      await s.send("220 ready");
+      while (true) {
+        const line = await s.read();
+        if (line === null) return;
+        if (line === "EPSV") {
+          silentPort = (await s.listen()).addr.port;
+          await s.send(`229 Entering Extended Passive Mode (|||${silentPort}|)`);
+        } else if (!(await s.standard(line))) await s.send("502 not implemented");
+      }
+    });
+    // A listening socket completes the handshake even when nobody accepts, so the network
+    // plays the port that never answers: connecting to it hangs, as behind a firewall that
+    // drops SYNs, until the client gives up.
+    const base = testNetwork();
+    const network: Network = {
+      name: base.name,
+      listen: (options) => base.listen(options),
+      connect: (options) =>
+        options.port !== silentPort ? base.connect(options) : new Promise((_, reject) => {
+          const signal = options.signal!;
+          signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+        }),
+    };
+    const client = await connect(server, { network, dataConnectTimeout: 300 });
+    const started = performance.now();
+    await assert.rejects(within(client.downloadStream("f"), 10000), TimeoutError);
+    assert.ok(performance.now() - started >= 250);
+    assert.equal(await client.pwd(), "/");
+    await client.quit();
+    assert.ok(!server.sessions[0].received.some((l) => l.startsWith("RETR")));
+  });
+
+  it("falls back from MLSD to LIST on any 50x, a 501 included", { timeout: 20000 }, async () => {
+    const server = await dataServer(async (s, line, data) => {
+      if (line.startsWith("MLSD")) {
+        await s.send("501 MLSD not understood");
+        return true;
+      }
+      if (line.startsWith("LIST")) {
+        const conn = await data();
+        await s.send("150 here it comes");
+        await sendAndClose(conn, "-rw-r--r-- 1 user group 3 Jan  1 00:00 a.txt\r\n");
+        await s.send("226 done");
+        return true;
+      }
+    });
+    const client = await connect(server);
+    assert.deepEqual((await client.listAll()).map((i) => i.path), ["a.txt"]);
+    assert.deepEqual((await client.listAll()).map((i) => i.path), ["a.txt"]);
+    await client.quit();
+    const sent = server.sessions[0].received.filter((l) => /^(MLSD|LIST)/.test(l));
+    assert.deepEqual(sent, ["MLSD", "LIST", "LIST"]);
+  });
+
+  it("skips and reports a line on which a custom LIST parser throws", {
+    timeout: 20000,
+  }, async () => {
+    const listing = [
+      "-rw-r--r-- 1 user group 3 Jan  1 00:00 a.txt",
+      "RECORD special.dat 77",
+      "RECORD broken",
+      "",
+    ].join("\r\n");
+    const server = await dataServer(async (s, line, data) => {
+      if (line.startsWith("LIST")) {
+        const conn = await data();
+        await s.send("150 here it comes");
+        await sendAndClose(conn, listing);
+        await s.send("226 done");
+        return true;
+      }
+    });
+    const warnings: ListWarning[] = [];
+    const client = await connect(server, {
+      onListWarning: (w) => warnings.push(w),
+      parseListLine: (line) => {
+        const match = /^RECORD (\S+) (\d+)$/.exec(line);
+        if (!match) throw new SyntaxError(`Not a record: ${line}`);
+        return { name: match[1], type: "file", size: Number(match[2]), facts: {} };
+      },
+    });
+    const items = await client.listAll("", { rawCommand: "LIST" });
+    // The built-in parsers still read the lines the custom one throws on.
+    assert.deepEqual(items.map((i) => i.path), ["a.txt", "special.dat"]);
+    assert.deepEqual(
+      warnings.map((w) => [w.line, w.error instanceof SyntaxError && w.error.message]),
+      [["RECORD broken", "Not a record: RECORD broken"]],
+    );
+    await client.quit();
+  });
+
+  it("stops recursing into an endless tree at maxRecursionDepth (default 64)", {
+    timeout: 30000,
+  }, async () => {
+    // Every directory holds a file and a directory "loop", as a server that lists a
+    // `loop -> .` link as a directory does.
+    const server = await dataServer(async (s, line, data) => {
+      if (line.startsWith("MLST ")) {
+        await s.send(`250 type=dir; ${line.slice(5)}`);
+        return true;
+      }
+      if (line.startsWith("MLSD")) {
+        const conn = await data();
+        await s.send("150 listing");
+        await sendAndClose(conn, "type=file;size=1; f\r\ntype=dir; loop\r\n");
+        await s.send("226 done");
+        return true;
+      }
+      if (line.startsWith("DELE ")) {
+        await s.send("250 deleted");
+        return true;
+      }
+    });
+    const client = await connect(server);
+    const paths: string[] = [];
+    const walk = async () => {
+      for await (const item of client.list("tree", { recursive: true })) paths.push(item.path);
+    };
+    await assert.rejects(
+      within(walk(), 20000),
+      (e) =>
+        e instanceof DirectoryTooDeepError && e.maxDepth === 64 &&
+        e.path === `tree${"/loop".repeat(65)}`,
+    );
+    assert.equal(paths.length, 2 * 65);
+    await client.quit();
+
+    const dir = await tempDir("streamftp-client-");
+    cleanups.push(dir.remove);
+    const limited = await connect(server, { maxRecursionDepth: 3 });
+    const tooDeep = (e: unknown) =>
+      e instanceof DirectoryTooDeepError && e.path === `tree${"/loop".repeat(4)}`;
+    await assert.rejects(within(limited.download("tree", dir.path), 10000), tooDeep);
+    assert.equal(existsSync(join(dir.path, "tree")), false);
+    await assert.rejects(within(limited.remove("tree"), 10000), tooDeep);
+    assert.equal(await limited.pwd(), "/");
+    await limited.quit();
+    // Levels 0 to 3, once for the download and once for the removal, which removed no
+    // directory.
+    const sent = server.sessions[1].received;
+    assert.equal(sent.filter((l) => l.startsWith("MLSD")).length, 2 * 4);
+    assert.ok(!sent.some((l) => l.startsWith("RMD")));
+  });
+
+  it("an upload the server refuses mid-stream rejects with the server's reply", {
+    timeout: 20000,
+  }, async () => {
+    const server = await dataServer(async (s, line, data) => {
+      if (line.startsWith("STOR")) {
+        const conn = await data();
+        await s.send("150 go ahead");
+        const reader = conn.readable.getReader();
+        for (let received = 0; received < 100_000;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          received += value.length;
+        }
+        await s.send("552 quota exceeded");
+        conn.close(); // With the client's bytes unread: the client sees a reset.
+        return true;
+      }
+      if (line === "ABOR") {
+        await s.send("225 no transfer to abort");
+        return true;
+      }
+    });
+    const client = await connect(server);
+    const writer = (await client.uploadStream("f")).getWriter();
+    const chunk = randomBytes(64 * 1024);
+    const failure = await within(
+      (async () => {
+        try {
+          for (let i = 0; i < 100_000; i++) await writer.write(chunk);
+        } catch (error) {
+          return error;
+        }
+      })(),
+      10000,
+    );
+    assert.ok(failure instanceof ReplyError && failure.code === 552, String(failure));
+    assert.equal(await client.pwd(), "/");
+
+    const dir = await tempDir("streamftp-client-");
+    cleanups.push(dir.remove);
+    await writeFile(join(dir.path, "big.bin"), randomBytes(8 << 20, 9));
+    await assert.rejects(
+      within(client.upload(join(dir.path, "big.bin")), 10000),
+      (e) => e instanceof ReplyError && e.code === 552,
+    );
+    assert.equal(await client.pwd(), "/");
+    await client.quit();
+  });
+
+  it("appendStream appends to an existing remote file", { timeout: 20000 }, async () => {
+    let stored: Uint8Array = new TextEncoder().encode("hello, ");
+    const server = await dataServer(async (s, line, data) => {
+      if (line === "APPE greeting.txt") {
+        const conn = await data();
+        await s.send("150 appending");
+        const added = new Uint8Array(await new Response(conn.readable).arrayBuffer());
+        conn.close();
+        stored = concatBytes([stored, added]);
+        await s.send("226 appended");
+        return true;
+      }
+      if (line === "RETR greeting.txt") {
+        const conn = await data();
+        await s.send("150 sending");
+        await sendAndClose(conn, stored);
+        await s.send("226 done");
+        return true;
+      }
+    });
+    const client = await connect(server);
+    const writer = (await client.appendStream("greeting.txt")).getWriter();
+    await writer.write(new TextEncoder().encode("wor"));
+    await writer.write(new TextEncoder().encode("ld"));
+    await within(writer.close(), 10000);
+    assert.equal(new TextDecoder().decode(stored), "hello, world");
+    const body = await new Response(await client.downloadStream("greeting.txt")).text();
+    assert.equal(body, "hello, world");
+    await client.quit();
+  });
+
+  it("throttled transfers pass a big chunk in small pieces at the limit", {
+    timeout: 20000,
+  }, async () => {
+    const limit = 256 * 1024;
+    const content = randomBytes(256 * 1024, 5);
+    const arrivals: { at: number; bytes: number }[] = [];
+    const server = await dataServer(async (s, line, data) => {
+      if (line.startsWith("STOR")) {
+        const conn = await data();
+        await s.send("150 go ahead");
+        for await (const chunk of conn.readable) {
+          arrivals.push({ at: performance.now(), bytes: chunk.length });
+        }
+        conn.close();
+        await s.send("226 stored");
+        return true;
+      }
+      if (line.startsWith("RETR")) {
+        const conn = await data();
+        await s.send("150 sending");
+        await sendAndClose(conn, content);
+        await s.send("226 done");
+        return true;
+      }
+    });
+    const client = await connect(server, { readSpeedLimit: limit, writeSpeedLimit: limit });
+    // A tenth of a second at the limit is the piece size and the burst.
+    const piece = Math.ceil(limit / 10);
+
+    const writer = (await client.uploadStream("f")).getWriter();
+    let started = performance.now();
+    await writer.write(content);
+    await within(writer.close(), 10000);
+    assert.ok(performance.now() - started > 600, "upload faster than the limit");
+    const first = arrivals[0].at;
+    const early = arrivals.filter((a) => a.at - first < 150).reduce((n, a) => n + a.bytes, 0);
+    assert.ok(early <= 3 * piece, `${early} bytes arrived in the first 150 ms`);
+
+    const reader = (await client.downloadStream("f")).getReader();
+    const sizes: number[] = [];
+    started = performance.now();
+    while (true) {
+      const { value, done } = await within(reader.read(), 10000);
+      if (done) break;
+      sizes.push(value.length);
+    }
+    assert.ok(performance.now() - started > 600, "download faster than the limit");
+    assert.equal(sizes.reduce((n, size) => n + size, 0), content.length);
+    assert.ok(Math.max(...sizes) <= piece, `chunks of up to ${Math.max(...sizes)} bytes`);
+    await client.quit();
+  });
+
+  for (
+    const { feat, algorithm, opts } of [
+      { feat: "SHA-1;MD5*", algorithm: "SHA-1", opts: ["OPTS HASH SHA-1"] },
+      { feat: "MD5*", algorithm: "MD5", opts: [] },
+      { feat: "CRC32*;SHA-256;SHA-512", algorithm: "SHA-512", opts: ["OPTS HASH SHA-512"] },
+    ]
+  ) {
+    it(`verifies with ${algorithm} when FEAT offers HASH ${feat}, selecting it once`, {
+      timeout: 20000,
+    }, async () => {
+      const dir = await tempDir("streamftp-client-");
+      cleanups.push(dir.remove);
+      const files: Record<string, Uint8Array> = {
+        "d/a.bin": randomBytes(100_000, 11),
+        "d/b.bin": randomBytes(50_000, 12),
+      };
+      const cryptoNames: Record<string, string> = {
+        "SHA-512": "sha512",
+        "SHA-256": "sha256",
+        "SHA-1": "sha1",
+        "MD5": "md5",
+      };
+      let current = feat.split(";").find((a) => a.endsWith("*"))?.slice(0, -1);
+      let corrupt = false;
+      const server = await dataServer(async (s, line, data) => {
+        if (line === "FEAT") {
+          await s.send("211-Features:", ` HASH ${feat}`, "211 End");
+        } else if (line === "MLST d") {
+          await s.send("250 type=dir; d");
+        } else if (line === "MLSD d") {
+          const conn = await data();
+          await s.send("150 listing");
+          await sendAndClose(
+            conn,
+            "type=file;size=100000; a.bin\r\ntype=file;size=50000; b.bin\r\n",
+          );
+          await s.send("226 done");
+        } else if (line.startsWith("RETR ")) {
+          const conn = await data();
+          await s.send("150 sending");
+          await sendAndClose(conn, files[line.slice(5)]);
+          await s.send("226 done");
+        } else if (line.startsWith("OPTS HASH ")) {
+          current = line.slice(10);
+          await s.send(`200 ${current}`);
+        } else if (line.startsWith("HASH ")) {
+          const content = files[line.slice(5)];
+          const digest = createHash(cryptoNames[current!])
+            .update(corrupt ? content.subarray(1) : content).digest("hex");
+          await s.send(`213 ${current} 0-${content.length} ${digest} ${line.slice(5)}`);
+        } else return false;
+        return true;
+      });
+      const client = await connect(server);
+      const done = await client.download("d", dir.path, { verify: true });
+      assert.deepEqual([done.files, done.verified], [2, 2]);
+      corrupt = true;
+      await assert.rejects(
+        client.download("d", dir.path, { verify: true }),
+        (e) => e instanceof ChecksumMismatchError && e.algorithm === algorithm,
+      );
+      await client.quit();
+      const sent = server.sessions[0].received;
+      assert.deepEqual(sent.filter((l) => l.startsWith("OPTS HASH")), opts);
+      assert.equal(sent.filter((l) => l.startsWith("HASH ")).length, 3);
+    });
+  }
 
   it("resumes a download from the local size with REST", { timeout: 20000 }, async () => {
     const dir = await tempDir("streamftp-client-");

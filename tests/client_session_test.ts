@@ -1,7 +1,7 @@
 /**
  * Client control-session behaviour against scripted servers: greeting, URL login, the
  * USER/PASS/ACCT chain, command(), injection guard, the operation queue, timeouts, signals,
- * quit and dispose.
+ * the reply size cap, quit and dispose.
  *
  * @module
  */
@@ -13,6 +13,7 @@ import {
   Client,
   ConnectionClosedError,
   InvalidCommandError,
+  ProtocolError,
   ReplyError,
   TimeoutError,
 } from "../client.ts";
@@ -321,6 +322,48 @@ describe("client session", () => {
     const port = listener.addr.port;
     await listener.close();
     await assert.rejects(within(Client.connect("127.0.0.1", port, options()), 10000));
+  });
+
+  it("a reply bigger than maxReplyBytes (default 1 MiB) is a ProtocolError and closes", {
+    timeout: 20000,
+  }, async () => {
+    const server = await fake(async (s) => {
+      await s.send("220 ready");
+      while (true) {
+        const line = await s.read();
+        if (line === null) return;
+        if (await s.standard(line)) continue;
+        if (line === "STAT") {
+          // About 20 kB: over a 10 kB cap, far under the default.
+          const body = Array.from({ length: 200 }, (_, i) => ` line ${i} ${"s".repeat(90)}`);
+          await s.send("211-Status", ...body, "211 End");
+        } else if (line === "HELP") {
+          // Without end: only the client's cap stops it.
+          await s.send("214-Help");
+          const lines = Array.from({ length: 100 }, () => ` ${"h".repeat(1000)}`);
+          try {
+            while (true) await s.send(...lines);
+          } catch {
+            return; // The client hung up.
+          }
+        } else await s.send("500 unknown command");
+      }
+    });
+    const client = await within(Client.connect("127.0.0.1", server.port, options()), 10000);
+    assert.equal((await client.command("STAT")).lines.length, 202);
+    await assert.rejects(
+      within(client.command("HELP"), 10000),
+      (e) => e instanceof ProtocolError && e.message === "Reply longer than 1048576 bytes",
+    );
+    assert.equal(client.closed, true);
+    await assert.rejects(client.noop(), ConnectionClosedError);
+
+    const capped = await within(
+      Client.connect("127.0.0.1", server.port, { ...options(), maxReplyBytes: 10_000 }),
+      10000,
+    );
+    await assert.rejects(capped.command("STAT"), ProtocolError);
+    assert.equal(capped.closed, true);
   });
 
   it("quit() tolerates a connection the server already dropped", { timeout: 20000 }, async () => {

@@ -36,7 +36,7 @@ import {
   type DataLink,
 } from "./data_connection.ts";
 import { DataStream } from "./data_stream.ts";
-import { ListingTooLargeError } from "./errors.ts";
+import { DirectoryTooDeepError, ListingTooLargeError } from "./errors.ts";
 import { isFtpUrl, parseFtpUrl } from "./ftp_url.ts";
 import { type ListCommand, type ParsedListing, parseListing, parseMlstReply } from "./listing.ts";
 import type {
@@ -77,6 +77,7 @@ export interface Listing extends AsyncIterable<ListItem> {
 
 const DEFAULT_CONNECT_TIMEOUT = 30_000;
 const DEFAULT_MAX_LISTING_BYTES = 64 * 1024 * 1024;
+const DEFAULT_MAX_RECURSION_DEPTH = 64;
 /** Reply codes by which a server says it does not know or implement a command. */
 const UNSUPPORTED = ["500", "502", "504"];
 /** Reply codes by which servers say a path does not exist. */
@@ -180,7 +181,10 @@ export class Client implements AsyncDisposable {
     const started = Date.now();
     const conn = await connectWithin(network, hostname, port, connectTimeout, options.signal);
     conn.setNoDelay(true);
-    const control = new ControlChannel(conn, { socketTimeout: options.socketTimeout });
+    const control = new ControlChannel(conn, {
+      socketTimeout: options.socketTimeout,
+      maxReplyBytes: options.maxReplyBytes,
+    });
     let greeting: Reply;
     try {
       // connectTimeout covers the greeting too: a server that accepts but never greets is
@@ -432,6 +436,8 @@ export class Client implements AsyncDisposable {
    * @param options Recursion, forced command, signal.
    * @returns The entries, iterable or collectable.
    * @throws {ListingTooLargeError} When one directory's listing exceeds `maxListingBytes`.
+   * @throws {DirectoryTooDeepError} When a recursive listing reaches a directory more than
+   * `maxRecursionDepth` levels down (after every entry above it).
    */
   list(path = "", options: ListOptions = {}): Listing {
     checkArgument(path, "path");
@@ -603,6 +609,7 @@ export class Client implements AsyncDisposable {
    *
    * @param path The file or directory.
    * @param options A signal.
+   * @throws {DirectoryTooDeepError} When the tree is more than `maxRecursionDepth` levels deep.
    */
   async remove(path: string, options: CallOptions = {}): Promise<void> {
     const info = await this.stat(path, options);
@@ -742,6 +749,8 @@ export class Client implements AsyncDisposable {
    * @param options Resume, progress, checksum verification, signal.
    * @returns Counts of files and bytes.
    * @throws {PathError} With kind `"invalid-path"` for an unsafe name in a listing.
+   * @throws {DirectoryTooDeepError} When the tree is more than `maxRecursionDepth` levels deep
+   * (found before any file is written).
    */
   async download(
     remotePath: string,
@@ -884,10 +893,12 @@ export class Client implements AsyncDisposable {
   }
 
   async *#walk(path: string, options: ListOptions): AsyncGenerator<ListItem> {
-    const queue = [path];
+    const maxDepth = this.#options.maxRecursionDepth ?? DEFAULT_MAX_RECURSION_DEPTH;
+    const queue = [{ directory: path, depth: 0 }];
     const seen = new Set<string>();
     while (queue.length > 0) {
-      const directory = queue.shift()!;
+      const { directory, depth } = queue.shift()!;
+      if (depth > maxDepth) throw new DirectoryTooDeepError(directory, maxDepth);
       const listing = await this.#listDirectory(directory, options);
       if (listing.unique) seen.add(listing.unique);
       for (const info of listing.entries) {
@@ -896,7 +907,7 @@ export class Client implements AsyncDisposable {
           const unique = info.facts.unique;
           if (unique === undefined || !seen.has(unique)) {
             if (unique !== undefined) seen.add(unique);
-            queue.push(item.path);
+            queue.push({ directory: item.path, depth: depth + 1 });
           }
         }
         yield item;
@@ -916,9 +927,10 @@ export class Client implements AsyncDisposable {
       try {
         text = await this.#fetchListing(line, path, options.signal);
       } catch (error) {
+        // Any 50x, as aioftp does: servers refuse an MLSD they lack with 500, 501 or 502 alike.
         if (
           forced === undefined && command === "MLSD" && error instanceof ReplyError &&
-          matchesCode(error.code, UNSUPPORTED)
+          matchesCode(error.code, "50x")
         ) {
           this.#listCommand = command = "LIST";
           continue;
@@ -982,16 +994,23 @@ export class Client implements AsyncDisposable {
     }
   }
 
-  async #removeEntry(path: string, type: ListEntry["type"], options: CallOptions): Promise<void> {
+  async #removeEntry(
+    path: string,
+    type: ListEntry["type"],
+    options: CallOptions,
+    depth = 0,
+  ): Promise<void> {
     if (type !== "dir") {
       await this.removeFile(path, options);
       return;
     }
+    const maxDepth = this.#options.maxRecursionDepth ?? DEFAULT_MAX_RECURSION_DEPTH;
+    if (depth > maxDepth) throw new DirectoryTooDeepError(path, maxDepth);
     const listing = await this.#listDirectory(path, { signal: options.signal });
     for (const entry of listing.entries) {
       // A name that is not one component cannot be addressed inside this directory.
       if (!isPlainName(entry.name)) continue;
-      await this.#removeEntry(joinRemote(path, entry.name), entry.type, options);
+      await this.#removeEntry(joinRemote(path, entry.name), entry.type, options, depth + 1);
     }
     await this.rmdir(path, options);
   }

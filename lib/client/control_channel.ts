@@ -37,9 +37,15 @@ export interface ControlChannelOptions {
   maxLineLength?: number;
   /** Most lines in one reply (default 100000); a longer reply is a protocol error. */
   maxReplyLines?: number;
+  /**
+   * Most bytes in one reply, line ends included (default 1 MiB); a bigger reply is a protocol
+   * error and closes the channel, as the rest of it cannot be told from the next reply.
+   */
+  maxReplyBytes?: number;
 }
 
 const DEFAULT_RESYNC_TIMEOUT = 30_000;
+const DEFAULT_MAX_REPLY_BYTES = 1024 * 1024;
 
 /** A control connection speaking FTP on the client side. */
 export class ControlChannel {
@@ -50,6 +56,7 @@ export class ControlChannel {
   readonly #resyncTimeout: number;
   readonly #maxLineLength: number;
   readonly #maxReplyLines: number;
+  readonly #maxReplyBytes: number;
   readonly #reader: LineReader;
   readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
   readonly #parser = new ReplyParser();
@@ -71,6 +78,7 @@ export class ControlChannel {
     this.#resyncTimeout = options.resyncTimeout ?? options.socketTimeout ?? DEFAULT_RESYNC_TIMEOUT;
     this.#maxLineLength = options.maxLineLength ?? 16384;
     this.#maxReplyLines = options.maxReplyLines ?? 100_000;
+    this.#maxReplyBytes = options.maxReplyBytes ?? DEFAULT_MAX_REPLY_BYTES;
     this.#reader = new LineReader(conn.readable, { maxLineLength: this.#maxLineLength });
     this.#writer = conn.writable.getWriter();
     this.#writer.closed.catch(() => {});
@@ -310,13 +318,17 @@ export class ControlChannel {
 
   async #assembleReply(): Promise<Reply> {
     let lines = 0;
+    let bytes = 0;
     while (true) {
       let line: string | null;
       try {
         line = await this.#reader.readLine();
       } catch (error) {
         // Inside a multi-line reply (a FEAT or STAT body) an overlong line is only skipped.
-        if (error instanceof LineTooLongError && this.#parser.pending) continue;
+        if (error instanceof LineTooLongError && this.#parser.pending) {
+          bytes = this.#countReplyBytes(bytes, this.#maxLineLength);
+          continue;
+        }
         if (error instanceof LineTooLongError) {
           throw new ProtocolError(`Reply line longer than ${this.#maxLineLength} bytes`);
         }
@@ -325,6 +337,7 @@ export class ControlChannel {
       if (line === null) {
         throw this.#closedBy ?? new ConnectionClosedError("Connection closed by the server");
       }
+      bytes = this.#countReplyBytes(bytes, line.length + 2);
       if (line === "" && !this.#parser.pending) continue;
       const reply = this.#parser.push(line);
       if (reply) return reply;
@@ -332,6 +345,15 @@ export class ControlChannel {
         throw new ProtocolError(`Reply longer than ${this.#maxReplyLines} lines`);
       }
     }
+  }
+
+  /** Adds a line's size (measured on the decoded text, which is what is kept) to the total. */
+  #countReplyBytes(total: number, added: number): number {
+    const sum = total + added;
+    if (sum > this.#maxReplyBytes) {
+      throw new ProtocolError(`Reply longer than ${this.#maxReplyBytes} bytes`);
+    }
+    return sum;
   }
 }
 

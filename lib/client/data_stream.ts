@@ -11,7 +11,7 @@ import { FtpError, ReplyError, TimeoutError } from "../errors.ts";
 import { type ExpectedCodes, matchesCode, type Reply, toPatterns } from "../protocol/reply.ts";
 import type { Conn } from "../socket.ts";
 import { abortError } from "../stream/abort.ts";
-import type { Throttle } from "../stream/throttle.ts";
+import { type Throttle, throttleStream } from "../stream/throttle.ts";
 import type { ControlChannel } from "./control_channel.ts";
 import { IdleWatch } from "./idle_watch.ts";
 import type { Release } from "./operation_queue.ts";
@@ -84,6 +84,8 @@ export class DataStream implements AsyncDisposable {
   #readEnded = false;
   #writableClosed = false;
   #failure: unknown;
+  /** The failure is the data connection's own error, which the server's reply may explain. */
+  #failureExplainable = false;
   #finishing: Promise<Reply> | undefined;
   #aborting: Promise<void> | undefined;
   #settled = false;
@@ -207,9 +209,7 @@ export class DataStream implements AsyncDisposable {
     try {
       result = await reader.read();
     } catch (error) {
-      const failure = this.#failure ?? error;
-      await this.#abortQuietly(failure);
-      safeError(controller, failure);
+      safeError(controller, await this.#connectionFailed(error));
       return;
     } finally {
       this.#idle?.end();
@@ -233,8 +233,12 @@ export class DataStream implements AsyncDisposable {
     }
     const chunk = result.value;
     this.#bytesRead += chunk.length;
-    if (this.#readThrottle?.limit) await this.#readThrottle.wait(chunk.length, this.#signal);
-    controller.enqueue(chunk);
+    const throttle = this.#readThrottle;
+    if (throttle?.limit) {
+      await passThrottled(chunk, throttle, this.#signal, (piece) => controller.enqueue(piece));
+    } else {
+      controller.enqueue(chunk);
+    }
   }
 
   async #write(chunk: Uint8Array): Promise<void> {
@@ -242,15 +246,21 @@ export class DataStream implements AsyncDisposable {
     if (this.#settled || this.#aborting || this.#finishing || this.#writableClosed) {
       throw new FtpError("Cannot write: the transfer has ended");
     }
-    if (this.#writeThrottle?.limit) await this.#writeThrottle.wait(chunk.length, this.#signal);
+    const throttle = this.#writeThrottle;
+    if (throttle?.limit) {
+      await passThrottled(chunk, throttle, this.#signal, (piece) => this.#send(piece));
+    } else {
+      await this.#send(chunk);
+    }
+  }
+
+  async #send(chunk: Uint8Array): Promise<void> {
     const writer = this.#writer ??= this.#conn.writable.getWriter();
     this.#idle?.begin();
     try {
       await writer.write(chunk);
     } catch (error) {
-      const failure = this.#failure ?? error;
-      await this.#abortQuietly(failure);
-      throw failure;
+      throw await this.#connectionFailed(error);
     } finally {
       this.#idle?.end();
     }
@@ -299,8 +309,8 @@ export class DataStream implements AsyncDisposable {
   async #abort(): Promise<void> {
     this.#failure ??= abortError(undefined);
     this.#idle?.stop();
-    if (this.#readController) safeError(this.#readController, this.#failure);
-    if (this.#writeController) this.#writeController.error(this.#failure);
+    // An explainable failure errors the streams once the server's replies are in.
+    if (!this.#failureExplainable) this.#errorStreams();
     let dataClosed = false;
     const closeData = () => {
       if (dataClosed) return;
@@ -316,16 +326,28 @@ export class DataStream implements AsyncDisposable {
         // discarded meanwhile so that the server is never stuck on a full socket.
         this.#discardIncoming();
         const grace = setTimeout(closeData, ABORT_GRACE_MS);
+        let replies: Reply[];
         try {
-          await this.#control.resync(closeData);
+          replies = await this.#control.resync(closeData);
         } finally {
           clearTimeout(grace);
+        }
+        const refusal = replies.find((reply) => reply.code >= 400);
+        if (this.#failureExplainable && refusal) {
+          const expected = toPatterns(this.#autoFinish ?? "2xx");
+          this.#failure = new ReplyError(expected, refusal, { cause: this.#failure });
         }
       }
     } finally {
       closeData();
+      this.#errorStreams();
       this.#settle();
     }
+  }
+
+  #errorStreams(): void {
+    if (this.#readController) safeError(this.#readController, this.#failure);
+    if (this.#writeController) this.#writeController.error(this.#failure);
   }
 
   #discardIncoming(): void {
@@ -335,6 +357,22 @@ export class DataStream implements AsyncDisposable {
         // Discarded.
       }
     })().catch(() => {});
+  }
+
+  /**
+   * Aborts after the data connection failed under a read or write. A server that refuses in
+   * mid-transfer (`552` over quota) replies and resets the connection: its reply, read while
+   * aborting, then replaces the socket error, which says nothing about why.
+   *
+   * @returns What the transfer failed with.
+   */
+  async #connectionFailed(error: unknown): Promise<unknown> {
+    if (this.#failure === undefined) {
+      this.#failure = error;
+      this.#failureExplainable = !this.#signal?.aborted;
+    }
+    await this.abort().catch(() => {});
+    return this.#failure;
   }
 
   async #abortQuietly(reason: unknown): Promise<void> {
@@ -378,4 +416,23 @@ function safeClose(controller: ReadableStreamDefaultController<Uint8Array>): voi
   } catch {
     // Already closed or errored.
   }
+}
+
+/**
+ * Passes a chunk on in the pieces {@linkcode throttleStream} cuts it into, each once the
+ * throttle lets it through, so that a big chunk leaves at the limited rate instead of in one
+ * burst followed by a long pause.
+ */
+async function passThrottled(
+  chunk: Uint8Array,
+  throttle: Throttle,
+  signal: AbortSignal | undefined,
+  pass: (piece: Uint8Array) => void | Promise<void>,
+): Promise<void> {
+  const pieces = throttleStream([throttle], { signal });
+  const writer = pieces.writable.getWriter();
+  // Failures surface on the readable side.
+  writer.write(chunk).catch(() => {});
+  writer.close().catch(() => {});
+  for await (const piece of pieces.readable) await pass(piece);
 }

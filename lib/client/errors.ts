@@ -1,6 +1,6 @@
 /**
- * Errors only the client raises: a listing that outgrew its cap and a checksum that did not
- * match. Everything else uses the shared classes of `lib/errors.ts`.
+ * Errors only the client raises: a listing that outgrew its cap, a tree deeper than the
+ * recursion limit and a checksum that did not match. Everything else uses the shared classes of `lib/errors.ts`.
  *
  * @module
  */
@@ -19,6 +19,24 @@ export class ListingTooLargeError extends FtpError {
     this.name = "ListingTooLargeError";
     this.path = path;
     this.maxBytes = maxBytes;
+  }
+}
+
+/**
+ * A recursive `list`, `download` or `remove` reached a directory deeper than
+ * `maxRecursionDepth` levels below where it started: the server's tree is looping or hostile.
+ */
+export class DirectoryTooDeepError extends FtpError {
+  /** The directory that was not entered. */
+  readonly path: string;
+  /** The limit in levels. */
+  readonly maxDepth: number;
+  /** Creates the error. */
+  constructor(path: string, maxDepth: number, options?: ErrorOptions) {
+    super(`Cannot descend into "${path}": more than ${maxDepth} levels deep`, options);
+    this.name = "DirectoryTooDeepError";
+    this.path = path;
+    this.maxDepth = maxDepth;
   }
 }
 

@@ -29,7 +29,10 @@ export interface ListWarning {
 
 /** How listing lines are parsed. */
 export interface ListParseOptions {
-  /** A parser for LIST lines in an unusual format; returns `undefined` for lines it rejects. */
+  /**
+   * A parser for LIST lines in an unusual format; returns `undefined` for lines it rejects. A
+   * line on which it throws is skipped and reported like any line no parser understands.
+   */
   parseListLine?: (line: string) => ListEntry | undefined;
   /** Whether the custom parser runs before the built-in ones (default `true`). */
   parseListLineFirst?: boolean;
@@ -75,11 +78,16 @@ export function parseListing(
         error = e;
       }
     } else {
-      entry = parseListLine(line, {
-        custom: options.parseListLine,
-        customFirst: options.parseListLineFirst ?? true,
-        now: options.now,
-      });
+      try {
+        entry = parseListLine(line, {
+          custom: options.parseListLine,
+          customFirst: options.parseListLineFirst ?? true,
+          now: options.now,
+        });
+      } catch (e) {
+        // A custom parser that throws rejects the line, like one that returns undefined.
+        error = e;
+      }
       // `ls -l` starts with a block count that is not an entry.
       if (!entry && /^total\s+\d+/i.test(line.trim())) continue;
     }

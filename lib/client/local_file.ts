@@ -137,13 +137,14 @@ export async function walkLocal(root: string): Promise<LocalTreeEntry[]> {
 }
 
 /**
- * SHA-256 of a local file.
+ * The digest of a local file.
  *
  * @param path The file.
+ * @param algorithm A `node:crypto` hash name (`"sha512"`, `"sha256"`, `"sha1"`, `"md5"`).
  * @returns The digest in lower-case hex.
  */
-export async function sha256Local(path: string): Promise<string> {
-  const hash = createHash("sha256");
+export async function hashLocal(path: string, algorithm: string): Promise<string> {
+  const hash = createHash(algorithm);
   const reader = (await openLocalReadable(path, { chunkSize: 1024 * 1024 })).getReader();
   while (true) {
     const { value, done } = await reader.read();

@@ -41,7 +41,10 @@ export interface ClientOptions {
   readSpeedLimit?: number;
   /** Upload rate limit in bytes per second (changeable later through the client). */
   writeSpeedLimit?: number;
-  /** A parser for LIST lines in an unusual format; returns `undefined` for lines it rejects. */
+  /**
+   * A parser for LIST lines in an unusual format; returns `undefined` for lines it rejects. A
+   * line on which it throws is skipped and reported like any line no parser understands.
+   */
   parseListLine?: (line: string) => ListEntry | undefined;
   /** Whether `parseListLine` runs before the built-in parsers (default `true`). */
   parseListLineFirst?: boolean;
@@ -49,6 +52,18 @@ export interface ClientOptions {
   onListWarning?: (warning: ListWarning) => void;
   /** Largest accepted listing of one directory in bytes (default 64 MiB). */
   maxListingBytes?: number;
+  /**
+   * How many directory levels below the starting directory a recursive `list`, `download` or
+   * `remove` descends (default 64). It is a guard against a server whose tree never ends (a
+   * `loop -> .` link listed as a directory), not a filter: reaching a deeper directory fails
+   * with `DirectoryTooDeepError`, so a result is never silently incomplete.
+   */
+  maxRecursionDepth?: number;
+  /**
+   * Largest control-channel reply in bytes (default 1 MiB). A bigger one fails with a
+   * `ProtocolError` and closes the connection, which cannot be brought back in step.
+   */
+  maxReplyBytes?: number;
 }
 
 /** Options every call accepts. */

@@ -14,9 +14,9 @@ import { progressStream } from "../stream/progress.ts";
 import type { Client } from "./client.ts";
 import { ChecksumMismatchError } from "./errors.ts";
 import {
+  hashLocal,
   openLocalReadable,
   openLocalWritable,
-  sha256Local,
   statLocal,
   walkLocal,
 } from "./local_file.ts";
@@ -49,8 +49,9 @@ export interface TransferOptions extends CallOptions {
    */
   resume?: boolean;
   /**
-   * After each file, compare the local SHA-256 with the server's `HASH` when its FEAT offers
-   * SHA-256 (silently skipped otherwise).
+   * After each file, compare the local digest with the server's `HASH`, using the strongest
+   * algorithm its FEAT offers among SHA-512, SHA-256, SHA-1 and MD5 (silently skipped when it
+   * offers none of them).
    */
   verify?: boolean;
   /** Receives progress reports. */
@@ -132,6 +133,7 @@ export async function uploadPath(
  * @param options Resume, verification, progress, signal.
  * @returns What was done.
  * @throws {PathError} With kind `"invalid-path"` for a name that is not one plain component.
+ * @throws {DirectoryTooDeepError} When the tree is deeper than the client's `maxRecursionDepth`.
  */
 export async function downloadPath(
   client: Client,
@@ -155,25 +157,18 @@ export async function downloadPath(
     return summary;
   }
   // Walk the whole tree first: it gives the overall size, and no file is written before every
-  // name has been checked.
+  // name has been checked. The walk enters no directory twice (by its unique fact) and stops
+  // at the client's maxRecursionDepth.
   const files: { remote: string; parts: string[]; size?: number }[] = [];
   const directories: string[][] = [];
-  const queue: { remote: string; parts: string[] }[] = [{ remote: remotePath, parts: [] }];
-  const seen = new Set<string>();
-  while (queue.length > 0) {
-    const { remote, parts } = queue.shift()!;
-    for await (const item of client.list(remote, { signal })) {
-      if (!isPlainName(item.info.name)) throw unsafeName(item.path);
-      const child = [...parts, item.info.name];
-      if (item.info.type === "dir") {
-        const unique = item.info.facts.unique;
-        if (unique !== undefined && seen.has(unique)) continue;
-        if (unique !== undefined) seen.add(unique);
-        directories.push(child);
-        queue.push({ remote: item.path, parts: child });
-      } else if (item.info.type === "file") {
-        files.push({ remote: item.path, parts: child, size: item.info.size });
-      }
+  const prefix = joinRemote(remotePath, "");
+  for await (const item of client.list(remotePath, { recursive: true, signal })) {
+    if (!isPlainName(item.info.name)) throw unsafeName(item.path);
+    // The walk descends through plain names only, so the path below the root splits cleanly.
+    const parts = item.path.slice(prefix.length).split("/");
+    if (item.info.type === "dir") directories.push(parts);
+    else if (item.info.type === "file") {
+      files.push({ remote: item.path, parts, size: item.info.size });
     }
   }
   await mkdir(target, { recursive: true });
@@ -310,10 +305,20 @@ function refusedRestart(error: unknown): boolean {
   return error instanceof ReplyError && error.expected.includes("350") && error.code >= 500;
 }
 
+/** HASH algorithms (draft-bryan-ftpext-hash), strongest first, with their `node:crypto` names. */
+const HASH_ALGORITHMS = [
+  { name: "SHA-512", crypto: "sha512", hexLength: 128 },
+  { name: "SHA-256", crypto: "sha256", hexLength: 64 },
+  { name: "SHA-1", crypto: "sha1", hexLength: 40 },
+  { name: "MD5", crypto: "md5", hexLength: 32 },
+];
+
 /**
- * Compares a local file's SHA-256 with the server's `HASH` (draft-bryan-ftpext-hash).
+ * Compares a local file's digest with the server's `HASH` (draft-bryan-ftpext-hash), in the
+ * strongest algorithm the server offers. `OPTS HASH` selects it only when it is not the
+ * server's current one (marked `*` in FEAT).
  *
- * @returns `true` when compared, `false` when the server offers no SHA-256 HASH.
+ * @returns `true` when compared, `false` when the server offers no usable HASH algorithm.
  * @throws {ChecksumMismatchError} When the digests differ.
  */
 async function verifyChecksum(
@@ -322,21 +327,35 @@ async function verifyChecksum(
   local: string,
   signal: AbortSignal | undefined,
 ): Promise<boolean> {
-  const hash = (await client.features({ signal })).get("HASH");
-  if (hash === undefined) return false;
-  const sha256 = hash.split(";").map((a) => a.trim()).find((a) =>
-    a.replace(/\*$/, "").toUpperCase() === "SHA-256"
-  );
-  if (!sha256) return false;
-  if (!sha256.endsWith("*")) await client.command("OPTS HASH SHA-256", "2xx", { signal });
-  const reply = await client.command(`HASH ${remote}`, "213", { signal });
-  const remoteDigest = replyText(reply).split(/\s+/).find((w) => /^[0-9a-f]{64}$/i.test(w));
-  if (!remoteDigest) {
-    throw new ProtocolError(`Cannot parse HASH reply ${JSON.stringify(replyText(reply))}`);
+  const features = await client.features({ signal });
+  const offered = features.get("HASH");
+  if (offered === undefined) return false;
+  const names = offered.split(";").map((a) => a.trim()).filter((a) => a !== "");
+  const plain = (name: string) => name.replace(/\*$/, "").toUpperCase();
+  const algorithm = HASH_ALGORITHMS.find((a) => names.some((n) => plain(n) === a.name));
+  if (!algorithm) return false;
+  const current = names.find((n) => n.endsWith("*"));
+  if (current === undefined || plain(current) !== algorithm.name) {
+    await client.command(`OPTS HASH ${algorithm.name}`, "2xx", { signal });
+    // The cached FEAT now says what the server's would: the next file needs no OPTS HASH.
+    features.set(
+      "HASH",
+      names.map((n) => plain(n) === algorithm.name ? `${algorithm.name}*` : n.replace(/\*$/, ""))
+        .join(";"),
+    );
   }
-  const localDigest = await sha256Local(local);
-  if (localDigest !== remoteDigest.toLowerCase()) {
-    throw new ChecksumMismatchError(remote, "SHA-256", localDigest, remoteDigest.toLowerCase());
+  const reply = await client.command(`HASH ${remote}`, "213", { signal });
+  const text = replyText(reply);
+  const words = text.trim().split(/\s+/);
+  // The reply names the algorithm used (`SHA-256 0-49 <digest> name`); trust it over the
+  // cache, which a user's own OPTS HASH may have outdated.
+  const used = HASH_ALGORITHMS.find((a) => a.name === words[0].toUpperCase()) ?? algorithm;
+  const remoteDigest = words.find((w) => w.length === used.hexLength && /^[0-9a-f]+$/i.test(w))
+    ?.toLowerCase();
+  if (!remoteDigest) throw new ProtocolError(`Cannot parse HASH reply ${JSON.stringify(text)}`);
+  const localDigest = await hashLocal(local, used.crypto);
+  if (localDigest !== remoteDigest) {
+    throw new ChecksumMismatchError(remote, used.name, localDigest, remoteDigest);
   }
   return true;
 }

@@ -32,19 +32,26 @@ export interface ParseListLineOptions {
  *
  * @param line The line without line end.
  * @param options A custom parser, its place in the chain, and "now".
- * @returns The entry, or `undefined` when no parser understands the line (errors thrown by
- * `custom` propagate).
+ * @returns The entry, or `undefined` when no parser understands the line.
+ * @throws What `custom` threw, when no other parser understands the line either (a custom
+ * parser that throws on a line the built-in parsers know does not hide it).
  */
 export function parseListLine(
   line: string,
   options: ParseListLineOptions = {},
 ): ListEntry | undefined {
   const { custom, customFirst = true, now } = options;
+  let failure: { error: unknown } | undefined;
   if (custom && customFirst) {
-    const entry = custom(line);
-    if (entry) return entry;
+    try {
+      const entry = custom(line);
+      if (entry) return entry;
+    } catch (error) {
+      failure = { error };
+    }
   }
   const entry = parseUnixListLine(line, now) ?? parseWindowsListLine(line);
   if (entry) return entry;
+  if (failure) throw failure.error;
   return custom && !customFirst ? custom(line) : undefined;
 }
