@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Dirent, Stats } from "node:fs";
+import { constants, type Dirent, type Stats } from "node:fs";
 import {
   chmod,
   lstat,
@@ -38,6 +38,18 @@ import { resolveVirtualPath } from "./virtual_path.ts";
 
 /** Bytes per file read and per file write: data moves in chunks of at least 64 KiB. */
 const CHUNK = 256 * 1024;
+
+/**
+ * Open flags. Paths are opened after their links were resolved and checked, so the last
+ * component is never a link: `O_NOFOLLOW` turns a link swapped in meanwhile into an error
+ * instead of a way out of the root.
+ */
+const { O_APPEND, O_CREAT, O_EXCL, O_NOFOLLOW, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY } = constants;
+const OPEN_READ = O_RDONLY | O_NOFOLLOW;
+const OPEN_APPEND = O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW;
+const OPEN_TRUNCATE = O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW;
+const OPEN_RESUME = O_RDWR | O_NOFOLLOW;
+const OPEN_CREATE = O_WRONLY | O_CREAT | O_EXCL;
 
 const ERRNO_KINDS: Record<string, PathErrorKind> = {
   ENOENT: "not-found",
@@ -196,7 +208,7 @@ export class LocalFileSystem implements FileSystem {
     const real = await this.#resolve(path, "follow");
     let handle: FileHandle;
     try {
-      handle = await open(real, "r");
+      handle = await open(real, OPEN_READ);
       if ((await handle.stat()).isDirectory()) {
         await handle.close();
         throw new PathError("is-a-directory", path);
@@ -224,9 +236,9 @@ export class LocalFileSystem implements FileSystem {
     const offset = options.offset ?? 0;
     let handle: FileHandle;
     try {
-      if (options.append) handle = await open(real, "a");
+      if (options.append) handle = await open(real, OPEN_APPEND, 0o666);
       else if (offset > 0) handle = await openForResume(real);
-      else handle = await open(real, "w");
+      else handle = await open(real, OPEN_TRUNCATE, 0o666);
     } catch (error) {
       throw toPathError(error, path);
     }
@@ -337,9 +349,9 @@ function toFileStat(info: Stats): FileStat {
  */
 async function openForResume(real: string): Promise<FileHandle> {
   try {
-    return await open(real, "r+");
+    return await open(real, OPEN_RESUME);
   } catch (error) {
     if ((error as { code?: string }).code !== "ENOENT") throw error;
-    return await open(real, "wx");
+    return await open(real, OPEN_CREATE, 0o666);
   }
 }
