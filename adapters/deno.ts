@@ -33,8 +33,14 @@ import { nodeTlsOverConn } from "./_node_streams.ts";
 /** The socket contract this adapter implements. */
 export type * from "../lib/socket.ts";
 
-/** Read size, and the size of the buffers a default reader gets. */
-const CHUNK = 64 * 1024;
+/**
+ * Sizes of the buffers a default reader gets: a read that fills its buffer doubles the next
+ * one, a read of less than a quarter halves it. A bulk transfer so moves in large chunks (each
+ * read is an op whose fixed cost dominates at 64 KiB), while a control connection keeps small
+ * buffers.
+ */
+const MIN_READ = 64 * 1024;
+const MAX_READ = 1024 * 1024;
 
 interface DenoAddr {
   hostname: string;
@@ -132,6 +138,7 @@ class DenoSocketConn implements Conn {
   #writeOpen = true;
   #reading = false;
   #closed = false;
+  #readSize = MIN_READ;
 
   constructor(conn: DenoConn, secure: boolean, hostname: string | undefined) {
     this.#conn = conn;
@@ -139,12 +146,11 @@ class DenoSocketConn implements Conn {
     this.secure = secure;
     this.localAddr = toNetAddr(conn.localAddr.hostname, conn.localAddr.port);
     this.remoteAddr = toNetAddr(conn.remoteAddr.hostname, conn.remoteAddr.port);
-    // A byte stream: BYOB readers fill their own buffers; default readers get 64 KiB ones.
-    // High-water mark 0: nothing is read before someone asks, so a TLS upgrade finds every
-    // byte the protocol has not consumed still in the socket.
+    // A byte stream: BYOB readers fill their own buffers; default readers get buffers of an
+    // adaptive size. High-water mark 0: nothing is read before someone asks, so a TLS upgrade
+    // finds every byte the protocol has not consumed still in the socket.
     this.readable = new ReadableStream({
       type: "bytes",
-      autoAllocateChunkSize: CHUNK,
       pull: (controller) => this.#pull(controller),
       cancel: () => {
         this.#readOpen = false;
@@ -230,7 +236,7 @@ class DenoSocketConn implements Conn {
     const request = controller.byobRequest;
     const view = request?.view
       ? new Uint8Array(request.view.buffer, request.view.byteOffset, request.view.byteLength)
-      : new Uint8Array(CHUNK);
+      : new Uint8Array(this.#readSize);
     let count: number | null;
     this.#reading = true;
     try {
@@ -258,6 +264,8 @@ class DenoSocketConn implements Conn {
     } else if (request) {
       request.respond(count);
     } else {
+      if (count === view.length) this.#readSize = Math.min(MAX_READ, this.#readSize * 2);
+      else if (count < view.length / 4) this.#readSize = Math.max(MIN_READ, this.#readSize / 2);
       controller.enqueue(view.subarray(0, count));
     }
   }
