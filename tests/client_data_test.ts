@@ -55,6 +55,20 @@ async function connect(server: FakeFtpServer, extra: ClientOptions = {}): Promis
 
 type Handler = (s: FakeSession, line: string) => Promise<boolean | void>;
 
+/** Answers a data command: the opening reply, `content` on the data connection, then 226. */
+async function sendData(
+  s: FakeSession,
+  data: () => Promise<Conn>,
+  content: string | Uint8Array,
+  opening: string,
+): Promise<true> {
+  const conn = await data();
+  await s.send(opening);
+  await sendAndClose(conn, content);
+  await s.send("226 done");
+  return true;
+}
+
 /**
  * A server that answers the standard commands, gives EPSV a fresh listener, and hands every
  * other command to `handler` with that listener's next connection available via `data()`.
@@ -238,11 +252,7 @@ describe("client data channel", () => {
         return true;
       }
       if (line.startsWith("LIST")) {
-        const conn = await data();
-        await s.send("150 here it comes");
-        await sendAndClose(conn, line === "LIST" ? listing : "");
-        await s.send("226 done");
-        return true;
+        return await sendData(s, data, line === "LIST" ? listing : "", "150 here it comes");
       }
     });
     const warnings: ListWarning[] = [];
@@ -530,11 +540,7 @@ describe("client data channel", () => {
           return true;
         }
         if (line.startsWith("RETR")) {
-          const conn = await data();
-          await s.send("150 sending");
-          await sendAndClose(conn, "evil");
-          await s.send("226 done");
-          return true;
+          return await sendData(s, data, "evil", "150 sending");
         }
       });
       const client = await connect(server);
@@ -567,11 +573,7 @@ describe("client data channel", () => {
         return true;
       }
       if (line.startsWith("RETR")) {
-        const conn = await data();
-        await s.send("150 sending");
-        await sendAndClose(conn, content);
-        await s.send("226 done");
-        return true;
+        return await sendData(s, data, content, "150 sending");
       }
     });
     const client = await connect(server);
@@ -630,11 +632,12 @@ describe("client data channel", () => {
         return true;
       }
       if (line.startsWith("LIST")) {
-        const conn = await data();
-        await s.send("150 here it comes");
-        await sendAndClose(conn, "-rw-r--r-- 1 user group 3 Jan  1 00:00 a.txt\r\n");
-        await s.send("226 done");
-        return true;
+        return await sendData(
+          s,
+          data,
+          "-rw-r--r-- 1 user group 3 Jan  1 00:00 a.txt\r\n",
+          "150 here it comes",
+        );
       }
     });
     const client = await connect(server);
@@ -656,11 +659,7 @@ describe("client data channel", () => {
     ].join("\r\n");
     const server = await dataServer(async (s, line, data) => {
       if (line.startsWith("LIST")) {
-        const conn = await data();
-        await s.send("150 here it comes");
-        await sendAndClose(conn, listing);
-        await s.send("226 done");
-        return true;
+        return await sendData(s, data, listing, "150 here it comes");
       }
     });
     const warnings: ListWarning[] = [];
@@ -797,11 +796,7 @@ describe("client data channel", () => {
         return true;
       }
       if (line === "RETR greeting.txt") {
-        const conn = await data();
-        await s.send("150 sending");
-        await sendAndClose(conn, stored);
-        await s.send("226 done");
-        return true;
+        return await sendData(s, data, stored, "150 sending");
       }
     });
     const client = await connect(server);
@@ -833,11 +828,7 @@ describe("client data channel", () => {
         return true;
       }
       if (line.startsWith("RETR")) {
-        const conn = await data();
-        await s.send("150 sending");
-        await sendAndClose(conn, content);
-        await s.send("226 done");
-        return true;
+        return await sendData(s, data, content, "150 sending");
       }
     });
     const client = await connect(server, { readSpeedLimit: limit, writeSpeedLimit: limit });
@@ -952,11 +943,7 @@ describe("client data channel", () => {
         return true;
       }
       if (line.startsWith("RETR")) {
-        const conn = await data();
-        await s.send("150 sending");
-        await sendAndClose(conn, content.subarray(offset));
-        await s.send("226 done");
-        return true;
+        return await sendData(s, data, content.subarray(offset), "150 sending");
       }
     });
     const client = await connect(server);
