@@ -12,9 +12,8 @@ import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { createHash } from "node:crypto";
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { DirectoryTooDeepError } from "../lib/client/errors.ts";
 import type { Conn, Listener, Network } from "../lib/socket.ts";
 import { deferred } from "../lib/stream/abort.ts";
 import { concatBytes } from "../lib/stream/bytes.ts";
@@ -22,6 +21,7 @@ import {
   ChecksumMismatchError,
   Client,
   type ClientOptions,
+  DirectoryTooDeepError,
   ListingTooLargeError,
   type ListWarning,
   PathError,
@@ -519,6 +519,78 @@ describe("client data channel", () => {
     await assert.rejects(writer.close(), (e) => e instanceof ReplyError && e.code === 552);
     assert.equal(await client.pwd(), "/");
     await client.quit();
+  });
+
+  it("downloads links as files and reports those the server will not retrieve", {
+    timeout: 20000,
+  }, async () => {
+    const dir = await tempDir("streamftp-client-");
+    cleanups.push(dir.remove);
+    const server = await dataServer(async (s, line, data) => {
+      if (line === "MLST tree") {
+        await s.send("250-Listing", " type=dir; tree", "250 End");
+        return true;
+      }
+      if (line === "MLSD tree") {
+        const listing = [
+          "type=file;size=4; a.txt",
+          "type=OS.unix=slink:;size=5; to-file",
+          "type=OS.unix=slink:;size=3; to-dir",
+          "type=OS.unix=chr-1/3;size=0; null",
+        ];
+        return await sendData(s, data, listing.join("\r\n") + "\r\n", "150 listing");
+      }
+      if (line === "RETR tree/a.txt" || line === "RETR tree/to-file") {
+        return await sendData(s, data, "file", "150 sending");
+      }
+      if (line === "RETR tree/to-dir") {
+        await s.send("550 not a plain file");
+        return true;
+      }
+    });
+    const client = await connect(server);
+    const done = await client.download("tree", dir.path);
+    await client.quit();
+    assert.equal(done.files, 2);
+    assert.deepEqual(done.notTransferred, ["tree/null", "tree/to-dir"]);
+    assert.equal(await readFile(join(dir.path, "tree", "to-file"), "utf8"), "file");
+    assert.equal(existsSync(join(dir.path, "tree", "to-dir")), false);
+  });
+
+  it("uploads links to files as files and reports the rest of a tree it leaves out", {
+    timeout: 20000,
+  }, async () => {
+    const dir = await tempDir("streamftp-client-");
+    cleanups.push(dir.remove);
+    const src = join(dir.path, "src");
+    await mkdir(join(src, "sub"), { recursive: true });
+    await writeFile(join(src, "a.txt"), "aaa");
+    await symlink("a.txt", join(src, "to-file"));
+    await symlink("sub", join(src, "to-dir"));
+    await symlink("nowhere", join(src, "dangling"));
+    const stored = new Map<string, string>();
+    const server = await dataServer(async (s, line, data) => {
+      if (/^(MKD|SIZE) /.test(line)) {
+        await s.send(line.startsWith("MKD") ? '257 "made"' : "550 no");
+        return true;
+      }
+      if (line.startsWith("STOR ")) {
+        const conn = await data();
+        await s.send("150 go ahead");
+        stored.set(
+          line.slice(5),
+          await new Response(conn.readable).text(),
+        );
+        await s.send("226 stored");
+        return true;
+      }
+    });
+    const client = await connect(server);
+    const done = await client.upload(src, "");
+    await client.quit();
+    assert.equal(done.files, 2);
+    assert.deepEqual([...stored.entries()].sort(), [["src/a.txt", "aaa"], ["src/to-file", "aaa"]]);
+    assert.deepEqual(done.notTransferred.sort(), [join(src, "dangling"), join(src, "to-dir")]);
   });
 
   it("refuses hostile names in a listing and writes nothing outside the target", {

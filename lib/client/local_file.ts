@@ -102,18 +102,19 @@ export async function statLocal(path: string): Promise<LocalStat | undefined> {
 export interface LocalTreeEntry {
   /** Path components below the walked directory. */
   parts: string[];
-  /** `"file"` or `"dir"`. */
-  type: "file" | "dir";
+  /** `"file"`, `"dir"`, or `"other"` (a link to a directory, a dangling link, a device...). */
+  type: "file" | "dir" | "other";
   /** Size in bytes (files). */
   size: number;
 }
 
 /**
  * Lists a local directory tree, parents before children. Symbolic links to files are
- * followed; links to directories are skipped, so a link cycle cannot make the walk endless.
+ * followed; links to directories are not entered (so a link cycle cannot make the walk
+ * endless) and come back as `"other"`, like every entry that is neither file nor directory.
  *
  * @param root The directory.
- * @returns Its files and directories.
+ * @returns Its entries.
  */
 export async function walkLocal(root: string): Promise<LocalTreeEntry[]> {
   const out: LocalTreeEntry[] = [];
@@ -127,9 +128,12 @@ export async function walkLocal(root: string): Promise<LocalTreeEntry[]> {
       if (entry.isDirectory()) {
         out.push({ parts: child, type: "dir", size: 0 });
         queue.push(child);
-      } else if (entry.isFile() || entry.isSymbolicLink()) {
-        const info = await statLocal(join(root, ...child));
+      } else {
+        const info = entry.isFile() || entry.isSymbolicLink()
+          ? await statLocal(join(root, ...child))
+          : undefined;
         if (info?.type === "file") out.push({ parts: child, type: "file", size: info.size });
+        else out.push({ parts: child, type: "other", size: 0 });
       }
     }
   }

@@ -73,6 +73,12 @@ export interface TransferSummary {
   bytes: number;
   /** Files whose checksum the server confirmed (`verify`). */
   verified: number;
+  /**
+   * Entries of a tree that were left out because they are not files: on download, links the
+   * server would not retrieve (to a directory, dangling) and special files, as remote paths; on
+   * upload, links to directories, dangling links and special files, as local paths.
+   */
+  notTransferred: string[];
 }
 
 const NOT_FOUND = ["550", "450", "501"];
@@ -95,7 +101,7 @@ export async function uploadPath(
   const source = await statLocal(localPath);
   if (!source) throw new PathError("not-found", localPath);
   const target = options.writeInto ? remotePath : joinRemote(remotePath, basename(localPath));
-  const summary: TransferSummary = { files: 0, skipped: 0, bytes: 0, verified: 0 };
+  const summary = newSummary();
   const signal = options.signal;
   if (source.type === "file") {
     if (target === "") throw new TypeError("Uploading a file with writeInto needs a remote path");
@@ -114,12 +120,11 @@ export async function uploadPath(
   const progress = new ProgressTracker(options.onProgress, total);
   for (const entry of tree) {
     const remote = joinRemote(target, entry.parts.join("/"));
-    if (entry.type === "dir") {
-      await client.mkdir(remote, { parents: true, signal });
-    } else {
-      const local = join(localPath, ...entry.parts);
+    const local = join(localPath, ...entry.parts);
+    if (entry.type === "dir") await client.mkdir(remote, { parents: true, signal });
+    else if (entry.type === "file") {
       await uploadFile(client, local, remote, entry.size, options, progress, summary);
-    }
+    } else summary.notTransferred.push(local);
   }
   return summary;
 }
@@ -149,7 +154,7 @@ export async function downloadPath(
     if (!isPlainName(name)) throw unsafeName(remotePath);
     target = join(localPath, name);
   }
-  const summary: TransferSummary = { files: 0, skipped: 0, bytes: 0, verified: 0 };
+  const summary = newSummary();
   if (info.type !== "dir") {
     await mkdir(dirname(target), { recursive: true });
     const progress = new ProgressTracker(options.onProgress, info.size);
@@ -159,17 +164,19 @@ export async function downloadPath(
   // Walk the whole tree first: it gives the overall size, and no file is written before every
   // name has been checked. The walk enters no directory twice (by its unique fact) and stops
   // at the client's maxRecursionDepth.
-  const files: { remote: string; parts: string[]; size?: number }[] = [];
+  // Links are fetched like files (the server follows them); one it cannot retrieve is reported.
+  const files: { remote: string; parts: string[]; size?: number; link?: boolean }[] = [];
   const directories: string[][] = [];
   const prefix = joinRemote(remotePath, "");
   for await (const item of client.list(remotePath, { recursive: true, signal })) {
     if (!isPlainName(item.info.name)) throw unsafeName(item.path);
     // The walk descends through plain names only, so the path below the root splits cleanly.
     const parts = item.path.slice(prefix.length).split("/");
-    if (item.info.type === "dir") directories.push(parts);
-    else if (item.info.type === "file") {
-      files.push({ remote: item.path, parts, size: item.info.size });
-    }
+    const { type, size } = item.info;
+    if (type === "dir") directories.push(parts);
+    else if (type === "file") files.push({ remote: item.path, parts, size });
+    else if (type === "link") files.push({ remote: item.path, parts, link: true });
+    else summary.notTransferred.push(item.path);
   }
   await mkdir(target, { recursive: true });
   for (const parts of directories) await mkdir(join(target, ...parts), { recursive: true });
@@ -180,9 +187,18 @@ export async function downloadPath(
   const progress = new ProgressTracker(options.onProgress, total);
   for (const file of files) {
     const local = join(target, ...file.parts);
-    await downloadFile(client, file.remote, local, file.size, options, progress, summary);
+    try {
+      await downloadFile(client, file.remote, local, file.size, options, progress, summary);
+    } catch (error) {
+      if (!file.link || !(error instanceof ReplyError && error.code >= 500)) throw error;
+      summary.notTransferred.push(file.remote);
+    }
   }
   return summary;
+}
+
+function newSummary(): TransferSummary {
+  return { files: 0, skipped: 0, bytes: 0, verified: 0, notTransferred: [] };
 }
 
 async function uploadFile(
