@@ -407,11 +407,11 @@ export class Session {
    * @returns Settles when the transfer was started or refused (not when it ends).
    */
   async startTransfer(options: StartTransferOptions): Promise<void> {
-    const channel = this.#dataChannel;
-    if (!channel || !await this.readyForTransfer()) {
+    if (!await this.readyForTransfer()) {
       await options.discard?.().catch(() => {});
       return;
     }
+    const channel = this.#dataChannel!;
     this.#dataChannel = undefined;
     const transfer: RunningTransfer = {
       description: options.description,
