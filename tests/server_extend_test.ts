@@ -68,6 +68,32 @@ describe("server: extension API", () => {
     });
   });
 
+  it("startTransfer() answers 503 itself for a handler that does not require a channel", {
+    timeout: 20000,
+  }, async () => {
+    await withServer({}, async (server) => {
+      let discarded = false;
+      server.commands.set("SEND", {
+        requires: ["login"],
+        handler: (session) =>
+          session.startTransfer({
+            description: "SEND",
+            opening: "sending",
+            run: () => Promise.resolve(),
+            discard: () => Promise.resolve(void (discarded = true)),
+          }),
+      });
+      const c = await RawControl.connect(server.address);
+      await c.login();
+      assert.equal(
+        await c.ask("SEND"),
+        "503 bad sequence of commands (use PASV, EPSV, PORT or EPRT first)",
+      );
+      assert.equal(discarded, true);
+      c.close();
+    });
+  });
+
   it("ABOR stops a running COLL with 426 then 226", { timeout: 20000 }, async () => {
     await withServer({}, async (server) => {
       server.commands.set("COLL", coll);
