@@ -27,18 +27,27 @@ async function fake(script: (s: FakeSession) => Promise<void>): Promise<FakeFtpS
   return server;
 }
 
-/** A server that greets, then answers standard commands and `ECHO x` with `200 x`. */
-function echoServer(greeting = ["220 ready"]): Promise<FakeFtpServer> {
+/** A server that greets, answers the standard commands, and hands every other line to `answer`. */
+function answering(
+  answer: (s: FakeSession, line: string) => Promise<void>,
+  greeting = ["220 ready"],
+): Promise<FakeFtpServer> {
   return fake(async (s) => {
     await s.send(...greeting);
     while (true) {
       const line = await s.read();
       if (line === null) return;
-      if (await s.standard(line)) continue;
-      if (line.startsWith("ECHO ")) await s.send(`200 ${line.slice(5)}`);
-      else await s.send("500 unknown command");
+      if (!await s.standard(line)) await answer(s, line);
     }
   });
+}
+
+/** A server that greets, then answers standard commands and `ECHO x` with `200 x`. */
+function echoServer(greeting = ["220 ready"]): Promise<FakeFtpServer> {
+  return answering(async (s, line) => {
+    if (line.startsWith("ECHO ")) await s.send(`200 ${line.slice(5)}`);
+    else await s.send("500 unknown command");
+  }, greeting);
 }
 
 const options = () => ({ network: testNetwork(), socketTimeout: 10000 });
@@ -153,15 +162,9 @@ describe("client session", () => {
   it("command() returns the final reply whatever its code, or checks it", {
     timeout: 20000,
   }, async () => {
-    const server = await fake(async (s) => {
-      await s.send("220 ready");
-      while (true) {
-        const line = await s.read();
-        if (line === null) return;
-        if (await s.standard(line)) continue;
-        if (line === "SLOWOK") await s.send("150 working", "151 still", "200 done");
-        else await s.send("502 nope");
-      }
+    const server = await answering(async (s, line) => {
+      if (line === "SLOWOK") await s.send("150 working", "151 still", "200 done");
+      else await s.send("502 nope");
     });
     const client = await within(Client.connect("127.0.0.1", server.port, options()), 10000);
     assert.equal((await client.command("SITE X")).code, 502);
@@ -178,15 +181,9 @@ describe("client session", () => {
   it("command() matching a 1xx discards its final reply before the next command", {
     timeout: 20000,
   }, async () => {
-    const server = await fake(async (s) => {
-      await s.send("220 ready");
-      while (true) {
-        const line = await s.read();
-        if (line === null) return;
-        if (await s.standard(line)) continue;
-        if (line.startsWith("ECHO ")) await s.send(`200 ${line.slice(5)}`);
-        else await s.send("150 started", "226 finished");
-      }
+    const server = await answering(async (s, line) => {
+      if (line.startsWith("ECHO ")) await s.send(`200 ${line.slice(5)}`);
+      else await s.send("150 started", "226 finished");
     });
     const client = await within(Client.connect("127.0.0.1", server.port, options()), 10000);
     assert.equal((await client.command("WORK", "1xx")).code, 150);
@@ -235,17 +232,11 @@ describe("client session", () => {
     timeout: 20000,
   }, async () => {
     const release = deferred<void>();
-    const server = await fake(async (s) => {
-      await s.send("220 ready");
-      while (true) {
-        const line = await s.read();
-        if (line === null) return;
-        if (await s.standard(line)) continue;
-        if (line === "SLOW") {
-          await release.promise;
-          await s.send("200 slow answer");
-        } else if (line.startsWith("ECHO ")) await s.send(`200 ${line.slice(5)}`);
-      }
+    const server = await answering(async (s, line) => {
+      if (line === "SLOW") {
+        await release.promise;
+        await s.send("200 slow answer");
+      } else if (line.startsWith("ECHO ")) await s.send(`200 ${line.slice(5)}`);
     });
     const client = await within(Client.connect("127.0.0.1", server.port, options()), 10000);
     const controller = new AbortController();
@@ -260,15 +251,9 @@ describe("client session", () => {
 
   it("a signal aborted while queued gives up the turn", { timeout: 20000 }, async () => {
     const release = deferred<void>();
-    const server = await fake(async (s) => {
-      await s.send("220 ready");
-      while (true) {
-        const line = await s.read();
-        if (line === null) return;
-        if (await s.standard(line)) continue;
-        if (line === "SLOW") await release.promise;
-        await s.send(`200 ${line}`);
-      }
+    const server = await answering(async (s, line) => {
+      if (line === "SLOW") await release.promise;
+      await s.send(`200 ${line}`);
     });
     const client = await within(Client.connect("127.0.0.1", server.port, options()), 10000);
     const slow = client.command("SLOW");
@@ -327,27 +312,21 @@ describe("client session", () => {
   it("a reply bigger than maxReplyBytes (default 1 MiB) is a ProtocolError and closes", {
     timeout: 20000,
   }, async () => {
-    const server = await fake(async (s) => {
-      await s.send("220 ready");
-      while (true) {
-        const line = await s.read();
-        if (line === null) return;
-        if (await s.standard(line)) continue;
-        if (line === "STAT") {
-          // About 20 kB: over a 10 kB cap, far under the default.
-          const body = Array.from({ length: 200 }, (_, i) => ` line ${i} ${"s".repeat(90)}`);
-          await s.send("211-Status", ...body, "211 End");
-        } else if (line === "HELP") {
-          // Without end: only the client's cap stops it.
-          await s.send("214-Help");
-          const lines = Array.from({ length: 100 }, () => ` ${"h".repeat(1000)}`);
-          try {
-            while (true) await s.send(...lines);
-          } catch {
-            return; // The client hung up.
-          }
-        } else await s.send("500 unknown command");
-      }
+    const server = await answering(async (s, line) => {
+      if (line === "STAT") {
+        // About 20 kB: over a 10 kB cap, far under the default.
+        const body = Array.from({ length: 200 }, (_, i) => ` line ${i} ${"s".repeat(90)}`);
+        await s.send("211-Status", ...body, "211 End");
+      } else if (line === "HELP") {
+        // Without end: only the client's cap stops it.
+        await s.send("214-Help");
+        const lines = Array.from({ length: 100 }, () => ` ${"h".repeat(1000)}`);
+        try {
+          while (true) await s.send(...lines);
+        } catch {
+          return; // The client hung up.
+        }
+      } else await s.send("500 unknown command");
     });
     const client = await within(Client.connect("127.0.0.1", server.port, options()), 10000);
     assert.equal((await client.command("STAT")).lines.length, 202);
