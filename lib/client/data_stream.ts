@@ -11,7 +11,7 @@ import { FtpError, ReplyError, TimeoutError } from "../errors.ts";
 import { type ExpectedCodes, matchesCode, type Reply, toPatterns } from "../protocol/reply.ts";
 import type { Conn } from "../socket.ts";
 import { abortError } from "../stream/abort.ts";
-import { type Throttle, throttleStream } from "../stream/throttle.ts";
+import { passThrottled, type Throttle } from "../stream/throttle.ts";
 import type { ControlChannel } from "./control_channel.ts";
 import { IdleWatch } from "./idle_watch.ts";
 import type { Release } from "./operation_queue.ts";
@@ -69,8 +69,8 @@ export class DataStream implements AsyncDisposable {
   readonly #control: ControlChannel;
   readonly #conn: Conn;
   readonly #release: Release;
-  readonly #readThrottle: Throttle | undefined;
-  readonly #writeThrottle: Throttle | undefined;
+  readonly #readThrottles: readonly Throttle[];
+  readonly #writeThrottles: readonly Throttle[];
   readonly #autoFinish: ExpectedCodes | undefined;
   readonly #signal: AbortSignal | undefined;
   readonly #onSettled: (() => void) | undefined;
@@ -103,8 +103,8 @@ export class DataStream implements AsyncDisposable {
     this.#conn = init.conn;
     this.#release = init.release;
     this.#final = init.finalReply;
-    this.#readThrottle = init.readThrottle;
-    this.#writeThrottle = init.writeThrottle;
+    this.#readThrottles = init.readThrottle ? [init.readThrottle] : [];
+    this.#writeThrottles = init.writeThrottle ? [init.writeThrottle] : [];
     this.#autoFinish = init.autoFinish;
     this.#signal = init.signal;
     this.#onSettled = init.onSettled;
@@ -233,12 +233,10 @@ export class DataStream implements AsyncDisposable {
     }
     const chunk = result.value;
     this.#bytesRead += chunk.length;
-    const throttle = this.#readThrottle;
-    if (throttle?.limit) {
-      await passThrottled(chunk, throttle, this.#signal, (piece) => controller.enqueue(piece));
-    } else {
-      controller.enqueue(chunk);
-    }
+    // Unlimited, the chunk is enqueued at once and there is nothing to wait for.
+    const enqueue = (piece: Uint8Array) => controller.enqueue(piece);
+    const paced = passThrottled(chunk, this.#readThrottles, enqueue, this.#signal);
+    if (paced) await paced;
   }
 
   async #write(chunk: Uint8Array): Promise<void> {
@@ -246,12 +244,7 @@ export class DataStream implements AsyncDisposable {
     if (this.#settled || this.#aborting || this.#finishing || this.#writableClosed) {
       throw new FtpError("Cannot write: the transfer has ended");
     }
-    const throttle = this.#writeThrottle;
-    if (throttle?.limit) {
-      await passThrottled(chunk, throttle, this.#signal, (piece) => this.#send(piece));
-    } else {
-      await this.#send(chunk);
-    }
+    await passThrottled(chunk, this.#writeThrottles, (piece) => this.#send(piece), this.#signal);
   }
 
   async #send(chunk: Uint8Array): Promise<void> {
@@ -416,23 +409,4 @@ function safeClose(controller: ReadableStreamDefaultController<Uint8Array>): voi
   } catch {
     // Already closed or errored.
   }
-}
-
-/**
- * Passes a chunk on in the pieces {@linkcode throttleStream} cuts it into, each once the
- * throttle lets it through, so that a big chunk leaves at the limited rate instead of in one
- * burst followed by a long pause.
- */
-async function passThrottled(
-  chunk: Uint8Array,
-  throttle: Throttle,
-  signal: AbortSignal | undefined,
-  pass: (piece: Uint8Array) => void | Promise<void>,
-): Promise<void> {
-  const pieces = throttleStream([throttle], { signal });
-  const writer = pieces.writable.getWriter();
-  // Failures surface on the readable side.
-  writer.write(chunk).catch(() => {});
-  writer.close().catch(() => {});
-  for await (const piece of pieces.readable) await pass(piece);
 }

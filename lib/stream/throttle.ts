@@ -198,32 +198,50 @@ export function throttleStream(
 ): TransformStream<Uint8Array, Uint8Array> {
   const { signal } = options;
   return new TransformStream<Uint8Array, Uint8Array>({
-    transform(chunk, controller) {
-      let slowest: number | undefined;
-      for (const throttle of throttles) {
-        const limit = throttle.limit;
-        if (limit !== undefined && (slowest === undefined || limit < slowest)) slowest = limit;
-      }
-      if (slowest === undefined) {
-        controller.enqueue(chunk);
-        return;
-      }
-      return passPieces(chunk, controller, throttles, slowest, signal);
-    },
+    transform: (chunk, controller) =>
+      passThrottled(chunk, throttles, (piece) => controller.enqueue(piece), signal),
   });
+}
+
+/**
+ * Hands a chunk to `pass` at the pace of the throttles: whole and at once when none has a
+ * limit, otherwise cut into pieces of about a tenth of a second at the slowest limit, each
+ * passed once every throttle lets it through (so a big chunk does not leave in one burst
+ * followed by a long pause). {@linkcode throttleStream} is this as a transform stream; a data
+ * path that owns its reads and writes calls it directly.
+ *
+ * @param chunk The bytes.
+ * @param throttles The throttles; their limits are read now.
+ * @param pass Receives the chunk or its pieces, in order; awaited when it returns a promise.
+ * @param signal Cancels waiting.
+ * @returns Settles once everything was passed (synchronously done when nothing is limited).
+ */
+export function passThrottled(
+  chunk: Uint8Array,
+  throttles: readonly Throttle[],
+  pass: (piece: Uint8Array) => void | Promise<void>,
+  signal?: AbortSignal,
+): void | Promise<void> {
+  let slowest: number | undefined;
+  for (const throttle of throttles) {
+    const limit = throttle.limit;
+    if (limit !== undefined && (slowest === undefined || limit < slowest)) slowest = limit;
+  }
+  if (slowest === undefined) return pass(chunk);
+  return passPieces(chunk, throttles, slowest, pass, signal);
 }
 
 async function passPieces(
   chunk: Uint8Array,
-  controller: TransformStreamDefaultController<Uint8Array>,
   throttles: readonly Throttle[],
   slowest: number,
+  pass: (piece: Uint8Array) => void | Promise<void>,
   signal: AbortSignal | undefined,
 ): Promise<void> {
   const piece = Math.max(MIN_PIECE, Math.ceil(slowest * BURST_SECONDS));
   for (let offset = 0; offset < chunk.length; offset += piece) {
     const part = chunk.length <= piece ? chunk : chunk.subarray(offset, offset + piece);
     for (const throttle of throttles) await throttle.wait(part.length, signal);
-    controller.enqueue(part);
+    await pass(part);
   }
 }
