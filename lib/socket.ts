@@ -29,6 +29,13 @@ export interface TlsClientOptions {
    * Turning this off is for tests and closed networks only.
    */
   rejectUnauthorized?: boolean;
+  /**
+   * A secured connection to the same server whose TLS session this handshake should resume
+   * (an FTPS data connection resumes its control connection's session, as vsftpd, ProFTPD and
+   * FileZilla Server demand). Where the runtime cannot resume ({@linkcode Network.canResumeTlsSessions}
+   * is `false`), a full handshake is made.
+   */
+  resumeSessionOf?: Conn;
 }
 
 /** TLS settings for the side of a connection that runs the TLS server handshake. */
@@ -39,6 +46,13 @@ export interface TlsServerOptions {
   cert: string;
   /** PEM private key. */
   key: string;
+  /**
+   * Connections upgraded with the same scope object can resume each other's TLS sessions, and
+   * no others can (an FTP server gives each control connection its own scope, so that a data
+   * connection can prove it belongs to that control connection). Without it, the adapter's
+   * default scope applies.
+   */
+  sessionScope?: object;
 }
 
 /** TLS settings for either handshake role. */
@@ -59,13 +73,20 @@ export interface Conn {
   readonly remoteAddr: NetAddr;
   /** Whether the connection runs TLS. */
   readonly secure: boolean;
+  /**
+   * Whether the TLS handshake resumed an earlier session: `undefined` on plain connections and
+   * where the runtime cannot tell.
+   */
+  readonly tlsSessionReused?: boolean;
   /** Turns Nagle's algorithm off (`true`) or on. */
   setNoDelay(on: boolean): void;
   /**
-   * Upgrades this connection to TLS in the given role and returns the secured connection.
-   * Consumes this `Conn`: its streams must be unlocked and no read may be pending.
+   * Upgrades this connection to TLS in the given role and returns the secured connection once
+   * the handshake is done. Consumes this `Conn`: its streams must be unlocked and no read may
+   * be pending. When the handshake fails or `signal` aborts, the socket is closed and the
+   * promise rejects.
    */
-  startTls(options: TlsOptions): Promise<Conn>;
+  startTls(options: TlsOptions, signal?: AbortSignal): Promise<Conn>;
   /** Closes both directions at once. Idempotent. */
   close(): void;
 }
@@ -106,6 +127,11 @@ export interface ListenOptions {
 export interface Network {
   /** A short name for logs and tests (`"deno"`, `"bun"`, `"node"`). */
   readonly name: string;
+  /**
+   * Whether a TLS client handshake of this network can resume a session
+   * ({@linkcode TlsClientOptions.resumeSessionOf}); `false` or absent where it cannot.
+   */
+  readonly canResumeTlsSessions?: boolean;
   /** Opens a connection. */
   connect(options: ConnectOptions): Promise<Conn>;
   /** Starts listening. */

@@ -104,6 +104,11 @@ export class LineReader {
     }
   }
 
+  /** How many received bytes wait in the buffer, not yet returned as lines. */
+  get buffered(): number {
+    return this.#buffer.length;
+  }
+
   /**
    * Releases the underlying stream (before a TLS upgrade, say).
    *
