@@ -26,13 +26,23 @@ export {
   type UserThrottles,
 } from "./lib/server/server.ts";
 export {
+  type DataProtection,
   type FinalReply,
   type LogRecord,
   Session,
+  type SessionState,
   type StartTransferOptions,
   type TransferStatus,
   type TransferType,
 } from "./lib/server/session.ts";
+export type { CommandContext } from "./lib/server/command_context.ts";
+export {
+  isAnonymousName,
+  type ServerTlsOptions,
+  TlsPolicy,
+  type TlsRequirement,
+  type TlsRequirements,
+} from "./lib/server/tls_policy.ts";
 export {
   type CommandHandler,
   type CommandRequest,
@@ -41,6 +51,7 @@ export {
   CommandTable,
   type PathCondition,
   type PathRule,
+  type WhileTransferring,
 } from "./lib/server/command_table.ts";
 export { DataConnection, type DataConnectionOptions } from "./lib/server/data_connection.ts";
 export {

@@ -56,7 +56,7 @@ describe("server: file commands", () => {
       assert.equal(await c.ask("MKD new"), '257 "/new" created');
       assert.equal(await c.ask('XMKD new/q"uote'), '257 "/new/q""uote" created');
       assert.equal(await c.ask("MKD new"), "550 path already exists");
-      assert.equal(await c.ask("MKD no/such/parent"), "550 path does not exists");
+      assert.equal(await c.ask("MKD no/such/parent"), "550 path does not exist");
       assert.equal(await c.ask("RMD full"), "550 directory not empty");
       assert.equal(await c.ask('XRMD new/q"uote'), "250 directory removed");
       assert.equal(await c.ask("RMD new"), "250 directory removed");
@@ -64,7 +64,7 @@ describe("server: file commands", () => {
       assert.equal(await c.ask("RMD /"), "550 cannot remove the root directory");
       assert.equal(await c.ask("DELE full"), "550 path is not a file");
       assert.equal(await c.ask("DELE full/x"), "250 file deleted");
-      assert.equal(await c.ask("DELE full/x"), "550 path does not exists");
+      assert.equal(await c.ask("DELE full/x"), "550 path does not exist");
       assert.equal(await fs.exists("/new"), false);
     });
   });
@@ -76,7 +76,7 @@ describe("server: file commands", () => {
         await c.ask("RNTO b.txt"),
         "503 bad sequence of commands (no filename (use RNFR firstly))",
       );
-      assert.equal(await c.ask("RNFR missing"), "550 path does not exists");
+      assert.equal(await c.ask("RNFR missing"), "550 path does not exist");
       assert.equal(await c.ask("RNFR a.txt"), "350 rename from accepted");
       assert.equal(await c.ask("RNTO full"), "550 path already exists");
       assert.equal(
@@ -95,7 +95,7 @@ describe("server: file commands", () => {
       assert.equal(await c.ask("SITE CHMOD 600 a.txt"), "200 SITE CHMOD command successful");
       assert.match((await c.command("MLST a.txt")).lines[1], /unix\.mode=0600;/);
       assert.equal(await c.ask("SITE CHMOD 9 a.txt"), "501 syntax error, use SITE CHMOD mode path");
-      assert.equal(await c.ask("SITE CHMOD 644 missing"), "550 path does not exists");
+      assert.equal(await c.ask("SITE CHMOD 644 missing"), "550 path does not exist");
       const help = await c.command("SITE HELP");
       assert.equal(help.code, 214);
       assert.ok(help.lines.some((l) => l.startsWith(" CHMOD")));
@@ -137,7 +137,7 @@ describe("server: file commands", () => {
       assert.ok((await c.command("FEAT")).lines.includes(" HASH SHA-256;SHA-1;MD5;CRC32*"));
       assert.equal(await c.ask("OPTS HASH FROB"), "504 unknown algorithm 'FROB'");
       assert.equal(await c.ask("HASH full"), "550 path is not a file");
-      assert.equal(await c.ask("HASH missing"), "550 path does not exists");
+      assert.equal(await c.ask("HASH missing"), "550 path does not exist");
     });
   });
 });
@@ -159,9 +159,9 @@ describe("server: hostile paths on a LocalFileSystem", () => {
   it("'..' and absolute paths stay inside the root", T, async () => {
     await session(new LocalFileSystem(root), async (c) => {
       assert.equal(await c.ask("CWD ../../.."), '250 directory changed to "/"');
-      assert.equal(await c.ask("SIZE ../secret.txt"), "550 path does not exists");
-      assert.equal(await c.ask("SIZE /../../secret.txt"), "550 path does not exists");
-      assert.equal(await c.ask("SIZE pub/../../secret.txt"), "550 path does not exists");
+      assert.equal(await c.ask("SIZE ../secret.txt"), "550 path does not exist");
+      assert.equal(await c.ask("SIZE /../../secret.txt"), "550 path does not exist");
+      assert.equal(await c.ask("SIZE pub/../../secret.txt"), "550 path does not exist");
       assert.equal(await c.ask("SIZE pub/hello.txt"), "213 5");
       const data = await c.pasv();
       assert.equal(await c.ask("RETR /../pub/hello.txt"), "150 data transfer started");

@@ -58,7 +58,7 @@ describe("server: listings", () => {
       assert.equal(file.length, 1);
       assert.ok(file[0].endsWith(" a.txt"));
       await c.pasv();
-      assert.equal(await c.ask("LIST missing"), "550 path does not exists");
+      assert.equal(await c.ask("LIST missing"), "550 path does not exist");
     });
   });
 
@@ -85,7 +85,7 @@ describe("server: listings", () => {
       );
       await c.pasv();
       assert.equal(await c.ask("MLSD a.txt"), "501 path is not a directory");
-      assert.equal(await c.ask("MLSD missing"), "550 path does not exists");
+      assert.equal(await c.ask("MLSD missing"), "550 path does not exist");
     });
   });
 
@@ -102,7 +102,7 @@ describe("server: listings", () => {
       const cwd = await c.command("MLST");
       assert.equal(cwd.lines[0], "Listing /");
       assert.match(cwd.lines[1], /^ type=dir;.* \/$/);
-      assert.equal(await c.ask("MLST missing"), "550 path does not exists");
+      assert.equal(await c.ask("MLST missing"), "550 path does not exist");
     });
   });
 
@@ -120,7 +120,7 @@ describe("server: listings", () => {
         const file = await c.command("STAT -la a.txt");
         assert.equal(file.code, 213);
         assert.match(file.lines[1], /^ -rw-r--r-- .* a\.txt$/);
-        assert.equal(await c.ask("STAT missing"), "550 path does not exists");
+        assert.equal(await c.ask("STAT missing"), "550 path does not exist");
       });
     },
   );
@@ -129,7 +129,7 @@ describe("server: listings", () => {
     await session(async (c) => {
       assert.equal(await c.ask("SIZE a.txt"), "213 3");
       assert.equal(await c.ask("SIZE sub"), "550 path is not a file");
-      assert.equal(await c.ask("SIZE missing"), "550 path does not exists");
+      assert.equal(await c.ask("SIZE missing"), "550 path does not exist");
       assert.equal(await c.ask("MDTM a.txt"), "213 20200102030405");
       assert.equal(await c.ask("MFMT 20210304050607 a.txt"), "213 Modify=20210304050607; a.txt");
       assert.equal(await c.ask("MDTM a.txt"), "213 20210304050607");
@@ -137,7 +137,7 @@ describe("server: listings", () => {
         await c.ask("MFMT 2021 a.txt"),
         "501 syntax error, use MFMT YYYYMMDDHHMMSS path",
       );
-      assert.equal(await c.ask("MFMT 20210304050607 missing"), "550 path does not exists");
+      assert.equal(await c.ask("MFMT 20210304050607 missing"), "550 path does not exist");
     });
   });
 

@@ -39,7 +39,7 @@ describe("server: greeting and login", () => {
         const a = await RawControl.connect(server.address);
         await a.login("alice", "p");
         assert.equal(await a.ask("PWD"), '257 "/pub"');
-        assert.equal(await a.ask("SIZE /shared.txt"), "550 path does not exists");
+        assert.equal(await a.ask("SIZE /shared.txt"), "550 path does not exist");
         const data = await a.pasv();
         assert.equal(await a.ask("RETR mine.txt"), "150 data transfer started");
         assert.equal(text(await readAll(data)), "alice's");
@@ -47,7 +47,7 @@ describe("server: greeting and login", () => {
         const b = await RawControl.connect(server.address);
         await b.login();
         assert.equal(await b.ask("SIZE /shared.txt"), "213 10");
-        assert.equal(await b.ask("SIZE /pub/mine.txt"), "550 path does not exists");
+        assert.equal(await b.ask("SIZE /pub/mine.txt"), "550 path does not exist");
         a.close();
         b.close();
       });
@@ -423,7 +423,7 @@ describe("server: part A verbs", () => {
       assert.equal(await c.ask("PWD"), '257 "/a/q""uote"');
       assert.equal(await c.ask("XPWD"), '257 "/a/q""uote"');
       assert.equal(await c.ask("CDUP"), '250 directory changed to "/a"');
-      assert.equal(await c.ask("CWD missing"), "550 path does not exists");
+      assert.equal(await c.ask("CWD missing"), "550 path does not exist");
       assert.equal(await c.ask("CWD file.txt"), "550 path is not a directory");
       assert.equal(await c.ask("XCUP"), '250 directory changed to "/"');
       assert.equal(await c.ask("CDUP"), '250 directory changed to "/"');
@@ -441,7 +441,7 @@ describe("server: part A verbs", () => {
       const c = await RawControl.connect(server.address);
       await c.login("r");
       assert.equal(await c.ask("CWD /secret/nothing-here"), "550 permission denied");
-      assert.equal(await c.ask("CWD /nothing-here"), "550 path does not exists");
+      assert.equal(await c.ask("CWD /nothing-here"), "550 path does not exist");
       c.close();
     });
   });

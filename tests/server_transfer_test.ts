@@ -299,7 +299,7 @@ describe("server: transfers", () => {
   it("failures: missing file, directory, unreachable target", T, async () => {
     await session({}, async (c) => {
       await c.pasv();
-      assert.equal(await c.ask("RETR missing"), "550 path does not exists");
+      assert.equal(await c.ask("RETR missing"), "550 path does not exist");
       assert.equal(await c.ask("RETR dir"), "550 path is not a file");
       assert.equal(await c.ask("STOR nowhere/x"), "550 path unreachable");
       assert.equal(await c.ask("STOR dir"), "550 path is not a file");

@@ -6,12 +6,13 @@
  * @module
  */
 
-import type { Session } from "./session.ts";
+import type { CommandContext } from "./command_context.ts";
 
 /**
  * A precondition the dispatcher checks before a handler runs, in the order given:
  * - `"login"`: the session is logged in, else `530 Please login with USER and PASS`;
- * - `"data-channel"`: PASV, EPSV, PORT or EPRT prepared a data channel, else `503`.
+ * - `"data-channel"`: PASV, EPSV, PORT or EPRT prepared a data channel, else `503`; and when
+ *   the server's TLS policy requires protected data for the user, PROT P was given, else `521`.
  */
 export type CommandRequirement = "login" | "data-channel";
 
@@ -47,12 +48,22 @@ export interface CommandRequest {
 }
 
 /**
- * Handles one command: it replies through `session.reply()` (any number of times) before its
+ * Handles one command: it replies through `ctx.reply()` (any number of times) before its
  * promise settles. Long work that must not block the control channel (a data transfer) goes
- * to `session.startTransfer()`. A thrown {@linkcode PathError} becomes its mapped reply, any
+ * to `ctx.startTransfer()`. A thrown {@linkcode PathError} becomes its mapped reply, any
  * other error `451` (the session goes on).
  */
-export type CommandHandler = (session: Session, request: CommandRequest) => void | Promise<void>;
+export type CommandHandler = (ctx: CommandContext, request: CommandRequest) => void | Promise<void>;
+
+/**
+ * What the dispatcher does with a command that arrives while a transfer runs:
+ * - `"after-opening"` (the default): it waits until the transfer's `150` is out, so replies
+ *   keep the order of the commands, then runs beside the transfer (NOOP, STAT...);
+ * - `"at-once"`: it runs without waiting (ABOR and QUIT, which may be what ends that wait);
+ * - `"refuse"`: it is answered `503` (AUTH, USER, PASS: the session must not change under a
+ *   running transfer).
+ */
+export type WhileTransferring = "after-opening" | "at-once" | "refuse";
 
 /** A verb's entry in the command table. */
 export interface CommandSpec {
@@ -66,6 +77,13 @@ export interface CommandSpec {
   help?: string;
   /** Hide the argument in logs (PASS). */
   secret?: boolean;
+  /** What happens when the command arrives while a transfer runs (default `"after-opening"`). */
+  whileTransferring?: WhileTransferring;
+  /**
+   * The command's FEAT line without the leading space (`"SIZE"`, `"REST STREAM"`), or a
+   * function returning it for the session (`undefined`: nothing to announce).
+   */
+  feature?: string | ((ctx: CommandContext) => string | undefined);
 }
 
 /** A command table whose keys are upper-cased, so lookups are case-insensitive. */

@@ -13,19 +13,30 @@ const CR = 0x0d;
 const LF = 0x0a;
 const NUL = 0x00;
 
+/** The output of {@linkcode terminateBareCr}. */
+export interface BareCrTerminated {
+  /** The connection's bytes with bare CRs terminated. */
+  readonly readable: ReadableStream<Uint8Array>;
+  /**
+   * Gives the connection's stream back (before a TLS upgrade): releases the lock taken on it.
+   * Call it only while no read is pending.
+   */
+  release(): void;
+}
+
 /**
  * Wraps a control connection's bytes so that every bare CR (at a chunk's end, or before a byte
  * other than LF) is followed by an LF; the LF that may arrive next is then dropped, and so is
- * the NUL of a Telnet `CR NUL`. Reading is pulled one chunk at a time, so releasing the
- * returned stream's reader leaves nothing buffered here.
+ * the NUL of a Telnet `CR NUL`. Reading is pulled one chunk at a time, so releasing leaves
+ * nothing buffered here.
  *
  * @param readable The connection's bytes.
- * @returns The same bytes with bare CRs terminated.
+ * @returns The same bytes with bare CRs terminated, and the way to release `readable`.
  */
-export function terminateBareCr(readable: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+export function terminateBareCr(readable: ReadableStream<Uint8Array>): BareCrTerminated {
   const reader = readable.getReader();
   let dropNext = false;
-  return new ReadableStream<Uint8Array>({
+  const terminated = new ReadableStream<Uint8Array>({
     async pull(controller) {
       while (true) {
         const { value, done } = await reader.read();
@@ -49,6 +60,7 @@ export function terminateBareCr(readable: ReadableStream<Uint8Array>): ReadableS
       return reader.cancel(reason);
     },
   }, { highWaterMark: 0 });
+  return { readable: terminated, release: () => reader.releaseLock() };
 }
 
 function fixBareCr(chunk: Uint8Array): { bytes: Uint8Array; endsWithBareCr: boolean } {

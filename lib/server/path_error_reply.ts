@@ -26,7 +26,7 @@ export interface FinalReply {
 export function pathErrorReply(error: PathError, creating = false): FinalReply {
   switch (error.kind) {
     case "not-found":
-      return { code: 550, text: "path does not exists" };
+      return { code: 550, text: "path does not exist" };
     case "exists":
       return { code: 550, text: "path already exists" };
     case "not-a-directory":

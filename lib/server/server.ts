@@ -22,7 +22,15 @@ import { transferCommands } from "./commands/transfer.ts";
 import { ConnectionLimiter } from "./connection_limiter.ts";
 import { LoginGuard } from "./login_guard.ts";
 import { PassivePortPool } from "./passive_port_pool.ts";
-import { type LogRecord, Session } from "./session.ts";
+import { tlsCommands } from "./commands/tls.ts";
+import type { LogRecord } from "./log_record.ts";
+import { Session } from "./session.ts";
+import {
+  type ServerTlsOptions,
+  TlsPolicy,
+  type TlsRequirement,
+  type TlsRequirements,
+} from "./tls_policy.ts";
 import { User } from "./user.ts";
 import { MemoryUserManager, type UserManager } from "./user_manager.ts";
 
@@ -84,6 +92,29 @@ export interface ServerOptions {
   maxLineLength?: number;
   /** Receives log records (default: none, the server prints nothing). */
   log?: (record: LogRecord) => void;
+  /**
+   * The certificate and key (PEM) for FTPS. With them, FEAT lists `AUTH TLS`, `PBSZ` and
+   * `PROT`, and clients may secure the control connection with AUTH TLS and data connections
+   * with PROT P (the server is always the TLS server, in active mode too).
+   */
+  tls?: ServerTlsOptions;
+  /** Speak TLS from the first byte (implicit FTPS, conventionally port 990; needs `tls`). */
+  implicitTls?: boolean;
+  /**
+   * Who must use TLS: `"all"`, `"non-anonymous"` (every user but `anonymous` and `ftp`) or
+   * `"none"` (the default), for logins and data alike or separately. A USER in clear text that
+   * needs TLS gets `530`; a transfer or listing under PROT C that needs PROT P gets `521`.
+   */
+  requireTls?: TlsRequirement | Partial<TlsRequirements>;
+  /**
+   * Refuse (`522`) a protected data connection that does not resume the TLS session of its
+   * control connection (vsftpd's `require_ssl_reuse`): proof that the data connection comes
+   * from the client that logged in. Clients that cannot resume sessions (Deno's) are then
+   * refused. Default `false`.
+   */
+  requireTlsSessionReuse?: boolean;
+  /** How long a control connection's TLS handshake may take before it is closed (default 10000). */
+  tlsHandshakeTimeout?: number;
 }
 
 /** {@linkcode ServerOptions} with the defaults filled in. */
@@ -104,6 +135,7 @@ export type ResolvedServerOptions =
         | "dataConnectTimeout"
         | "dataTimeout"
         | "maxLineLength"
+        | "tlsHandshakeTimeout"
       >
     >
   >;
@@ -146,6 +178,8 @@ export class Server {
   readonly portPool: PassivePortPool;
   /** Failed logins per client address, across sessions. */
   readonly loginGuard: LoginGuard;
+  /** Where TLS is offered and required. */
+  readonly tlsPolicy: TlsPolicy;
   /** Upload limit across all sessions (its `limit` may be changed at any time). */
   readonly readThrottle: Throttle;
   /** Download limit across all sessions (its `limit` may be changed at any time). */
@@ -181,7 +215,9 @@ export class Server {
       dataConnectTimeout: options.dataConnectTimeout ?? 15_000,
       dataTimeout: options.dataTimeout ?? 300_000,
       maxLineLength: options.maxLineLength ?? 8192,
+      tlsHandshakeTimeout: options.tlsHandshakeTimeout ?? 10_000,
     };
+    this.tlsPolicy = new TlsPolicy(options);
     const users = options.users ?? [new User()];
     this.userManager = isUserList(users) ? new MemoryUserManager(users) : users;
     this.fileSystem = options.fileSystem ?? new MemoryFileSystem();
@@ -216,6 +252,7 @@ export class Server {
   protected buildCommands(): CommandTable {
     return new CommandTable([
       ...Object.entries(authCommands),
+      ...Object.entries(tlsCommands),
       ...Object.entries(navigationCommands),
       ...Object.entries(transferCommands),
       ...Object.entries(listingCommands),

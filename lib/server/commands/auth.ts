@@ -1,64 +1,70 @@
 /**
  * Login and logout: USER, PASS, ACCT, QUIT. Failed logins are slowed down by the server's
  * `loginFailureDelay` and, after `maxLoginAttempts` in the session or `maxLoginFailuresPerIp`
- * from the address, end the session with `421`.
+ * from the address, end the session with `421`. Where the TLS policy requires a secured
+ * control connection, a USER in clear text is refused with `530` before any account is looked up.
  *
  * @module
  */
 
 import type { CommandSpec } from "../command_table.ts";
-import type { Session } from "../session.ts";
+import type { CommandContext } from "../command_context.ts";
 
 /** The login verbs. */
 export const authCommands: Record<string, CommandSpec> = {
   USER: {
     help: "<SP> <username>",
-    async handler(session, { argument }) {
-      await session.setUser(undefined, false);
-      const result = await session.server.userManager.getUser(argument);
-      if (result.state === "error") {
-        await refuseLogin(session, result.info);
+    whileTransferring: "refuse",
+    async handler(ctx, { argument }) {
+      await ctx.setUser(undefined, false);
+      if (!ctx.secure && ctx.server.tlsPolicy.loginNeedsTls(argument)) {
+        await ctx.reply(530, "TLS required: send AUTH TLS before USER");
         return;
       }
-      await session.setUser(result.user, result.state === "ok");
-      await session.reply(result.state === "ok" ? 230 : 331, result.info);
+      const result = await ctx.server.userManager.getUser(argument);
+      if (result.state === "error") {
+        await refuseLogin(ctx, result.info);
+        return;
+      }
+      await ctx.setUser(result.user, result.state === "ok", argument);
+      await ctx.reply(result.state === "ok" ? 230 : 331, result.info);
     },
   },
   PASS: {
     help: "<SP> <password>",
     secret: true,
-    async handler(session, { argument }) {
-      if (session.loggedIn) {
-        await session.reply(503, "already logged in");
+    whileTransferring: "refuse",
+    async handler(ctx, { argument }) {
+      if (ctx.loggedIn) {
+        await ctx.reply(503, "already logged in");
         return;
       }
-      const user = session.user;
+      const user = ctx.user;
       if (!user) {
-        await session.reply(503, "bad sequence of commands (no user (use USER firstly))");
+        await ctx.reply(503, "bad sequence of commands (no user (use USER firstly))");
         return;
       }
-      if (!await session.server.userManager.authenticate(user, argument)) {
-        await refuseLogin(session, "wrong password");
+      if (!await ctx.server.userManager.authenticate(user, argument)) {
+        await refuseLogin(ctx, "wrong password");
         return;
       }
-      session.loggedIn = true;
-      session.loginFailures = 0;
-      await session.reply(230, "normal login");
+      ctx.completeLogin();
+      await ctx.reply(230, "normal login");
     },
   },
   ACCT: {
     help: "<SP> <account-information>",
-    async handler(session) {
-      if (session.loggedIn) await session.reply(202, "account not needed");
-      else await session.reply(503, "bad sequence of commands (log in with USER and PASS first)");
+    async handler(ctx) {
+      if (ctx.loggedIn) await ctx.reply(202, "account not needed");
+      else await ctx.reply(503, "bad sequence of commands (log in with USER and PASS first)");
     },
   },
   QUIT: {
-    help: "(terminate the session)",
-    async handler(session) {
-      await session.abortTransfer();
-      await session.reply(221, "bye");
-      session.close();
+    help: "(terminate the ctx)",
+    async handler(ctx) {
+      await ctx.abortTransfer();
+      await ctx.reply(221, "bye");
+      ctx.close();
     },
   },
 };
@@ -67,17 +73,17 @@ export const authCommands: Record<string, CommandSpec> = {
  * Answers a failed USER or PASS after the failure delay: `530 <info>`, or `421` and the end of
  * the session once the attempts are used up.
  */
-async function refuseLogin(session: Session, info: string): Promise<void> {
-  const { loginFailureDelay, maxLoginAttempts } = session.server.options;
-  const ip = session.remoteAddr.hostname;
-  session.loginFailures++;
-  session.server.loginGuard.recordFailure(ip);
-  session.log("info", `Failed login from ${ip}: ${info}`);
-  if (loginFailureDelay > 0) await session.sleep(loginFailureDelay);
-  if (session.loginFailures >= maxLoginAttempts || session.server.loginGuard.blocked(ip)) {
-    await session.reply(421, "too many failed login attempts, closing control connection");
-    session.close();
+async function refuseLogin(ctx: CommandContext, info: string): Promise<void> {
+  const { loginFailureDelay, maxLoginAttempts } = ctx.server.options;
+  const ip = ctx.remoteAddr.hostname;
+  const failures = ctx.countLoginFailure();
+  ctx.server.loginGuard.recordFailure(ip);
+  ctx.log("info", `Failed login from ${ip}: ${info}`);
+  if (loginFailureDelay > 0) await ctx.sleep(loginFailureDelay);
+  if (failures >= maxLoginAttempts || ctx.server.loginGuard.blocked(ip)) {
+    await ctx.reply(421, "too many failed login attempts, closing control connection");
+    ctx.close();
     return;
   }
-  await session.reply(530, info);
+  await ctx.reply(530, info);
 }

@@ -9,8 +9,8 @@ import type { DirEntry } from "../../fs/file_system.ts";
 import { formatMlsxTime } from "../../protocol/listing/mlsx.ts";
 import type { CommandSpec } from "../command_table.ts";
 import type { DataConnection } from "../data_connection.ts";
-import { listingEntries, listLine, mlsxLine } from "../listing_format.ts";
-import type { Session } from "../session.ts";
+import { listingEntries, listLine, MLSX_FACTS, mlsxLine } from "../listing_format.ts";
+import type { CommandContext } from "../command_context.ts";
 
 const TRANSFER = ["login", "data-channel"] as const;
 const BATCH_BYTES = 64 * 1024;
@@ -21,26 +21,26 @@ export const listingCommands: Record<string, CommandSpec> = {
   LIST: {
     requires: TRANSFER,
     help: "[<SP> <options>] [<SP> <pathname>]",
-    handler: (session, { argument }) =>
-      listing(session, argument, "LIST", (entry, now) => listLine(entry, now)),
+    handler: (ctx, { argument }) =>
+      listing(ctx, argument, "LIST", (entry, now) => listLine(entry, now)),
   },
   NLST: {
     requires: TRANSFER,
     help: "[<SP> <pathname>]",
-    handler: (session, { argument }) => listing(session, argument, "NLST", (entry) => entry.name),
+    handler: (ctx, { argument }) => listing(ctx, argument, "NLST", (entry) => entry.name),
   },
   MLSD: {
     requires: TRANSFER,
     path: { access: "read", must: "exists", optional: true },
     help: "[<SP> <pathname>]",
-    async handler(session, { path }) {
-      const fs = session.fileSystem;
+    async handler(ctx, { path }) {
+      const fs = ctx.fileSystem;
       if (!await fs.isDir(path)) {
-        await session.reply(501, "path is not a directory");
+        await ctx.reply(501, "path is not a directory");
         return;
       }
-      const facts = session.mlstFacts;
-      await session.startTransfer({
+      const facts = ctx.mlstFacts;
+      await ctx.startTransfer({
         description: `MLSD ${path}`,
         opening: "mlsd transfer started",
         async run(data, signal) {
@@ -53,7 +53,7 @@ export const listingCommands: Record<string, CommandSpec> = {
                 mlsxLine(
                   entry.name,
                   entry.stat,
-                  session.permissionFor(`${base}/${entry.name}`),
+                  ctx.permissionFor(`${base}/${entry.name}`),
                   facts,
                 ),
             ),
@@ -66,31 +66,35 @@ export const listingCommands: Record<string, CommandSpec> = {
   },
   MLST: {
     requires: ["login"],
+    feature: (ctx) =>
+      `MLST ${MLSX_FACTS.map((f) => ctx.mlstFacts.includes(f) ? `${f}*;` : `${f};`).join("")}`,
     path: { access: "read", must: "exists", optional: true },
     help: "[<SP> <pathname>]",
-    async handler(session, { path }) {
-      const stat = await session.fileSystem.stat(path);
-      const line = mlsxLine(path, stat, session.permissionFor(path), session.mlstFacts);
-      await session.reply(250, [`Listing ${path}`, ` ${line}`, "End"]);
+    async handler(ctx, { path }) {
+      const stat = await ctx.fileSystem.stat(path);
+      const line = mlsxLine(path, stat, ctx.permissionFor(path), ctx.mlstFacts);
+      await ctx.reply(250, [`Listing ${path}`, ` ${line}`, "End"]);
     },
   },
   SIZE: {
     requires: ["login"],
+    feature: "SIZE",
     path: { access: "read", must: "exists" },
     help: "<SP> <pathname>",
-    async handler(session, { path }) {
-      const stat = await session.fileSystem.stat(path);
-      if (stat.type === "dir") await session.reply(550, "path is not a file");
-      else await session.reply(213, String(stat.size));
+    async handler(ctx, { path }) {
+      const stat = await ctx.fileSystem.stat(path);
+      if (stat.type === "dir") await ctx.reply(550, "path is not a file");
+      else await ctx.reply(213, String(stat.size));
     },
   },
   MDTM: {
     requires: ["login"],
+    feature: "MDTM",
     path: { access: "read", must: "exists" },
     help: "<SP> <pathname>",
-    async handler(session, { path }) {
-      const stat = await session.fileSystem.stat(path);
-      await session.reply(213, formatMlsxTime(stat.mtime));
+    async handler(ctx, { path }) {
+      const stat = await ctx.fileSystem.stat(path);
+      await ctx.reply(213, formatMlsxTime(stat.mtime));
     },
   },
 };
@@ -109,15 +113,15 @@ export function listPathArgument(argument: string): string {
 }
 
 async function listing(
-  session: Session,
+  ctx: CommandContext,
   argument: string,
   verb: "LIST" | "NLST",
   line: (entry: DirEntry, now: Date) => string,
 ): Promise<void> {
-  const path = session.resolvePath(listPathArgument(argument));
-  if (!await session.checkPath(path, { access: "read", must: "exists" })) return;
-  const fs = session.fileSystem;
-  await session.startTransfer({
+  const path = ctx.resolvePath(listPathArgument(argument));
+  if (!await ctx.checkPath(path, { access: "read", must: "exists" })) return;
+  const fs = ctx.fileSystem;
+  await ctx.startTransfer({
     description: `${verb} ${path}`,
     opening: "list transfer started",
     async run(data, signal) {

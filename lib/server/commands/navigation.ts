@@ -7,17 +7,17 @@
 import { quotePath } from "../../protocol/path_quote.ts";
 import type { CommandHandler, CommandSpec } from "../command_table.ts";
 
-const pwd: CommandHandler = (session) => session.reply(257, quotePath(session.cwd));
+const pwd: CommandHandler = (ctx) => ctx.reply(257, quotePath(ctx.cwd));
 
-const cwd: CommandHandler = async (session, { path }) => {
-  session.cwd = path;
-  await session.reply(250, `directory changed to ${quotePath(path)}`);
+const cwd: CommandHandler = async (ctx, { path }) => {
+  ctx.setCwd(path);
+  await ctx.reply(250, `directory changed to ${quotePath(path)}`);
 };
 
-const cdup: CommandHandler = async (session) => {
-  const parent = session.resolvePath("..");
-  if (!await session.checkPath(parent, { access: "read", must: "dir" })) return;
-  await cwd(session, { verb: "CDUP", argument: "..", path: parent });
+const cdup: CommandHandler = async (ctx) => {
+  const parent = ctx.resolvePath("..");
+  if (!await ctx.checkPath(parent, { access: "read", must: "dir" })) return;
+  await cwd(ctx, { verb: "CDUP", argument: "..", path: parent });
 };
 
 const PWD: CommandSpec = { requires: ["login"], handler: pwd, help: "(print working directory)" };

@@ -18,7 +18,7 @@ import { ActiveDataChannel, PassiveDataChannel } from "../data_channel.ts";
 import { NoFreePortError } from "../passive_port_pool.ts";
 import { pathErrorReply } from "../path_error_reply.ts";
 import { sameHost } from "../same_host.ts";
-import type { Session } from "../session.ts";
+import type { CommandContext } from "../command_context.ts";
 
 const LOGIN = ["login"] as const;
 const TRANSFER = ["login", "data-channel"] as const;
@@ -28,49 +28,49 @@ export const transferCommands: Record<string, CommandSpec> = {
   TYPE: {
     requires: LOGIN,
     help: "<SP> A | I | L 8",
-    async handler(session, { argument }) {
+    async handler(ctx, { argument }) {
       const type = argument.trim().toUpperCase().split(/\s+/).join(" ");
-      if (type === "A" || type === "A N") session.transferType = "A";
-      else if (type === "I" || type === "L 8") session.transferType = "I";
+      if (type === "A" || type === "A N") ctx.setTransferType("A");
+      else if (type === "I" || type === "L 8") ctx.setTransferType("I");
       else if (/^(A|E)( [NTC])?$|^L \d+$/.test(type)) {
-        await session.reply(504, `type '${argument}' not implemented`);
+        await ctx.reply(504, `type '${argument}' not implemented`);
         return;
       } else {
-        await session.reply(501, `syntax error in type '${argument}'`);
+        await ctx.reply(501, `syntax error in type '${argument}'`);
         return;
       }
-      await session.reply(200, `type set to ${session.transferType}`);
+      await ctx.reply(200, `type set to ${ctx.transferType}`);
     },
   },
   MODE: {
     requires: LOGIN,
     help: "<SP> S",
-    handler: (session, { argument }) =>
-      fixedParameter(session, argument, "S", "BCZ", "mode set to S", "mode"),
+    handler: (ctx, { argument }) =>
+      fixedParameter(ctx, argument, "S", "BCZ", "mode set to S", "mode"),
   },
   STRU: {
     requires: LOGIN,
     help: "<SP> F",
-    handler: (session, { argument }) =>
-      fixedParameter(session, argument, "F", "RP", "structure set to F", "structure"),
+    handler: (ctx, { argument }) =>
+      fixedParameter(ctx, argument, "F", "RP", "structure set to F", "structure"),
   },
   PASV: {
     requires: LOGIN,
     help: "(enter passive mode)",
-    async handler(session) {
-      if (await refusedAfterEpsvAll(session, "PASV")) return;
-      const passiveAddress = session.server.options.passiveAddress;
+    async handler(ctx) {
+      if (await refusedAfterEpsvAll(ctx, "PASV")) return;
+      const passiveAddress = ctx.server.options.passiveAddress;
       const host = typeof passiveAddress === "function"
-        ? passiveAddress(session.remoteAddr)
-        : passiveAddress ?? session.localAddr.hostname;
+        ? passiveAddress(ctx.remoteAddr)
+        : passiveAddress ?? ctx.localAddr.hostname;
       // PASV can only carry IPv4: an IPv6 connection (or a bad passiveAddress) needs EPSV.
       if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(host)) {
-        await session.reply(425, "cannot use PASV on an IPv6 connection, use EPSV");
+        await ctx.reply(425, "cannot use PASV on an IPv6 connection, use EPSV");
         return;
       }
-      const channel = await openPassive(session);
+      const channel = await openPassive(ctx);
       if (!channel) return;
-      await session.reply(
+      await ctx.reply(
         227,
         `Entering Passive Mode (${formatPasvAddress(host, channel.addr.port)}).`,
       );
@@ -78,26 +78,27 @@ export const transferCommands: Record<string, CommandSpec> = {
   },
   EPSV: {
     requires: LOGIN,
+    feature: "EPSV",
     help: "[<SP> 1 | 2 | ALL]",
-    async handler(session, { argument }) {
+    async handler(ctx, { argument }) {
       const arg = argument.trim().toUpperCase();
       if (arg === "ALL") {
-        session.epsvAll = true;
-        await session.reply(200, "EPSV ALL accepted");
+        ctx.setEpsvAll();
+        await ctx.reply(200, "EPSV ALL accepted");
         return;
       }
       if (arg !== "" && arg !== "1" && arg !== "2") {
-        await session.reply(501, `syntax error in EPSV argument '${argument}'`);
+        await ctx.reply(501, `syntax error in EPSV argument '${argument}'`);
         return;
       }
-      const own = session.localAddr.family === "IPv6" ? "2" : "1";
+      const own = ctx.localAddr.family === "IPv6" ? "2" : "1";
       if (arg !== "" && arg !== own) {
-        await session.reply(522, `network protocol not supported, use (${own})`);
+        await ctx.reply(522, `network protocol not supported, use (${own})`);
         return;
       }
-      const channel = await openPassive(session);
+      const channel = await openPassive(ctx);
       if (!channel) return;
-      await session.reply(
+      await ctx.reply(
         229,
         `Entering Extended Passive Mode (${formatEpsvAddress(channel.addr.port)})`,
       );
@@ -106,51 +107,53 @@ export const transferCommands: Record<string, CommandSpec> = {
   PORT: {
     requires: LOGIN,
     help: "<SP> h1,h2,h3,h4,p1,p2",
-    async handler(session, { argument }) {
-      if (await refusedAfterEpsvAll(session, "PORT")) return;
+    async handler(ctx, { argument }) {
+      if (await refusedAfterEpsvAll(ctx, "PORT")) return;
       let target;
       try {
         target = parsePortArgument(argument.trim());
       } catch (error) {
         if (!(error instanceof ProtocolError)) throw error;
-        await session.reply(501, "syntax error in PORT argument");
+        await ctx.reply(501, "syntax error in PORT argument");
         return;
       }
-      await prepareActive(session, target, "PORT");
+      await prepareActive(ctx, target, "PORT");
     },
   },
   EPRT: {
     requires: LOGIN,
+    feature: "EPRT",
     help: "<SP> |proto|address|port|",
-    async handler(session, { argument }) {
-      if (await refusedAfterEpsvAll(session, "EPRT")) return;
+    async handler(ctx, { argument }) {
+      if (await refusedAfterEpsvAll(ctx, "EPRT")) return;
       let target;
       try {
         target = parseEprtArgument(argument.trim());
       } catch (error) {
         if (!(error instanceof ProtocolError)) throw error;
-        await session.reply(501, "syntax error in EPRT argument");
+        await ctx.reply(501, "syntax error in EPRT argument");
         return;
       }
-      if (target.family !== session.remoteAddr.family) {
-        const own = session.remoteAddr.family === "IPv6" ? "2" : "1";
-        await session.reply(522, `network protocol not supported, use (${own})`);
+      if (target.family !== ctx.remoteAddr.family) {
+        const own = ctx.remoteAddr.family === "IPv6" ? "2" : "1";
+        await ctx.reply(522, `network protocol not supported, use (${own})`);
         return;
       }
-      await prepareActive(session, target, "EPRT");
+      await prepareActive(ctx, target, "EPRT");
     },
   },
   REST: {
     requires: LOGIN,
+    feature: "REST STREAM",
     help: "<SP> <offset>",
-    async handler(session, { argument }) {
+    async handler(ctx, { argument }) {
       const offset = /^\d{1,15}$/.test(argument) ? Number(argument) : NaN;
       if (Number.isNaN(offset)) {
-        await session.reply(501, `syntax error, can't restart at '${argument}'`);
+        await ctx.reply(501, `syntax error, can't restart at '${argument}'`);
         return;
       }
-      session.restOffset = offset;
-      await session.reply(350, `restarting at ${offset}`);
+      ctx.setRestOffset(offset);
+      await ctx.reply(350, `restarting at ${offset}`);
     },
   },
   RETR: {
@@ -163,37 +166,38 @@ export const transferCommands: Record<string, CommandSpec> = {
     requires: TRANSFER,
     path: { access: "write", creating: true },
     help: "<SP> <pathname>",
-    handler: (session, { path }) => store(session, path, "STOR"),
+    handler: (ctx, { path }) => store(ctx, path, "STOR"),
   },
   APPE: {
     requires: TRANSFER,
     path: { access: "write", creating: true },
     help: "<SP> <pathname>",
-    handler: (session, { path }) => store(session, path, "APPE"),
+    handler: (ctx, { path }) => store(ctx, path, "APPE"),
   },
   STOU: { requires: TRANSFER, help: "[<SP> <pathname>]", handler: storeUnique },
   ABOR: {
     help: "(abort the running transfer)",
-    async handler(session) {
-      if (await session.abortTransfer()) {
-        await session.reply(226, "abort successful");
-      } else if (session.dataChannel) {
-        await session.reply(225, "data connection open; no transfer in progress");
+    whileTransferring: "at-once",
+    async handler(ctx) {
+      if (await ctx.abortTransfer()) {
+        await ctx.reply(226, "abort successful");
+      } else if (ctx.dataChannel) {
+        await ctx.reply(225, "data connection open; no transfer in progress");
       } else {
-        await session.reply(226, "nothing to abort");
+        await ctx.reply(226, "nothing to abort");
       }
     },
   },
   ALLO: {
     requires: LOGIN,
     help: "<SP> <decimal-integer>",
-    handler: (session) => session.reply(202, "no storage allocation necessary"),
+    handler: (ctx) => ctx.reply(202, "no storage allocation necessary"),
   },
 };
 
 /** MODE and STRU: one supported value, some known but unsupported ones. */
 async function fixedParameter(
-  session: Session,
+  ctx: CommandContext,
   argument: string,
   supported: string,
   known: string,
@@ -201,81 +205,74 @@ async function fixedParameter(
   what: string,
 ): Promise<void> {
   const value = argument.trim().toUpperCase();
-  if (value === supported) await session.reply(200, done);
+  if (value === supported) await ctx.reply(200, done);
   else if (value.length === 1 && known.includes(value)) {
-    await session.reply(504, `${what} '${argument.trim()}' not implemented`);
-  } else await session.reply(501, `syntax error in ${what} '${argument}'`);
+    await ctx.reply(504, `${what} '${argument.trim()}' not implemented`);
+  } else await ctx.reply(501, `syntax error in ${what} '${argument}'`);
 }
 
-async function refusedAfterEpsvAll(session: Session, verb: string): Promise<boolean> {
-  if (!session.epsvAll) return false;
-  await session.reply(503, `${verb} not allowed after EPSV ALL`);
+async function refusedAfterEpsvAll(ctx: CommandContext, verb: string): Promise<boolean> {
+  if (!ctx.epsvAll) return false;
+  await ctx.reply(503, `${verb} not allowed after EPSV ALL`);
   return true;
 }
 
 /** Binds a passive listener on the control connection's local address; `421` when no port is free. */
-async function openPassive(session: Session): Promise<PassiveDataChannel | undefined> {
-  const server = session.server;
-  await session.setDataChannel(undefined);
+async function openPassive(ctx: CommandContext): Promise<PassiveDataChannel | undefined> {
+  const server = ctx.server;
+  await ctx.setDataChannel(undefined);
   let pooled;
   try {
     pooled = await server.portPool.bind((port) =>
-      server.network.listen({ hostname: session.localAddr.hostname, port })
+      server.network.listen({ hostname: ctx.localAddr.hostname, port })
     );
   } catch (error) {
     if (!(error instanceof NoFreePortError)) throw error;
-    await session.reply(421, "no free ports");
+    await ctx.reply(421, "no free ports");
     return undefined;
   }
   const channel = new PassiveDataChannel(pooled, {
     acceptPeer: (peer) =>
       server.options.allowForeignDataPeer === true ||
-      sameHost(peer.hostname, session.remoteAddr.hostname),
+      sameHost(peer.hostname, ctx.remoteAddr.hostname),
     onRefused: (peer) =>
-      session.log("warn", `Refused a data connection from foreign peer ${peer.hostname}`),
+      ctx.log("warn", `Refused a data connection from foreign peer ${peer.hostname}`),
   });
-  await session.setDataChannel(channel);
+  await ctx.setDataChannel(channel);
   return channel;
 }
 
 /** PORT/EPRT: checks the target (RFC 2577) and prepares an active channel. */
 async function prepareActive(
-  session: Session,
+  ctx: CommandContext,
   target: { hostname: string; port: number },
   verb: string,
 ): Promise<void> {
-  const { allowForeignDataPeer, allowPrivilegedDataPort } = session.server.options;
-  if (!allowForeignDataPeer && !sameHost(target.hostname, session.remoteAddr.hostname)) {
-    await session.reply(504, `${verb} refused: address is not the client's`);
+  const { allowForeignDataPeer, allowPrivilegedDataPort } = ctx.server.options;
+  if (!allowForeignDataPeer && !sameHost(target.hostname, ctx.remoteAddr.hostname)) {
+    await ctx.reply(504, `${verb} refused: address is not the client's`);
     return;
   }
   if (!allowPrivilegedDataPort && target.port < 1024) {
-    await session.reply(504, `${verb} refused: privileged port ${target.port}`);
+    await ctx.reply(504, `${verb} refused: privileged port ${target.port}`);
     return;
   }
-  await session.setDataChannel(
-    new ActiveDataChannel(session.server.network, {
+  await ctx.setDataChannel(
+    new ActiveDataChannel(ctx.server.network, {
       hostname: target.hostname,
       port: target.port,
     }),
   );
-  await session.reply(200, `${verb} command successful`);
-}
-
-/** Takes the REST offset: the transfer command that passed its checks consumes it. */
-function takeRestOffset(session: Session): number {
-  const offset = session.restOffset;
-  session.restOffset = 0;
-  return offset;
+  await ctx.reply(200, `${verb} command successful`);
 }
 
 /** RETR: the file is opened before the data connection, so that a failure is the first reply. */
-async function retrieve(session: Session, { path }: CommandRequest): Promise<void> {
-  if (!await session.readyForTransfer()) return;
-  const offset = takeRestOffset(session);
-  const file = await session.fileSystem.openRead(path, { offset });
-  const source = session.transferType === "A" ? file.pipeThrough(lfToCrlf()) : file;
-  await session.startTransfer({
+async function retrieve(ctx: CommandContext, { path }: CommandRequest): Promise<void> {
+  if (!await ctx.readyForTransfer()) return;
+  const offset = ctx.takeRestOffset();
+  const file = await ctx.fileSystem.openRead(path, { offset });
+  const source = ctx.transferType === "A" ? file.pipeThrough(lfToCrlf()) : file;
+  await ctx.startTransfer({
     description: `RETR ${path}`,
     opening: "data transfer started",
     run: (data, signal) => source.pipeTo(data.writable, { signal }),
@@ -284,49 +281,49 @@ async function retrieve(session: Session, { path }: CommandRequest): Promise<voi
 }
 
 /** STOR and APPE (APPE appends whatever REST said; STOR writes at the REST offset). */
-async function store(session: Session, path: string, verb: "STOR" | "APPE"): Promise<void> {
-  if (!await session.readyForTransfer()) return;
-  const offset = takeRestOffset(session);
-  if (!await checkTarget(session, path)) return;
-  await upload(session, path, verb, verb === "APPE" ? { append: true } : { offset });
+async function store(ctx: CommandContext, path: string, verb: "STOR" | "APPE"): Promise<void> {
+  if (!await ctx.readyForTransfer()) return;
+  const offset = ctx.takeRestOffset();
+  if (!await checkTarget(ctx, path)) return;
+  await upload(ctx, path, verb, verb === "APPE" ? { append: true } : { offset });
 }
 
-async function storeUnique(session: Session, { argument }: CommandRequest): Promise<void> {
-  if (!await session.readyForTransfer()) return;
-  takeRestOffset(session);
+async function storeUnique(ctx: CommandContext, { argument }: CommandRequest): Promise<void> {
+  if (!await ctx.readyForTransfer()) return;
+  ctx.takeRestOffset();
   let base: string;
   try {
-    base = session.resolvePath(argument || "stou");
+    base = ctx.resolvePath(argument || "stou");
   } catch (error) {
     if (!(error instanceof PathError)) throw error;
-    await session.reply(553, "file name not allowed");
+    await ctx.reply(553, "file name not allowed");
     return;
   }
-  if (!await session.checkPath(base, { access: "write" })) return;
-  const fs = session.fileSystem;
+  if (!await ctx.checkPath(base, { access: "write" })) return;
+  const fs = ctx.fileSystem;
   let path = base;
   for (let n = 1; await fs.exists(path); n++) {
     if (n > 999) {
-      await session.reply(553, "cannot find a unique file name");
+      await ctx.reply(553, "cannot find a unique file name");
       return;
     }
     path = `${base}.${n}`;
   }
-  if (!await session.checkPath(path, { access: "write" })) return;
-  if (!await checkTarget(session, path)) return;
-  await upload(session, path, "STOU", {}, `FILE: ${path.slice(path.lastIndexOf("/") + 1)}`);
+  if (!await ctx.checkPath(path, { access: "write" })) return;
+  if (!await checkTarget(ctx, path)) return;
+  await upload(ctx, path, "STOU", {}, `FILE: ${path.slice(path.lastIndexOf("/") + 1)}`);
 }
 
 /** An upload target must not be a directory, and its parent must be one. */
-async function checkTarget(session: Session, path: string): Promise<boolean> {
-  const fs = session.fileSystem;
+async function checkTarget(ctx: CommandContext, path: string): Promise<boolean> {
+  const fs = ctx.fileSystem;
   if (await fs.isDir(path)) {
-    await session.reply(550, "path is not a file");
+    await ctx.reply(550, "path is not a file");
     return false;
   }
   const parent = path.slice(0, path.lastIndexOf("/")) || "/";
   if (!await fs.isDir(parent)) {
-    await session.reply(550, "path unreachable");
+    await ctx.reply(550, "path unreachable");
     return false;
   }
   return true;
@@ -334,15 +331,15 @@ async function checkTarget(session: Session, path: string): Promise<boolean> {
 
 /** Uploads into `path`, opened before the data connection so that a failure is the first reply. */
 async function upload(
-  session: Session,
+  ctx: CommandContext,
   path: string,
   verb: string,
   options: { offset?: number; append?: boolean },
   opening = "data transfer started",
 ): Promise<void> {
-  const sink = await session.fileSystem.openWrite(path, options);
-  const ascii = session.transferType === "A";
-  await session.startTransfer({
+  const sink = await ctx.fileSystem.openWrite(path, options);
+  const ascii = ctx.transferType === "A";
+  await ctx.startTransfer({
     description: `${verb} ${path}`,
     opening,
     abortedText: "transfer aborted, partial file kept",
@@ -357,7 +354,7 @@ async function upload(
           const { code, text } = pathErrorReply(error, true);
           return { code, text: `${text}, partial file kept` };
         }
-        session.log("debug", `${verb} ${path}: data connection failed`, error);
+        ctx.log("debug", `${verb} ${path}: data connection failed`, error);
         return { code: 426, text: "data connection closed, partial file kept" };
       }
     },

@@ -1,0 +1,235 @@
+/**
+ * What a command handler may see and do: {@linkcode CommandContext}. Handlers get this narrow
+ * view of their session (reply, the user and directory, path checks, the data channel, the
+ * transfer, and the session's state through explicit setters) instead of the session itself.
+ *
+ * @module
+ */
+
+import type { FileSystem } from "../fs/file_system.ts";
+import type { NetAddr } from "../socket.ts";
+import type { CommandSpec, PathRule } from "./command_table.ts";
+import type { DataChannel } from "./data_channel.ts";
+import type { LogRecord } from "./log_record.ts";
+import type { Server } from "./server.ts";
+import type { StartTransferOptions, TransferStatus } from "./transfer_worker.ts";
+import type { Permission, User } from "./user.ts";
+
+/** How a transfer's data is represented: `"A"` (ASCII, CRLF line ends) or `"I"` (image). */
+export type TransferType = "A" | "I";
+
+/** The data-channel protection level of RFC 4217's PROT: `"C"` (clear) or `"P"` (private, TLS). */
+export type DataProtection = "C" | "P";
+
+/** A session's state, as handlers read it. It changes only through the context's setters. */
+export interface SessionState {
+  /** The user named by USER (logged in or waiting for PASS). */
+  readonly user: User | undefined;
+  /** The name sent with the last USER (`undefined` before one). */
+  readonly loginName: string | undefined;
+  /** Whether the user is logged in. */
+  readonly loggedIn: boolean;
+  /** Current directory (absolute virtual path). */
+  readonly cwd: string;
+  /** Representation type (binary by default, where RFC 959 says ASCII: no client relies on it). */
+  readonly transferType: TransferType;
+  /** REST offset for the next RETR or STOR; the transfer command consumes it. */
+  readonly restOffset: number;
+  /** Source path stored by RNFR for RNTO. */
+  readonly renameFrom: string | undefined;
+  /** Whether EPSV ALL was received (PASV, PORT and EPRT are refused from then on). */
+  readonly epsvAll: boolean;
+  /** The MLSx facts chosen with OPTS MLST. */
+  readonly mlstFacts: readonly string[];
+  /** The algorithm HASH uses, chosen with OPTS HASH. */
+  readonly hashAlgorithm: string;
+  /** Failed logins so far in this session. */
+  readonly loginFailures: number;
+  /** Whether PBSZ was received on the secured control connection (PROT needs it). */
+  readonly protectionBufferSet: boolean;
+  /** The protection of the next data connections (PROT; `"C"` until PROT P). */
+  readonly dataProtection: DataProtection;
+}
+
+/** The view of a session that command handlers receive. */
+export interface CommandContext extends SessionState {
+  /** The server (options, accounts, command tables, passive ports, network). */
+  readonly server: Server;
+  /** The session's number (for logs). */
+  readonly id: number;
+  /** The client's address. */
+  readonly remoteAddr: NetAddr;
+  /** The server's address of this connection. */
+  readonly localAddr: NetAddr;
+  /** Whether the control connection runs TLS. */
+  readonly secure: boolean;
+  /** Free room for extensions' per-session state (the aioftp tutorial's "connection" values). */
+  readonly attributes: Map<string, unknown>;
+  /** The file system of the session's user (or the server's). */
+  readonly fileSystem: FileSystem;
+  /** The prepared data channel, if PASV/EPSV/PORT/EPRT made one that no transfer took yet. */
+  readonly dataChannel: DataChannel | undefined;
+  /** The running transfer, if any. */
+  readonly transfer: TransferStatus | undefined;
+  /** Aborts when the session starts closing (for handlers' long waits). */
+  readonly signal: AbortSignal;
+
+  /**
+   * Sends a reply. Replies leave in the order of the calls.
+   *
+   * @param code The reply code.
+   * @param text One line or several (multi-line replies are formatted per RFC 959).
+   */
+  reply(code: number, text?: string | readonly string[]): Promise<void>;
+  /**
+   * Sends a multi-line reply whose body is produced lazily (a long STAT listing), in batches of
+   * about 64 KiB; body lines are indented by one space.
+   *
+   * @param code The reply code.
+   * @param first The first line's text.
+   * @param body The body lines.
+   * @param last The last line's text.
+   */
+  replyLines(code: number, first: string, body: AsyncIterable<string>, last: string): Promise<void>;
+  /**
+   * Writes a log record through the server's `log` option.
+   *
+   * @param level Severity.
+   * @param message What happened.
+   * @param error The error, for failures.
+   */
+  log(level: LogRecord["level"], message: string, error?: unknown): void;
+  /**
+   * Waits, but no longer than the session lives.
+   *
+   * @param ms Milliseconds.
+   */
+  sleep(ms: number): Promise<void>;
+  /**
+   * Resolves a path argument against the current directory.
+   *
+   * @param argument The argument (empty means the current directory).
+   * @returns The absolute, normalized virtual path.
+   * @throws {PathError} `invalid-path` for a NUL byte.
+   */
+  resolvePath(argument: string): string;
+  /**
+   * The permission that decides for a path (nothing is allowed before login).
+   *
+   * @param path An absolute virtual path.
+   */
+  permissionFor(path: string): Permission | undefined;
+  /**
+   * Checks a path against a rule, permission first; on failure it sends the `550` itself.
+   *
+   * @param path An absolute virtual path.
+   * @param rule The right and the condition.
+   * @returns `true` when the command may go on.
+   */
+  checkPath(path: string, rule: PathRule): Promise<boolean>;
+
+  /**
+   * Runs a subcommand's spec with the dispatcher's checks (requirements, path rule, replies
+   * to errors): how SITE runs its own table.
+   *
+   * @param spec The subcommand's spec.
+   * @param verb The subcommand (upper case).
+   * @param argument Its argument.
+   */
+  execute(spec: CommandSpec, verb: string, argument: string): Promise<void>;
+
+  /**
+   * Names the user (USER) or logs in or out, installing the user's speed limits; resets the
+   * directory to the user's home.
+   *
+   * @param user The user, or `undefined`.
+   * @param loggedIn Whether the login is complete.
+   * @param loginName The name sent with USER.
+   */
+  setUser(user: User | undefined, loggedIn: boolean, loginName?: string): Promise<void>;
+  /** Completes the login of the named user (PASS accepted): failures are reset. */
+  completeLogin(): void;
+  /** Counts one failed login in this session. */
+  countLoginFailure(): number;
+  /**
+   * Sets the current directory.
+   *
+   * @param path An absolute virtual path that was checked.
+   */
+  setCwd(path: string): void;
+  /**
+   * Sets the representation type.
+   *
+   * @param type `"A"` or `"I"`.
+   */
+  setTransferType(type: TransferType): void;
+  /**
+   * Sets the REST offset for the next transfer.
+   *
+   * @param offset Bytes to skip.
+   */
+  setRestOffset(offset: number): void;
+  /** Takes the REST offset: the transfer command that passed its checks consumes it. */
+  takeRestOffset(): number;
+  /**
+   * Stores (or clears) the rename source.
+   *
+   * @param path The RNFR path, or `undefined`.
+   */
+  setRenameFrom(path: string | undefined): void;
+  /** Records EPSV ALL. */
+  setEpsvAll(): void;
+  /**
+   * Chooses the MLSx facts.
+   *
+   * @param facts Known fact names.
+   */
+  setMlstFacts(facts: readonly string[]): void;
+  /**
+   * Chooses the HASH algorithm.
+   *
+   * @param algorithm A known algorithm name.
+   */
+  setHashAlgorithm(algorithm: string): void;
+  /** Records PBSZ. */
+  setProtectionBuffer(): void;
+  /**
+   * Sets the protection of the next data connections.
+   *
+   * @param level `"C"` or `"P"`.
+   */
+  setDataProtection(level: DataProtection): void;
+  /**
+   * Turns the control connection to TLS after the `234` reply to AUTH (see
+   * `ControlConnection.upgrade`).
+   *
+   * @throws {PipelinedBeforeTlsError} When command bytes wait behind AUTH (nothing changed).
+   */
+  upgradeToTls(): Promise<void>;
+
+  /**
+   * Replaces the data channel (closing the previous one).
+   *
+   * @param channel The new channel, or `undefined` to drop it.
+   */
+  setDataChannel(channel: DataChannel | undefined): Promise<void>;
+  /**
+   * Whether a transfer may start now: a data channel is prepared and no transfer runs. When
+   * not, it sends the reply itself (`503`, `450`).
+   */
+  readyForTransfer(): Promise<boolean>;
+  /**
+   * Starts a data transfer as a background worker and returns once it is started or refused.
+   *
+   * @param options What to do with the data connection and what to reply.
+   */
+  startTransfer(options: StartTransferOptions): Promise<void>;
+  /**
+   * Aborts the running transfer, which replies `426`, and waits for it to end.
+   *
+   * @returns `true` when a transfer was running.
+   */
+  abortTransfer(): Promise<boolean>;
+  /** Ends the session once the replies written so far are flushed. */
+  close(): void;
+}

@@ -1,0 +1,252 @@
+/**
+ * The server's side of one control connection: the command-line reader, the reply writer, the
+ * idle timer, and {@linkcode ControlConnection.upgrade} for AUTH TLS, which swaps the
+ * connection under the reader and writer in place.
+ *
+ * @module
+ */
+
+import { formatReply } from "../protocol/reply.ts";
+import type { Conn, NetAddr, TlsServerOptions } from "../socket.ts";
+import { LineReader } from "../stream/line_reader.ts";
+import { terminateBareCr } from "./control_input.ts";
+
+/** Options of {@linkcode ControlConnection}. */
+export interface ControlConnectionOptions {
+  /** Longest command line in bytes. */
+  maxLineLength: number;
+  /**
+   * How long the client may take to accept a reply before the connection is closed (so that a
+   * client that stops reading cannot hold its session); 0 or `Infinity` for no limit.
+   */
+  replyTimeout: number;
+  /** Told when a reply timed out and the connection was closed. */
+  onReplyTimeout?(): void;
+}
+
+/** Thrown by {@linkcode ControlConnection.upgrade} when command bytes wait behind AUTH. */
+export class PipelinedBeforeTlsError extends Error {
+  /**
+   * Creates the error.
+   *
+   * @param bytes How many bytes were discarded.
+   */
+  constructor(readonly bytes: number) {
+    super(`Discarded ${bytes} bytes sent before the TLS handshake`);
+    this.name = "PipelinedBeforeTlsError";
+  }
+}
+
+const encoder = new TextEncoder();
+/** Batch size of long multi-line replies. */
+const REPLY_BATCH = 64 * 1024;
+
+/** Reads command lines and writes replies on a control connection that may turn to TLS. */
+export class ControlConnection {
+  readonly #options: ControlConnectionOptions;
+  #conn: Conn;
+  #writer: WritableStreamDefaultWriter<Uint8Array>;
+  #lines: LineReader;
+  #releaseInput: () => void = () => {};
+  #tail: Promise<void> = Promise.resolve();
+  #idleTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /**
+   * Wraps an accepted (and, for implicit TLS, already secured) connection.
+   *
+   * @param conn The connection.
+   * @param options Line cap and reply timeout.
+   */
+  constructor(conn: Conn, options: ControlConnectionOptions) {
+    this.#options = options;
+    this.#conn = conn;
+    this.#writer = this.#attachWriter(conn);
+    this.#lines = this.#attachReader(conn);
+  }
+
+  /** The connection as it is now (a new one after {@linkcode ControlConnection.upgrade}). */
+  get conn(): Conn {
+    return this.#conn;
+  }
+
+  /** Whether the connection runs TLS. */
+  get secure(): boolean {
+    return this.#conn.secure;
+  }
+
+  /** The client's address. */
+  get remoteAddr(): NetAddr {
+    return this.#conn.remoteAddr;
+  }
+
+  /** The server's address of this connection. */
+  get localAddr(): NetAddr {
+    return this.#conn.localAddr;
+  }
+
+  /**
+   * Reads the next command line.
+   *
+   * @returns The line, or `null` when the client closed the connection.
+   * @throws {LineTooLongError} When the line exceeds the cap (it is skipped).
+   */
+  readLine(): Promise<string | null> {
+    return this.#lines.readLine();
+  }
+
+  /** Ends a pending {@linkcode ControlConnection.readLine} (with `null`). */
+  cancelRead(): void {
+    void this.#lines.cancel();
+  }
+
+  /**
+   * Sends a reply. Replies leave in the order of the calls.
+   *
+   * @param code The reply code.
+   * @param text One line or several (multi-line replies are formatted per RFC 959).
+   * @returns Settles when the socket took the reply.
+   */
+  reply(code: number, text: string | readonly string[] = ""): Promise<void> {
+    const bytes = encoder.encode(formatReply(code, text));
+    return this.#exclusive(() => this.#writer.write(bytes));
+  }
+
+  /**
+   * Sends a multi-line reply whose body is produced lazily, in batches of about 64 KiB. Body
+   * lines are indented by one space, so none can pass for a reply line, and no other reply
+   * comes between them. When the body fails after a batch was sent, the reply is ended with
+   * `last` saying so, and `onBodyError` is told (a second reply would desynchronize the
+   * client); a failure before anything was sent rejects.
+   *
+   * @param code The reply code.
+   * @param lines The first line's text, the body lines and the last line's text.
+   * @param onBodyError Told about a body that failed midway.
+   */
+  replyLines(
+    code: number,
+    lines: { first: string; body: AsyncIterable<string>; last: string },
+    onBodyError?: (error: unknown) => void,
+  ): Promise<void> {
+    return this.#exclusive(async () => {
+      let batch = `${code}-${oneLine(lines.first)}\r\n`;
+      let last = lines.last;
+      let sent = false;
+      try {
+        for await (const line of lines.body) {
+          batch += ` ${oneLine(line)}\r\n`;
+          if (batch.length >= REPLY_BATCH) {
+            await this.#writer.write(encoder.encode(batch));
+            batch = "";
+            sent = true;
+          }
+        }
+      } catch (error) {
+        if (!sent) throw error;
+        onBodyError?.(error);
+        last = `${last} (incomplete: the listing failed)`;
+      }
+      await this.#writer.write(encoder.encode(`${batch}${code} ${oneLine(last)}\r\n`));
+    });
+  }
+
+  /**
+   * Turns the connection to TLS (after `234` to AUTH TLS): waits for the replies already
+   * queued, releases the reader and writer, runs the server handshake and rebuilds both on
+   * the secured connection. Command bytes that arrived behind AUTH are never carried over: when
+   * the reader holds any, nothing is upgraded and {@linkcode PipelinedBeforeTlsError} is
+   * thrown (the caller answers 5xx in clear text); bytes that arrive later are read by the
+   * handshake, which fails on them.
+   *
+   * @param tls The certificate and key.
+   * @param signal Ends a handshake that takes too long (the connection is then closed).
+   * @throws {PipelinedBeforeTlsError} When command bytes wait behind AUTH.
+   */
+  async upgrade(tls: TlsServerOptions, signal?: AbortSignal): Promise<void> {
+    await this.#tail;
+    if (this.#lines.buffered > 0) {
+      const bytes = this.#lines.buffered;
+      this.#lines.releaseLock();
+      this.#releaseInput();
+      this.#lines = this.#attachReader(this.#conn);
+      throw new PipelinedBeforeTlsError(bytes);
+    }
+    this.#lines.releaseLock();
+    this.#releaseInput();
+    this.#writer.releaseLock();
+    const secured = await this.#conn.startTls(tls, signal);
+    this.#conn = secured;
+    this.#writer = this.#attachWriter(secured);
+    this.#lines = this.#attachReader(secured);
+  }
+
+  /**
+   * Runs `onIdle` after `ms` unless {@linkcode ControlConnection.disarmIdle} comes first.
+   *
+   * @param ms The idle timeout (0 or `Infinity`: none).
+   * @param onIdle What to do then.
+   */
+  armIdle(ms: number, onIdle: () => void): void {
+    this.disarmIdle();
+    if (!ms || !Number.isFinite(ms)) return;
+    this.#idleTimer = setTimeout(() => {
+      this.#idleTimer = undefined;
+      onIdle();
+    }, ms);
+  }
+
+  /** Stops the idle timer. */
+  disarmIdle(): void {
+    if (this.#idleTimer !== undefined) clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+  }
+
+  /** Flushes the replies written so far and sends FIN. */
+  async finish(): Promise<void> {
+    await this.#tail;
+    await this.#writer.close().catch(() => {});
+  }
+
+  /** Closes the connection at once. Idempotent. */
+  close(): void {
+    this.disarmIdle();
+    this.#conn.close();
+  }
+
+  #attachWriter(conn: Conn): WritableStreamDefaultWriter<Uint8Array> {
+    const writer = conn.writable.getWriter();
+    writer.closed.catch(() => {});
+    return writer;
+  }
+
+  #attachReader(conn: Conn): LineReader {
+    const input = terminateBareCr(conn.readable);
+    this.#releaseInput = input.release;
+    return new LineReader(input.readable, { maxLineLength: this.#options.maxLineLength });
+  }
+
+  /** Runs a write after every earlier one, so multi-write replies stay whole. */
+  #exclusive(work: () => Promise<void>): Promise<void> {
+    const run = this.#tail.then(() => this.#withinReplyTimeout(work));
+    this.#tail = run.catch(() => {});
+    return run;
+  }
+
+  async #withinReplyTimeout(work: () => Promise<void>): Promise<void> {
+    const timeout = this.#options.replyTimeout;
+    if (!timeout || !Number.isFinite(timeout)) return await work();
+    const timer = setTimeout(() => {
+      this.#options.onReplyTimeout?.();
+      this.#conn.close();
+    }, timeout);
+    try {
+      await work();
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/** Text that cannot break out of its reply line. */
+function oneLine(text: string): string {
+  return text.replace(/[\r\n]/g, " ");
+}

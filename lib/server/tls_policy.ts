@@ -1,0 +1,116 @@
+/**
+ * The server's FTPS policy (RFC 4217): where TLS is offered, and for whom it is required on
+ * the control connection (before login) and on data connections (PROT P).
+ *
+ * @module
+ */
+
+import type { TlsServerOptions } from "../socket.ts";
+
+/** Who must use TLS: nobody, every user, or every user but anonymous ones. */
+export type TlsRequirement = "none" | "all" | "non-anonymous";
+
+/** The FTPS settings of a server, as `ServerOptions` takes them. */
+export interface ServerTlsOptions {
+  /** PEM certificate chain and private key. */
+  cert: string;
+  /** PEM private key. */
+  key: string;
+}
+
+/** {@linkcode TlsPolicy}'s requirements, one for logins and one for data connections. */
+export interface TlsRequirements {
+  /** Who must secure the control connection (AUTH TLS) before USER. */
+  login: TlsRequirement;
+  /** Who must protect data connections (PROT P) before a transfer or listing. */
+  data: TlsRequirement;
+}
+
+/** Login names that mean the anonymous account whatever the user manager says. */
+const ANONYMOUS_NAMES = new Set(["anonymous", "ftp"]);
+
+/**
+ * Tells whether a login name is an anonymous one (`anonymous`, `ftp`), for the policy's
+ * "non-anonymous" requirement. Decided on the name alone, so the answer to USER tells nothing
+ * about which accounts exist.
+ *
+ * @param login The name sent with USER.
+ * @returns `true` for an anonymous name.
+ */
+export function isAnonymousName(login: string): boolean {
+  return ANONYMOUS_NAMES.has(login.trim().toLowerCase());
+}
+
+/** What a server's TLS settings allow and demand. */
+export class TlsPolicy {
+  /** The certificate and key, or `undefined` when the server offers no TLS. */
+  readonly certificate: ServerTlsOptions | undefined;
+  /** Whether the listener speaks TLS from the first byte. */
+  readonly implicit: boolean;
+  /** Who must use TLS where. */
+  readonly required: TlsRequirements;
+  /** Whether protected data connections must resume the control connection's session. */
+  readonly requireSessionReuse: boolean;
+
+  /**
+   * Builds the policy from the server's options.
+   *
+   * @param options The certificate, implicit mode, requirements and session reuse.
+   * @throws {TypeError} When TLS is required or implicit but no certificate is given.
+   */
+  constructor(options: {
+    tls?: ServerTlsOptions;
+    implicitTls?: boolean;
+    requireTls?: TlsRequirement | Partial<TlsRequirements>;
+    requireTlsSessionReuse?: boolean;
+  }) {
+    this.certificate = options.tls;
+    this.implicit = options.implicitTls ?? false;
+    const required = options.requireTls ?? "none";
+    this.required = typeof required === "string"
+      ? { login: required, data: required }
+      : { login: required.login ?? "none", data: required.data ?? "none" };
+    this.requireSessionReuse = options.requireTlsSessionReuse ?? false;
+    const demands = this.implicit || this.required.login !== "none" ||
+      this.required.data !== "none" || this.requireSessionReuse;
+    if (demands && !this.certificate) {
+      throw new TypeError("TLS is required or implicit, but no tls certificate and key are set");
+    }
+  }
+
+  /**
+   * The options of a server-role handshake.
+   *
+   * @param sessionScope The control connection's scope: its data connections can resume its
+   * TLS session, and only they.
+   * @returns The options, or `undefined` when the server offers no TLS.
+   */
+  handshake(sessionScope: object): TlsServerOptions | undefined {
+    if (!this.certificate) return undefined;
+    return { role: "server", ...this.certificate, sessionScope };
+  }
+
+  /**
+   * Whether a user must log in over a secured control connection.
+   *
+   * @param login The name sent with USER.
+   * @returns `true` when USER must come after AUTH TLS.
+   */
+  loginNeedsTls(login: string): boolean {
+    return applies(this.required.login, login);
+  }
+
+  /**
+   * Whether a user's data connections must be protected.
+   *
+   * @param login The user's login name (`undefined`: the anonymous catch-all).
+   * @returns `true` when transfers need PROT P.
+   */
+  dataNeedsTls(login: string | undefined): boolean {
+    return applies(this.required.data, login ?? "anonymous");
+  }
+}
+
+function applies(requirement: TlsRequirement, login: string): boolean {
+  return requirement === "all" || (requirement === "non-anonymous" && !isAnonymousName(login));
+}

@@ -1,0 +1,259 @@
+/**
+ * The transfer worker of a session: takes a prepared data channel, opens the data connection
+ * (with the TLS server handshake under PROT P), sends `150`, runs the transfer in the
+ * background, counts its bytes, ends a stalled one, and sends the final reply. One transfer at
+ * a time; ABOR, QUIT and the end of the session abort it.
+ *
+ * @module
+ */
+
+import { PathError } from "../errors.ts";
+import type { Conn, TlsServerOptions } from "../socket.ts";
+import { deadlineSignal, type Deferred, deferred } from "../stream/abort.ts";
+import type { Throttle } from "../stream/throttle.ts";
+import type { DataChannel } from "./data_channel.ts";
+import { DataConnection } from "./data_connection.ts";
+import { type FinalReply, pathErrorReply } from "./path_error_reply.ts";
+
+/** What `startTransfer` runs. */
+export interface StartTransferOptions {
+  /** What STAT shows while the transfer runs (`"RETR /a.txt"`). */
+  description: string;
+  /** Text of the `150` reply, sent once the data connection is open. */
+  opening: string;
+  /** Text of the `426` reply when the transfer is aborted (default `"transfer aborted"`). */
+  abortedText?: string;
+  /**
+   * Moves the data. Resolves with the final reply (default `226 transfer done`). On ABOR,
+   * QUIT or a closed session, `signal` aborts and the data connection is closed.
+   *
+   * @param data The open data connection.
+   * @param signal Aborts when the transfer must stop.
+   */
+  run(data: DataConnection, signal: AbortSignal): Promise<FinalReply | void>;
+  /**
+   * Frees what the handler opened for `run` (a file) when the transfer never gets to run: it
+   * was refused, or its data connection could not be made.
+   */
+  discard?(): Promise<void>;
+}
+
+/** A running transfer, as STAT reports it. */
+export interface TransferStatus {
+  /** What the transfer does (`"RETR /a.txt"`). */
+  readonly description: string;
+  /** Bytes moved so far on the data connection. */
+  readonly bytes: number;
+}
+
+/** TLS on data connections: the server's certificate and what the handshake must prove. */
+export interface DataTls {
+  /** The certificate, key and session scope of the control connection. */
+  options: TlsServerOptions;
+  /** Refuse (`522`) a data connection that does not resume the control connection's session. */
+  requireSessionReuse: boolean;
+}
+
+/** What a {@linkcode TransferWorker} works with. */
+export interface TransferWorkerOptions {
+  /** Sends a reply on the control connection. */
+  reply(code: number, text: string | readonly string[]): Promise<void>;
+  /** Logs a failure. */
+  log(message: string, error: unknown): void;
+  /** How long to wait for the data connection (and its TLS handshake) before `425`. */
+  dataConnectTimeout: number;
+  /** How long a transfer may move no byte before it ends with `426` (0: no limit). */
+  dataTimeout: number;
+}
+
+/** What one call of {@linkcode TransferWorker.start} needs besides the transfer itself. */
+export interface TransferSetup {
+  /** The prepared data channel; the worker takes and closes it. */
+  channel: DataChannel;
+  /** TLS for this data connection (PROT P), or nothing for clear text. */
+  tls?: DataTls;
+  /** Limits on bytes received; empty for none. */
+  readThrottles: readonly Throttle[];
+  /** Limits on bytes sent; empty for none. */
+  writeThrottles: readonly Throttle[];
+}
+
+interface RunningTransfer extends TransferStatus {
+  bytes: number;
+  readonly controller: AbortController;
+  /** Settles once the 150 (or the reply that replaced it) is written. */
+  readonly opened: Deferred<void>;
+  done: Promise<void>;
+}
+
+/** Runs a session's transfers, one at a time. */
+export class TransferWorker {
+  readonly #options: TransferWorkerOptions;
+  #transfer: RunningTransfer | undefined;
+
+  /**
+   * Creates the worker.
+   *
+   * @param options The reply function, logging and timeouts.
+   */
+  constructor(options: TransferWorkerOptions) {
+    this.#options = options;
+  }
+
+  /** The running transfer, if any. */
+  get status(): TransferStatus | undefined {
+    return this.#transfer;
+  }
+
+  /** Settles once the running transfer's `150` is written (at once when none runs). */
+  get opened(): Promise<void> {
+    return this.#transfer?.opened.promise ?? Promise.resolve();
+  }
+
+  /**
+   * Starts a transfer in the background. The caller checked that none runs.
+   *
+   * @param setup The data channel, its TLS and the throttles.
+   * @param transfer What to run and reply.
+   * @returns Settles when the transfer has ended (its final reply written).
+   */
+  start(setup: TransferSetup, transfer: StartTransferOptions): Promise<void> {
+    const running: RunningTransfer = {
+      description: transfer.description,
+      bytes: 0,
+      controller: new AbortController(),
+      opened: deferred<void>(),
+      done: Promise.resolve(),
+    };
+    this.#transfer = running;
+    running.done = this.#run(setup, transfer, running).finally(() => {
+      running.opened.resolve();
+      this.#transfer = undefined;
+    });
+    return running.done;
+  }
+
+  /**
+   * Aborts the running transfer, which replies `426`, and waits for it to end.
+   *
+   * @returns `true` when a transfer was running.
+   */
+  async abort(): Promise<boolean> {
+    const transfer = this.#transfer;
+    if (!transfer) return false;
+    transfer.controller.abort();
+    await transfer.done;
+    return true;
+  }
+
+  async #run(
+    setup: TransferSetup,
+    options: StartTransferOptions,
+    transfer: RunningTransfer,
+  ): Promise<void> {
+    const signal = transfer.controller.signal;
+    const aborted = { code: 426, text: options.abortedText ?? "transfer aborted" };
+    let conn: Conn;
+    try {
+      conn = await setup.channel.open(deadlineSignal(signal, this.#options.dataConnectTimeout));
+    } catch {
+      await setup.channel.close();
+      await options.discard?.().catch(() => {});
+      await this.#replyQuietly(
+        signal.aborted ? aborted : { code: 425, text: "Can't open data connection" },
+      );
+      return;
+    }
+    const closeOnAbort = () => conn.close();
+    signal.addEventListener("abort", closeOnAbort, { once: true });
+    const stall = this.#watchForStall(transfer);
+    let final: FinalReply;
+    try {
+      await this.#options.reply(150, options.opening).finally(() => transfer.opened.resolve());
+      const secured = setup.tls ? await this.#secure(conn, setup.tls, signal) : { conn };
+      if ("refusal" in secured) {
+        await options.discard?.().catch(() => {});
+        final = secured.refusal;
+      } else {
+        conn = secured.conn;
+        const data = new DataConnection(conn, {
+          readThrottles: setup.readThrottles,
+          writeThrottles: setup.writeThrottles,
+          onBytes: (count) => (transfer.bytes += count),
+          signal,
+        });
+        const result = await options.run(data, signal);
+        await data.finish();
+        final = result ?? { code: 226, text: "transfer done" };
+      }
+    } catch (error) {
+      if (stall.stalled) final = { code: 426, text: "data connection timed out" };
+      else if (signal.aborted) final = aborted;
+      else if (error instanceof PathError) final = pathErrorReply(error);
+      else {
+        this.#options.log(`Transfer "${options.description}" failed`, error);
+        final = { code: 426, text: options.abortedText ?? "data connection closed" };
+      }
+    } finally {
+      stall.stop();
+      signal.removeEventListener("abort", closeOnAbort);
+      conn.close();
+    }
+    await this.#replyQuietly(final);
+  }
+
+  /**
+   * Runs the TLS server handshake on a data connection (also in active mode, where the server
+   * opened the TCP connection). Returns the secured connection, or the final reply that
+   * refuses the transfer: `425` when the handshake fails or stalls, `522` when the session
+   * had to be resumed and was not.
+   */
+  async #secure(
+    conn: Conn,
+    tls: DataTls,
+    signal: AbortSignal,
+  ): Promise<{ conn: Conn } | { refusal: FinalReply }> {
+    let secured: Conn;
+    try {
+      secured = await conn.startTls(
+        tls.options,
+        deadlineSignal(signal, this.#options.dataConnectTimeout),
+      );
+    } catch (error) {
+      conn.close();
+      if (signal.aborted) throw error;
+      this.#options.log("TLS handshake on a data connection failed", error);
+      return { refusal: { code: 425, text: "TLS handshake on the data connection failed" } };
+    }
+    if (tls.requireSessionReuse && secured.tlsSessionReused !== true) {
+      secured.close();
+      return { refusal: { code: 522, text: "TLS session reuse required on data connections" } };
+    }
+    return { conn: secured };
+  }
+
+  /**
+   * Aborts a transfer that moves no byte for `dataTimeout`: one timer per transfer that
+   * compares the byte count with the one of its previous tick.
+   */
+  #watchForStall(transfer: RunningTransfer): { readonly stalled: boolean; stop(): void } {
+    const period = this.#options.dataTimeout;
+    const state = { stalled: false, stop: () => {} };
+    if (!period || !Number.isFinite(period)) return state;
+    let seen = -1;
+    const timer = setInterval(() => {
+      if (transfer.bytes === seen) {
+        state.stalled = true;
+        clearInterval(timer);
+        transfer.controller.abort();
+      }
+      seen = transfer.bytes;
+    }, period);
+    state.stop = () => clearInterval(timer);
+    return state;
+  }
+
+  async #replyQuietly(reply: FinalReply): Promise<void> {
+    await this.#options.reply(reply.code, reply.text).catch(() => {});
+  }
+}
