@@ -7,44 +7,88 @@
 
 import { parsePasvReply } from "../lib/protocol/address.ts";
 import { type Reply, ReplyParser } from "../lib/protocol/reply.ts";
-import type { Conn, NetAddr } from "../lib/socket.ts";
+import type { Conn, NetAddr, TlsClientOptions } from "../lib/socket.ts";
 import { LineReader } from "../lib/stream/line_reader.ts";
 import { type FileSystem, Server, type ServerOptions } from "../server.ts";
+import { TEST_CA_CERT } from "./fixtures/tls.ts";
 import { testNetwork, within } from "./_util.ts";
 
 const encoder = new TextEncoder();
+
+/** TLS client settings that trust the test certificate authority. */
+export const TEST_CLIENT_TLS: TlsClientOptions = {
+  role: "client",
+  serverName: "localhost",
+  caCerts: [TEST_CA_CERT],
+};
 
 /** How long a test waits for one reply. */
 export const REPLY_MS = 5000;
 
 /** A control connection driven line by line. */
 export class RawControl {
-  /** The connection. */
-  readonly conn: Conn;
   /** The greeting. */
   greeting!: Reply;
-  readonly #lines: LineReader;
-  readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
+  #conn: Conn;
+  #lines: LineReader;
+  #writer: WritableStreamDefaultWriter<Uint8Array>;
   readonly #parser = new ReplyParser();
 
   private constructor(conn: Conn) {
-    this.conn = conn;
+    this.#conn = conn;
     this.#lines = new LineReader(conn.readable, { maxLineLength: 1 << 20, stripTelnet: false });
     this.#writer = conn.writable.getWriter();
     this.#writer.closed.catch(() => {});
+  }
+
+  /** The connection (a new one after {@linkcode RawControl.startTls}). */
+  get conn(): Conn {
+    return this.#conn;
   }
 
   /**
    * Connects and reads the greeting.
    *
    * @param addr The server's address.
+   * @param tls TLS from the first byte (implicit FTPS).
    * @returns The connected client.
    */
-  static async connect(addr: NetAddr): Promise<RawControl> {
-    const conn = await testNetwork().connect({ hostname: addr.hostname, port: addr.port });
+  static async connect(addr: NetAddr, tls?: TlsClientOptions): Promise<RawControl> {
+    const conn = await testNetwork().connect({ hostname: addr.hostname, port: addr.port, tls });
     const control = new RawControl(conn);
     control.greeting = await control.read();
     return control;
+  }
+
+  /**
+   * Turns the connection to TLS in place (after a `234`): the reader and writer are rebuilt on
+   * the secured connection.
+   *
+   * @param tls The client settings (default: trust the test authority).
+   */
+  async startTls(tls: TlsClientOptions = TEST_CLIENT_TLS): Promise<void> {
+    const rest = this.#lines.releaseLock();
+    if (rest.length > 0) throw new Error(`${rest.length} bytes arrived before the TLS handshake`);
+    this.#writer.releaseLock();
+    this.#conn = await within(this.#conn.startTls(tls), REPLY_MS, "TLS handshake");
+    this.#lines = new LineReader(this.#conn.readable, {
+      maxLineLength: 1 << 20,
+      stripTelnet: false,
+    });
+    this.#writer = this.#conn.writable.getWriter();
+    this.#writer.closed.catch(() => {});
+  }
+
+  /** AUTH TLS, the handshake, PBSZ 0 and, when `prot` is given, PROT. */
+  async secure(prot?: "C" | "P"): Promise<void> {
+    const auth = await this.ask("AUTH TLS");
+    if (!auth.startsWith("234")) throw new Error(`AUTH TLS failed: ${auth}`);
+    await this.startTls();
+    if (prot === undefined) return;
+    const pbsz = await this.ask("PBSZ 0");
+    if (pbsz !== "200 PBSZ=0") throw new Error(`PBSZ failed: ${pbsz}`);
+    const level = await this.ask(`PROT ${prot}`);
+    if (!level.startsWith("200")) throw new Error(`PROT failed: ${level}`);
   }
 
   /** Sends raw bytes (a line must carry its own CRLF). */
@@ -124,7 +168,7 @@ export class RawControl {
 
   /** Closes the connection. */
   close(): void {
-    this.conn.close();
+    this.#conn.close();
   }
 }
 

@@ -200,12 +200,14 @@ export interface CommandContext extends SessionState {
    */
   setDataProtection(level: DataProtection): void;
   /**
-   * Turns the control connection to TLS after the `234` reply to AUTH (see
-   * `ControlConnection.upgrade`).
+   * Turns the control connection to TLS: sends `accept` (the `234` to AUTH), then runs the
+   * handshake (see `ControlConnection.upgrade`).
    *
-   * @throws {PipelinedBeforeTlsError} When command bytes wait behind AUTH (nothing changed).
+   * @param accept The reply that accepts the upgrade; none for implicit TLS.
+   * @throws {PipelinedBeforeTlsError} When command bytes wait behind AUTH: nothing was sent
+   * and nothing changed.
    */
-  upgradeToTls(): Promise<void>;
+  upgradeToTls(accept?: { code: number; text: string }): Promise<void>;
 
   /**
    * Replaces the data channel (closing the previous one).

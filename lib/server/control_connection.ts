@@ -150,18 +150,22 @@ export class ControlConnection {
   }
 
   /**
-   * Turns the connection to TLS (after `234` to AUTH TLS): waits for the replies already
-   * queued, releases the reader and writer, runs the server handshake and rebuilds both on
-   * the secured connection. Command bytes that arrived behind AUTH are never carried over: when
-   * the reader holds any, nothing is upgraded and {@linkcode PipelinedBeforeTlsError} is
-   * thrown (the caller answers 5xx in clear text); bytes that arrive later are read by the
-   * handshake, which fails on them.
+   * Turns the connection to TLS: sends the reply that accepts the upgrade (`234` to AUTH TLS;
+   * none for implicit TLS), waits until it is out, releases the reader and writer, runs the
+   * server handshake and rebuilds both on the secured connection. Command bytes that arrived
+   * behind AUTH are never carried over: when the reader holds any, the acceptance is not sent,
+   * nothing is upgraded and {@linkcode PipelinedBeforeTlsError} is thrown (the caller answers
+   * 5xx in clear text); bytes that arrive later are read by the handshake, which fails on them.
    *
    * @param tls The certificate and key.
-   * @param signal Ends a handshake that takes too long (the connection is then closed).
+   * @param options The acceptance reply, and a signal that ends a handshake taking too long
+   * (the connection is then closed).
    * @throws {PipelinedBeforeTlsError} When command bytes wait behind AUTH.
    */
-  async upgrade(tls: TlsServerOptions, signal?: AbortSignal): Promise<void> {
+  async upgrade(
+    tls: TlsServerOptions,
+    options: { accept?: { code: number; text: string }; signal?: AbortSignal } = {},
+  ): Promise<void> {
     await this.#tail;
     if (this.#lines.buffered > 0) {
       const bytes = this.#lines.buffered;
@@ -170,10 +174,11 @@ export class ControlConnection {
       this.#lines = this.#attachReader(this.#conn);
       throw new PipelinedBeforeTlsError(bytes);
     }
+    if (options.accept) await this.reply(options.accept.code, options.accept.text);
     this.#lines.releaseLock();
     this.#releaseInput();
     this.#writer.releaseLock();
-    const secured = await this.#conn.startTls(tls, signal);
+    const secured = await this.#conn.startTls(tls, options.signal);
     this.#conn = secured;
     this.#writer = this.#attachWriter(secured);
     this.#lines = this.#attachReader(secured);

@@ -392,11 +392,13 @@ export class Session implements CommandContext {
   }
 
   /** {@inheritDoc CommandContext.upgradeToTls} */
-  async upgradeToTls(): Promise<void> {
+  async upgradeToTls(accept?: { code: number; text: string }): Promise<void> {
     const tls = this.server.tlsPolicy.handshake(this.#tlsScope);
     if (!tls) throw new Error("The server has no TLS certificate");
     const timeout = this.server.options.tlsHandshakeTimeout;
-    await this.#control.upgrade(tls, deadlineSignal(this.#closer.signal, timeout));
+    const signal = deadlineSignal(this.#closer.signal, timeout);
+    if (accept && this.server.options.log) this.log("debug", `< ${accept.code} ${accept.text}`);
+    await this.#control.upgrade(tls, { accept, signal });
   }
 
   /** {@inheritDoc CommandContext.setDataChannel} */

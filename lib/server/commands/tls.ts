@@ -29,9 +29,11 @@ export const tlsCommands: Record<string, CommandSpec> = {
         await ctx.reply(504, `security mechanism '${mechanism.slice(0, 16)}' not understood`);
         return;
       }
-      await ctx.reply(234, `AUTH ${mechanism} successful, starting the TLS handshake`);
       try {
-        await ctx.upgradeToTls();
+        await ctx.upgradeToTls({
+          code: 234,
+          text: `AUTH ${mechanism} successful, starting the TLS handshake`,
+        });
       } catch (error) {
         if (!(error instanceof PipelinedBeforeTlsError)) throw error;
         // CVE-2011-0411: what came behind AUTH in clear text must not run under TLS.
