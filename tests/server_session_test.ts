@@ -337,6 +337,8 @@ describe("server: part A verbs", () => {
         "FTP server status:",
         " Connected to 127.0.0.1",
         " Not logged in",
+        " Control connection in clear text",
+        " Data protection: clear",
         " TYPE: BINARY, STRUcture: File, MODE: Stream",
         " No data connection",
         "End of status",

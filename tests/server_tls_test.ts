@@ -115,6 +115,9 @@ describe("server: FTPS", () => {
       assert.equal(await c.ask("PROT Q"), "504 protection level 'Q' not understood");
       assert.equal(await c.ask("PROT P"), "200 protection level set to P");
       assert.equal(await c.ask("CCC"), "534 CCC refused: the control connection stays secured");
+      const stat = (await c.command("STAT")).lines;
+      assert.ok(stat.includes(" Control connection secured with TLS"), stat.join("|"));
+      assert.ok(stat.includes(" Data protection: private (TLS)"), stat.join("|"));
       await c.login();
       assert.equal(await c.ask("PWD"), '257 "/"');
       c.close();

@@ -409,6 +409,8 @@ export class Server {
 
   #admit(conn: Conn): void {
     const ip = conn.remoteAddr.hostname;
+    // On an implicit-TLS listener a clear-text 421 would only garble the client's handshake.
+    const refuse = this.tlsPolicy.implicit ? (c: Conn) => c.close() : refuseInClear;
     if (this.loginGuard.blocked(ip)) {
       this.#log("info", `Refused ${ip}: too many failed logins`);
       refuse(conn, "Too many failed logins from your address");
@@ -443,7 +445,7 @@ function isUserList(users: readonly User[] | UserManager): users is readonly Use
 }
 
 /** Answers `421 <text>` on a connection that gets no session, then closes it. */
-function refuse(conn: Conn, text: string): void {
+function refuseInClear(conn: Conn, text: string): void {
   const writer = conn.writable.getWriter();
   writer.write(new TextEncoder().encode(formatReply(421, text)))
     .then(() => writer.close())

@@ -110,6 +110,8 @@ async function serverStatus(ctx: CommandContext): Promise<void> {
     "FTP server status:",
     ` Connected to ${ctx.remoteAddr.hostname}`,
     user === undefined ? " Not logged in" : ` Logged in as ${user}`,
+    ctx.secure ? " Control connection secured with TLS" : " Control connection in clear text",
+    ` Data protection: ${ctx.dataProtection === "P" ? "private (TLS)" : "clear"}`,
     ` TYPE: ${ctx.transferType === "A" ? "ASCII" : "BINARY"}, STRUcture: File, MODE: Stream`,
     ctx.dataChannel ? ` Data channel prepared (${ctx.dataChannel.mode})` : " No data connection",
     "End of status",
