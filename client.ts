@@ -13,6 +13,13 @@
  * await client.download("www/site", "./copy");
  * ```
  *
+ * @example Implicit FTPS
+ * ```ts ignore
+ * import { Client } from "./client.ts";
+ * await using client = await Client.connect("ftps://user:secret@ftp.example.com/");
+ * await client.download("report.pdf", ".");
+ * ```
+ *
  * @module
  */
 
@@ -25,11 +32,17 @@ export {
   ChecksumMismatchError,
   DirectoryTooDeepError,
   ListingTooLargeError,
+  TlsError,
+  type TlsFailureReason,
+  TlsHandshakeError,
+  TlsRefusedError,
+  TlsSessionReuseError,
 } from "./lib/client/errors.ts";
 export type { ListCommand, ListWarning } from "./lib/client/listing.ts";
 export type {
   CallOptions,
   ClientOptions,
+  ClientTlsOptions,
   ListOptions,
   MkdirOptions,
   StreamOptions,

@@ -1,12 +1,23 @@
 /**
  * The FTP client: aioftp's client API in TypeScript naming, on Web Streams, with cancellation
- * by `AbortSignal`, timeouts, active mode, resume, progress and checksums.
+ * by `AbortSignal`, timeouts, active mode, resume, progress, checksums and FTPS.
  *
  * @example Download a file
  * ```ts ignore
  * import { Client } from "../../client.ts";
  * await using client = await Client.connect("ftp://anonymous:anon%40@127.0.0.1:2121/");
  * await client.download("pub/file.bin", "/tmp");
+ * ```
+ *
+ * @example Explicit FTPS (AUTH TLS), trusting a private authority
+ * ```ts ignore
+ * import { Client } from "../../client.ts";
+ * const caCerts = [await Deno.readTextFile("ca.pem")];
+ * await using client = await Client.connect("ftp://user:secret@ftp.example.com/", {
+ *   secure: true,
+ *   tls: { caCerts },
+ * });
+ * console.log(client.connection.secure); // true
  * ```
  *
  * @module
@@ -37,6 +48,7 @@ import {
 } from "./data_connection.ts";
 import { DataStream } from "./data_stream.ts";
 import { DirectoryTooDeepError, ListingTooLargeError } from "./errors.ts";
+import { ClientSecurity, secureMode } from "./secure.ts";
 import { isFtpUrl, parseFtpUrl } from "./ftp_url.ts";
 import { type ListCommand, type ParsedListing, parseListing, parseMlstReply } from "./listing.ts";
 import type {
@@ -97,6 +109,7 @@ export class Client implements AsyncDisposable {
   readonly #readThrottle: Throttle;
   readonly #writeThrottle: Throttle;
   readonly #options: ClientOptions;
+  readonly #security: ClientSecurity | undefined;
   #type: string | undefined;
   #listCommand: ListCommand | undefined;
   #mlst: boolean | undefined;
@@ -112,10 +125,12 @@ export class Client implements AsyncDisposable {
     network: Network,
     greeting: Reply,
     options: ClientOptions,
+    security?: ClientSecurity,
   ) {
     this.greeting = greeting;
     this.#options = options;
     this.#control = control;
+    this.#security = security;
     this.#settings = {
       mode: options.mode ?? "passive",
       passiveCommands: options.passiveCommands ?? ["EPSV", "PASV"],
@@ -123,7 +138,7 @@ export class Client implements AsyncDisposable {
       allowForeignPassiveHost: options.allowForeignPassiveHost ?? false,
       dataConnectTimeout: options.dataConnectTimeout ?? DEFAULT_CONNECT_TIMEOUT,
     };
-    this.#data = new DataConnector(this.#control, network, this.#settings);
+    this.#data = new DataConnector(this.#control, network, this.#settings, security);
     this.#readThrottle = new Throttle(options.readSpeedLimit);
     this.#writeThrottle = new Throttle(options.writeSpeedLimit);
   }
@@ -131,7 +146,8 @@ export class Client implements AsyncDisposable {
   /**
    * Connects to a server and reads its greeting (waiting through `120`). With an `ftp://` URL
    * the client also logs in (as `anonymous` when the URL names no user) and changes to the
-   * URL's path.
+   * URL's path. `ftps://` URLs (implicit TLS, port 990) and `ftpes://` URLs (explicit TLS) or
+   * the `secure` option make it an FTPS session (see {@linkcode ClientOptions.secure}).
    *
    * @example Connect by URL or by host
    * ```ts ignore
@@ -141,10 +157,12 @@ export class Client implements AsyncDisposable {
    * ```
    *
    * @param url An `ftp://user:password@host:port/path` URL (percent-encoded).
-   * @param options Timeouts, data-connection mode, limits.
+   * @param options Timeouts, data-connection mode, limits, FTPS.
    * @returns The connected client.
    * @throws {ReplyError} When the greeting is not `220` (or the URL login fails).
    * @throws {TimeoutError} When the connection does not open within `connectTimeout`.
+   * @throws {TlsRefusedError} When FTPS was asked for and the server refuses `AUTH TLS`.
+   * @throws {TlsHandshakeError} When the TLS handshake fails (an untrusted certificate...).
    */
   static connect<T extends Client>(
     this: { prototype: T },
@@ -155,8 +173,8 @@ export class Client implements AsyncDisposable {
    * Connects to a server and reads its greeting (waiting through `120`).
    *
    * @param host Host name or IP address (IPv6 with or without brackets).
-   * @param port Port (default 21).
-   * @param options Timeouts, data-connection mode, limits.
+   * @param port Port (default 21; 990 with `secure: "implicit"`).
+   * @param options Timeouts, data-connection mode, limits, FTPS.
    * @returns The connected client; call `login()` next.
    */
   static connect<T extends Client>(
@@ -175,8 +193,13 @@ export class Client implements AsyncDisposable {
     const url = isFtpUrl(target) ? parseFtpUrl(target) : undefined;
     let hostname = url?.hostname ?? target;
     if (hostname.startsWith("[") && hostname.endsWith("]")) hostname = hostname.slice(1, -1);
-    const port = url?.port ?? (typeof portOrOptions === "number" ? portOrOptions : 21);
+    const mode = secureMode(url?.scheme, options);
+    const defaultPort = mode === "implicit" ? 990 : 21;
+    const port = url?.port ?? (typeof portOrOptions === "number" ? portOrOptions : defaultPort);
     const network = options.network ?? defaultNetwork();
+    const security = mode
+      ? new ClientSecurity(mode, options.tls ?? {}, hostname, network)
+      : undefined;
     const connectTimeout = options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT;
     const started = Date.now();
     const conn = await connectWithin(network, hostname, port, connectTimeout, options.signal);
@@ -185,13 +208,19 @@ export class Client implements AsyncDisposable {
       socketTimeout: options.socketTimeout,
       maxReplyBytes: options.maxReplyBytes,
     });
+    // connectTimeout covers the greeting and the TLS handshake too: a server that accepts but
+    // never greets is as unreachable as one that does not accept.
+    const left = () => Math.max(1, connectTimeout - (Date.now() - started));
     let greeting: Reply;
     try {
-      // connectTimeout covers the greeting too: a server that accepts but never greets is
-      // as unreachable as one that does not accept. A 120 ("ready in a few minutes") is
-      // skipped: expect() reads on to the final reply.
-      const left = Math.max(1, connectTimeout - (Date.now() - started));
-      greeting = await control.expect("220", deadlineSignal(options.signal, left));
+      if (security?.mode === "implicit") {
+        await security.secureControl(control, left(), options.signal);
+      }
+      // A 120 ("ready in a few minutes") is skipped: expect() reads on to the final reply.
+      greeting = await control.expect("220", deadlineSignal(options.signal, left()));
+      if (security?.mode === "explicit") {
+        await security.secureControl(control, left(), options.signal);
+      }
     } catch (error) {
       control.close();
       throw error;
@@ -201,8 +230,9 @@ export class Client implements AsyncDisposable {
       network: Network,
       greeting: Reply,
       options: ClientOptions,
+      security?: ClientSecurity,
     ) => T;
-    const client = new Subclass(control, network, greeting, options);
+    const client = new Subclass(control, network, greeting, options, security);
     if (url) {
       try {
         if (url.user === undefined) await client.login(undefined, undefined, undefined, options);
@@ -216,7 +246,10 @@ export class Client implements AsyncDisposable {
     return client;
   }
 
-  /** The control connection's addresses and state. */
+  /**
+   * The control connection's addresses and state: the current connection, so after an
+   * explicit TLS upgrade the secured one (`client.connection.secure === true`).
+   */
   get connection(): Conn {
     return this.#control.conn;
   }
@@ -251,13 +284,15 @@ export class Client implements AsyncDisposable {
   }
 
   /**
-   * Logs in: `USER`, then `PASS` on `331` and `ACCT` on `332`, until `230` (or `202`).
+   * Logs in: `USER`, then `PASS` on `331` and `ACCT` on `332`, until `230` (or `202`). An FTPS
+   * session then asks for protected data connections (`PBSZ 0`, `PROT P`).
    *
    * @param user User name (default `"anonymous"`).
    * @param password Password (default `"anon@"`).
    * @param account Account for servers that ask for one (default `""`).
    * @param options A signal.
    * @throws {ReplyError} When the server refuses (`530`) or asks for something else.
+   * @throws {TlsRefusedError} When an FTPS server refuses to protect data connections.
    */
   async login(
     user = "anonymous",
@@ -292,6 +327,10 @@ export class Client implements AsyncDisposable {
       this.#features = undefined;
       this.#listCommand = undefined;
       this.#mlst = undefined;
+      if (this.#security) {
+        this.#security.observe("USER", reply);
+        await this.#security.protect(this.#control, signal);
+      }
     });
   }
 
@@ -321,6 +360,7 @@ export class Client implements AsyncDisposable {
       // The user may change what the client tracks.
       const verb = line.split(" ", 1)[0].toUpperCase();
       if (verb === "TYPE" || verb === "REIN" || verb === "USER") this.#type = undefined;
+      this.#security?.observe(line, reply);
       return reply;
     });
   }
@@ -845,6 +885,7 @@ export class Client implements AsyncDisposable {
     release: Release,
   ): Promise<DataStream> {
     const signal = options.signal;
+    await this.#security?.protect(this.#control, signal);
     await this.#setType(options.type ?? "I", signal);
     const link: DataLink = await this.#data.open(signal);
     let finalOwed = false;
@@ -870,8 +911,9 @@ export class Client implements AsyncDisposable {
     } catch (error) {
       link.close();
       // The sent command's final reply is still to come: get back in step.
-      if (finalOwed && !this.#control.closed) await this.#control.resync().catch(() => {});
-      throw error;
+      if (!finalOwed || this.#control.closed) throw error;
+      const replies = await this.#control.resync().catch(() => []);
+      throw this.#security ? this.#security.explainRefusal(error, replies) : error;
     }
     const stream: DataStream = new DataStream({
       control: this.#control,
@@ -887,6 +929,7 @@ export class Client implements AsyncDisposable {
       onSettled: () => {
         if (this.#active === stream) this.#active = undefined;
       },
+      explainer: this.#security?.explainerFor(conn),
     });
     this.#active = stream;
     return stream;

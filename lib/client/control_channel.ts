@@ -3,7 +3,7 @@
  * by the idle timeout, and keeps the exchange in step when a caller gives up early. An
  * abandoned reply is "owed" and discarded before the next command, and an aborted transfer is
  * resynchronized with ABOR followed by a PWD sentinel, so no late `226` can be mistaken for the
- * answer to a later command (aioftp #201).
+ * answer to a later command (aioftp #201). After `AUTH TLS` it upgrades to TLS in place.
  *
  * @module
  */
@@ -23,8 +23,8 @@ import {
   ReplyParser,
   toPatterns,
 } from "../protocol/reply.ts";
-import type { Conn } from "../socket.ts";
-import { abortError } from "../stream/abort.ts";
+import type { Conn, TlsClientOptions } from "../socket.ts";
+import { abortable, abortError } from "../stream/abort.ts";
 import { LineReader, LineTooLongError } from "../stream/line_reader.ts";
 
 /** Options of {@linkcode ControlChannel}. */
@@ -49,16 +49,15 @@ const DEFAULT_MAX_REPLY_BYTES = 1024 * 1024;
 
 /** A control connection speaking FTP on the client side. */
 export class ControlChannel {
-  /** The underlying connection. */
-  readonly conn: Conn;
   /** Idle timeout for reads and writes in milliseconds (may be changed). */
   socketTimeout: number | undefined;
   readonly #resyncTimeout: number;
   readonly #maxLineLength: number;
   readonly #maxReplyLines: number;
   readonly #maxReplyBytes: number;
-  readonly #reader: LineReader;
-  readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
+  #conn: Conn;
+  #reader: LineReader;
+  #writer: WritableStreamDefaultWriter<Uint8Array>;
   readonly #parser = new ReplyParser();
   readonly #encoder = new TextEncoder();
   readonly #waiters = new Set<(error: Error) => void>();
@@ -73,7 +72,7 @@ export class ControlChannel {
    * @param options Timeouts and limits.
    */
   constructor(conn: Conn, options: ControlChannelOptions = {}) {
-    this.conn = conn;
+    this.#conn = conn;
     this.socketTimeout = options.socketTimeout;
     this.#resyncTimeout = options.resyncTimeout ?? options.socketTimeout ?? DEFAULT_RESYNC_TIMEOUT;
     this.#maxLineLength = options.maxLineLength ?? 16384;
@@ -82,6 +81,11 @@ export class ControlChannel {
     this.#reader = new LineReader(conn.readable, { maxLineLength: this.#maxLineLength });
     this.#writer = conn.writable.getWriter();
     this.#writer.closed.catch(() => {});
+  }
+
+  /** The current connection: after {@linkcode ControlChannel.upgrade}, the secured one. */
+  get conn(): Conn {
+    return this.#conn;
   }
 
   /** Whether the channel is closed (by either side, or after a failure). */
@@ -236,6 +240,54 @@ export class ControlChannel {
   }
 
   /**
+   * Upgrades the connection to TLS in place (after the server's `234` to `AUTH TLS`, or at once
+   * for implicit TLS): releases the reader and writer, runs the TLS client handshake, and
+   * reads and writes through the secured connection from then on. Bytes the server sent after
+   * its go-ahead but before the handshake are never taken as replies: the channel closes with a
+   * `ProtocolError` instead (they could be injected by anyone on the path).
+   *
+   * @param tls The handshake settings.
+   * @param signal Cancels the handshake (the connection is then closed).
+   * @throws {ProtocolError} When reply bytes arrived behind the go-ahead.
+   * @throws {TypeError} When a reply is still outstanding.
+   */
+  async upgrade(tls: TlsClientOptions, signal?: AbortSignal): Promise<void> {
+    this.#ensureOpen();
+    if (this.#stash !== undefined || this.#owed > 0 || this.#parser.pending) {
+      throw new TypeError("Cannot start TLS while a reply is outstanding");
+    }
+    const early = this.#reader.releaseLock();
+    this.#writer.releaseLock();
+    if (early.length > 0) {
+      const error = new ProtocolError(
+        `Server sent ${early.length} bytes after its TLS go-ahead, before the handshake`,
+      );
+      this.close(error);
+      throw error;
+    }
+    const attempt = this.#conn.startTls(tls, signal);
+    let secured: Conn;
+    try {
+      secured = await abortable(attempt, signal);
+    } catch (error) {
+      // An adapter that missed the signal still closes what it finally hands over.
+      attempt.then((late) => late.close(), () => {});
+      this.close(
+        error instanceof Error ? error : new ConnectionClosedError("TLS handshake failed"),
+      );
+      throw error;
+    }
+    if (this.closed) {
+      secured.close();
+      this.#ensureOpen();
+    }
+    this.#conn = secured;
+    this.#reader = new LineReader(secured.readable, { maxLineLength: this.#maxLineLength });
+    this.#writer = secured.writable.getWriter();
+    this.#writer.closed.catch(() => {});
+  }
+
+  /**
    * Closes the connection. Pending and later operations fail with `reason`.
    *
    * @param reason Why; defaults to a {@linkcode ConnectionClosedError}.
@@ -246,7 +298,7 @@ export class ControlChannel {
     for (const reject of this.#waiters) reject(this.#closedBy);
     this.#waiters.clear();
     try {
-      this.conn.close();
+      this.#conn.close();
     } catch {
       // Already closed by the peer.
     }

@@ -3,7 +3,8 @@
  * refuses EPSV with a 5xx) and active mode (EPRT or PORT on a listener bound to the control
  * connection's local address). A PASV reply naming a host other than the control peer is not
  * followed unless allowed (FTP bounce protection), and an active-mode connection from any host
- * but the control peer is refused.
+ * but the control peer is refused. Under `PROT P` the client runs the TLS client handshake on
+ * every data connection, in both modes, once the server has accepted the transfer command.
  *
  * @module
  */
@@ -39,10 +40,28 @@ export interface DataConnectionSettings {
   dataConnectTimeout: number;
 }
 
+/** Secures data connections (the client's FTPS state). */
+export interface DataProtector {
+  /** Whether data connections opened now must run TLS (`PROT P` is in force). */
+  readonly protectsData: boolean;
+  /**
+   * Runs the TLS client handshake on a data connection.
+   *
+   * @param conn The plain data connection; consumed.
+   * @param control The control connection, whose TLS session the handshake resumes.
+   * @param timeoutMs Longest wait.
+   * @param signal Cancels the handshake.
+   * @returns The secured connection.
+   */
+  secureData(conn: Conn, control: Conn, timeoutMs: number, signal?: AbortSignal): Promise<Conn>;
+}
+
 /** A data connection being set up: connected already (passive) or awaiting the server (active). */
 export interface DataLink {
   /**
-   * Returns the connection, waiting for the server's connection in active mode.
+   * Returns the connection, waiting for the server's connection in active mode, and secured
+   * by TLS under `PROT P` (call it after the server accepted the transfer command: servers
+   * start their side of the handshake then).
    *
    * @param signal Stops waiting.
    */
@@ -56,6 +75,7 @@ export class DataConnector {
   readonly #control: ControlChannel;
   readonly #network: Network;
   readonly #settings: DataConnectionSettings;
+  readonly #protector: DataProtector | undefined;
   readonly #refused = new Set<string>();
 
   /**
@@ -64,11 +84,18 @@ export class DataConnector {
    * @param control The control channel.
    * @param network Opens connections and listeners.
    * @param settings Mode and command order (a live object: changes apply to later transfers).
+   * @param protector Secures data connections under `PROT P` (FTPS clients only).
    */
-  constructor(control: ControlChannel, network: Network, settings: DataConnectionSettings) {
+  constructor(
+    control: ControlChannel,
+    network: Network,
+    settings: DataConnectionSettings,
+    protector?: DataProtector,
+  ) {
     this.#control = control;
     this.#network = network;
     this.#settings = settings;
+    this.#protector = protector;
   }
 
   /**
@@ -77,8 +104,36 @@ export class DataConnector {
    * @param signal Cancels the negotiation.
    * @returns The link; send the transfer command, then call `connection()`.
    */
-  open(signal?: AbortSignal): Promise<DataLink> {
-    return this.#settings.mode === "active" ? this.#active(signal) : this.#passive(signal);
+  async open(signal?: AbortSignal): Promise<DataLink> {
+    const link = this.#settings.mode === "active"
+      ? await this.#active(signal)
+      : await this.#passive(signal);
+    return this.#protector?.protectsData ? this.#secured(link, this.#protector) : link;
+  }
+
+  #secured(link: DataLink, protector: DataProtector): DataLink {
+    let secured: Conn | undefined;
+    let closed = false;
+    return {
+      connection: async (signal) => {
+        const plain = await link.connection(signal);
+        const control = this.#control.conn;
+        const conn = await protector.secureData(
+          plain,
+          control,
+          this.#settings.dataConnectTimeout,
+          signal,
+        );
+        if (closed) conn.close();
+        else secured = conn;
+        return conn;
+      },
+      close: () => {
+        closed = true;
+        link.close();
+        secured?.close();
+      },
+    };
   }
 
   async #passive(signal?: AbortSignal): Promise<DataLink> {

@@ -15,6 +15,7 @@ import { passThrottled, type Throttle } from "../stream/throttle.ts";
 import type { ControlChannel } from "./control_channel.ts";
 import { IdleWatch } from "./idle_watch.ts";
 import type { Release } from "./operation_queue.ts";
+import type { TransferExplainer } from "./secure.ts";
 
 /** How long an abort waits for the server's first reply before closing the data connection. */
 const ABORT_GRACE_MS = 300;
@@ -46,6 +47,12 @@ export interface DataStreamInit {
   signal?: AbortSignal;
   /** Called once when the transfer has ended and the control channel is free. */
   onSettled?: () => void;
+  /**
+   * Explains failures from the server's replies (FTPS: a data connection refused for lack of
+   * TLS session reuse); when set, a failed data connection waits briefly for the server's
+   * verdict before aborting.
+   */
+  explainer?: TransferExplainer;
 }
 
 /** Options of {@linkcode DataStream.finish}. */
@@ -75,6 +82,7 @@ export class DataStream implements AsyncDisposable {
   readonly #signal: AbortSignal | undefined;
   readonly #onSettled: (() => void) | undefined;
   readonly #idle: IdleWatch | undefined;
+  readonly #explainer: TransferExplainer | undefined;
   #final: Reply | undefined;
   #reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
   #writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
@@ -108,6 +116,7 @@ export class DataStream implements AsyncDisposable {
     this.#autoFinish = init.autoFinish;
     this.#signal = init.signal;
     this.#onSettled = init.onSettled;
+    this.#explainer = init.explainer;
     const timeout = init.socketTimeout;
     if (timeout !== undefined && timeout > 0 && Number.isFinite(timeout)) {
       this.#idle = new IdleWatch(timeout, () => {
@@ -130,6 +139,19 @@ export class DataStream implements AsyncDisposable {
       close: () => this.#closeWritable(),
       abort: (reason) => this.#abortQuietly(reason),
     });
+  }
+
+  /** Whether the data connection runs TLS (`PROT P`). */
+  get secure(): boolean {
+    return this.#conn.secure;
+  }
+
+  /**
+   * Whether the data connection's TLS handshake resumed the control connection's session
+   * (`undefined` on plain connections and where the runtime cannot tell).
+   */
+  get tlsSessionReused(): boolean | undefined {
+    return this.#conn.tlsSessionReused;
   }
 
   /** Bytes received so far. */
@@ -282,9 +304,16 @@ export class DataStream implements AsyncDisposable {
 
   async #finish(expected: ExpectedCodes, signal: AbortSignal | undefined): Promise<Reply> {
     try {
+      // A TLS server sends on an upload's connection too (TLS 1.3 session tickets, its
+      // close_notify): closing with those unread would reset the connection under the upload's
+      // last bytes. So the connection is read to its end, and closed once the server has
+      // confirmed, as it does only after reading everything.
+      const linger = this.#conn.secure && this.#writer !== undefined && !this.#readStarted &&
+        this.#failure === undefined;
       // The half-close is what ends an upload; a failure here still leaves a reply to read.
       await this.#halfClose().catch(() => {});
-      this.#conn.close();
+      if (linger) this.#discardIncoming();
+      else this.#conn.close();
       this.#idle?.stop();
       if (this.#failure !== undefined) {
         if (!this.#final && !this.#control.closed) await this.#control.resync().catch(() => {});
@@ -292,9 +321,12 @@ export class DataStream implements AsyncDisposable {
       }
       const reply = this.#final ?? await this.#control.expect(undefined, signal);
       this.#final = reply;
-      if (!matchesCode(reply.code, expected)) throw new ReplyError(toPatterns(expected), reply);
+      if (!matchesCode(reply.code, expected)) {
+        throw this.#explained(new ReplyError(toPatterns(expected), reply), [reply]);
+      }
       return reply;
     } finally {
+      this.#conn.close();
       this.#settle();
     }
   }
@@ -328,7 +360,10 @@ export class DataStream implements AsyncDisposable {
         const refusal = replies.find((reply) => reply.code >= 400);
         if (this.#failureExplainable && refusal) {
           const expected = toPatterns(this.#autoFinish ?? "2xx");
-          this.#failure = new ReplyError(expected, refusal, { cause: this.#failure });
+          this.#failure = this.#explained(
+            new ReplyError(expected, refusal, { cause: this.#failure }),
+            replies,
+          );
         }
       }
     } finally {
@@ -363,9 +398,40 @@ export class DataStream implements AsyncDisposable {
     if (this.#failure === undefined) {
       this.#failure = error;
       this.#failureExplainable = !this.#signal?.aborted;
+      if (this.#failureExplainable && this.#explainer) await this.#awaitVerdict(this.#explainer);
     }
     await this.abort().catch(() => {});
     return this.#failure;
+  }
+
+  /**
+   * Waits a little for the server's final reply after the data connection failed: a server
+   * that refuses a TLS data connection says why at once (vsftpd: `522 ... session reuse
+   * required`, then it ends the session, so the reply would be lost behind an ABOR). When the
+   * reply comes, the transfer is over and no ABOR is needed.
+   */
+  async #awaitVerdict(explainer: TransferExplainer): Promise<void> {
+    if (this.#final || this.#control.closed) return;
+    let reply: Reply;
+    try {
+      reply = await this.#control.expect(undefined, AbortSignal.timeout(explainer.graceMs));
+    } catch {
+      // No verdict in time (the reply still due is discarded by the ABOR that follows), or the
+      // control connection is gone too.
+      return;
+    }
+    this.#final = reply;
+    if (reply.code >= 400) {
+      const expected = toPatterns(this.#autoFinish ?? "2xx");
+      this.#failure = this.#explained(
+        new ReplyError(expected, reply, { cause: this.#failure }),
+        [reply],
+      );
+    }
+  }
+
+  #explained(error: unknown, replies: readonly Reply[]): unknown {
+    return this.#explainer ? this.#explainer.explain(error, replies) : error;
   }
 
   async #abortQuietly(reason: unknown): Promise<void> {

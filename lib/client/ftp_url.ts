@@ -1,15 +1,21 @@
 /**
  * `ftp://user:password@host:port/path` URLs (RFC 1738 §3.2): what `Client.connect` needs from
- * one, percent-decoded.
+ * one, percent-decoded. `ftps://` (implicit FTPS, port 990) and `ftpes://` (explicit FTPS, port
+ * 21) URLs have the same parts.
  *
  * @module
  */
 
+/** The scheme of an FTP URL: plain, implicit FTPS or explicit FTPS. */
+export type FtpUrlScheme = "ftp" | "ftps" | "ftpes";
+
 /** The parts of an `ftp://` URL. */
 export interface FtpUrl {
+  /** The scheme, lower case. */
+  scheme: FtpUrlScheme;
   /** Host name or IP address (IPv6 without brackets). */
   hostname: string;
-  /** Port (21 when absent). */
+  /** Port (when absent: 990 for `ftps://`, 21 otherwise). */
   port: number;
   /** User name, when the URL has one. */
   user?: string;
@@ -19,33 +25,46 @@ export interface FtpUrl {
   path: string;
 }
 
+const SCHEME = /^(ftp|ftps|ftpes):\/\//i;
+
 /**
  * Tells whether a connect target is a URL rather than a host name.
  *
  * @param target What was passed to `Client.connect`.
- * @returns `true` for `ftp://...`.
+ * @returns `true` for `ftp://...`, `ftps://...` and `ftpes://...`.
  */
 export function isFtpUrl(target: string): boolean {
-  return /^ftp:\/\//i.test(target);
+  return SCHEME.test(target);
 }
 
 /**
- * Parses an `ftp://` URL.
+ * Parses an `ftp://`, `ftps://` or `ftpes://` URL.
  *
  * @param url The URL.
- * @returns Host, port, credentials and path, percent-decoded.
- * @throws {TypeError} When the URL is malformed or not `ftp:`.
+ * @returns Scheme, host, port, credentials and path, percent-decoded.
+ * @throws {TypeError} When the URL is malformed or of another scheme.
  */
 export function parseFtpUrl(url: string): FtpUrl {
-  const parsed = new URL(url);
-  if (parsed.protocol !== "ftp:") throw new TypeError(`Not an ftp:// URL: "${url}"`);
+  const match = SCHEME.exec(url);
+  if (!match) throw new TypeError(`Not an ftp:// URL: "${url}"`);
+  const scheme = match[1].toLowerCase() as FtpUrlScheme;
+  // Parsed as ftp: (a special scheme) whatever the scheme was, so that host, port and
+  // credentials follow the same rules; only ftp's default port 21 then vanishes from `port`.
+  const rest = url.slice(match[0].length);
+  const parsed = new URL(`ftp://${rest}`);
   let hostname = parsed.hostname;
   if (hostname.startsWith("[") && hostname.endsWith("]")) hostname = hostname.slice(1, -1);
   if (hostname === "") throw new TypeError(`URL has no host: "${url}"`);
   const path = parsed.pathname.replace(/^\//, "").replace(/;type=[aid]$/i, "");
+  const authority = rest.split(/[/?#]/, 1)[0];
+  const hostPort = authority.slice(authority.lastIndexOf("@") + 1);
+  let port = scheme === "ftps" ? 990 : 21;
+  if (parsed.port !== "") port = Number(parsed.port);
+  else if (/:0*21$/.test(hostPort)) port = 21;
   return {
+    scheme,
     hostname,
-    port: parsed.port === "" ? 21 : Number(parsed.port),
+    port,
     user: parsed.username === "" ? undefined : decodeURIComponent(parsed.username),
     password: parsed.password === "" ? undefined : decodeURIComponent(parsed.password),
     path: decodeURIComponent(path),

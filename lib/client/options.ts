@@ -9,13 +9,46 @@ import type { Network } from "../socket.ts";
 import type { ActiveCommand, PassiveCommand } from "./data_connection.ts";
 import type { ListCommand, ListWarning } from "./listing.ts";
 
+/** Certificate checks for FTPS (`ClientOptions.tls`). */
+export interface ClientTlsOptions {
+  /** PEM certificates of authorities to trust besides the runtime's own. */
+  caCerts?: string[];
+  /**
+   * Whether to refuse a server whose certificate cannot be verified (default `true`). Only an
+   * explicit `false` turns verification off; that is for tests and closed networks only.
+   */
+  rejectUnauthorized?: boolean;
+  /**
+   * The name the server's certificate must carry (and SNI sends); default: the host connected
+   * to. Data connections are checked against it too, not against the address they go to.
+   */
+  serverName?: string;
+}
+
 /** Options of `Client.connect`. */
 export interface ClientOptions {
+  /**
+   * FTPS. `true` or `"explicit"`: after the greeting the client sends `AUTH TLS` and upgrades
+   * the control connection (RFC 4217); a server that refuses fails the connect with
+   * `TlsRefusedError`, the client never goes on in clear text. `"implicit"`: TLS from the first
+   * byte (the default port is then 990). Either way, data connections are protected after
+   * login (`PBSZ 0`, `PROT P`), resuming the control connection's TLS session where the
+   * runtime can, and certificates are verified (see `tls`). An `ftps://` URL means
+   * `"implicit"`, an `ftpes://` URL `"explicit"` (`true` then follows the URL); `false`, or the
+   * other mode, with such a URL is a `TypeError`. Default: plain FTP. Data connections in
+   * clear, should a caller want them, take an explicit `client.command("PROT C", "2xx")`.
+   */
+  secure?: boolean | "explicit" | "implicit";
+  /** Certificate checks for `secure` connections (given without `secure`, a `TypeError`). */
+  tls?: ClientTlsOptions;
   /** The socket adapter (default: the one registered for the running runtime). */
   network?: Network;
   /** Cancels connecting (and the login and directory change of an `ftp://` URL). */
   signal?: AbortSignal;
-  /** Longest wait for the control connection in milliseconds (default 30000). */
+  /**
+   * Longest wait for the control connection in milliseconds, the greeting and (FTPS) the TLS
+   * handshake included (default 30000).
+   */
   connectTimeout?: number;
   /**
    * Longest wait for any one read or write on the control or a data connection, in
@@ -23,7 +56,10 @@ export interface ClientOptions {
    * exceeds it the client closes, as its server stopped answering.
    */
   socketTimeout?: number;
-  /** Longest wait for a data connection to open in milliseconds (default 30000). */
+  /**
+   * Longest wait for a data connection to open in milliseconds (default 30000); under FTPS
+   * the data connection's TLS handshake gets as long again.
+   */
   dataConnectTimeout?: number;
   /** Data connections: the client connects (`"passive"`, the default) or the server (`"active"`). */
   mode?: "passive" | "active";

@@ -11,6 +11,7 @@ import { chmod, mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
+import type { TlsClientOptions } from "../../lib/socket.ts";
 import { testNetwork } from "../_util.ts";
 
 /** A running FTP server the client can be tested against. */
@@ -113,6 +114,8 @@ export interface PeerLaunch {
   root?: string;
   /** The remote directory to work in (default `"/"`). */
   base?: string;
+  /** For implicit TLS: the handshake to make before waiting for the greeting. */
+  greetingTls?: TlsClientOptions;
 }
 
 /**
@@ -125,7 +128,13 @@ export async function launchPeer(launch: PeerLaunch): Promise<PeerServer> {
   const { dirs } = launch;
   let proc: PeerProcess;
   try {
-    proc = await startPeerProcess(launch.command, launch.args, launch.port, dirs.state);
+    proc = await startPeerProcess(
+      launch.command,
+      launch.args,
+      launch.port,
+      dirs.state,
+      launch.greetingTls,
+    );
   } catch (error) {
     await removeDirs(dirs);
     throw error;
@@ -162,6 +171,7 @@ interface PeerProcess {
  * @param args Its arguments.
  * @param port The control port to wait for.
  * @param cwd Working directory.
+ * @param tls For implicit TLS: the handshake to make before the greeting.
  * @returns The running process.
  */
 async function startPeerProcess(
@@ -169,6 +179,7 @@ async function startPeerProcess(
   args: string[],
   port: number,
   cwd?: string,
+  tls?: TlsClientOptions,
 ): Promise<PeerProcess> {
   const child = spawn(command, args, { cwd, detached: true, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
@@ -192,7 +203,7 @@ async function startPeerProcess(
     await Promise.race([exited, new Promise((r) => setTimeout(r, 1000))]);
   };
   try {
-    await waitForGreeting(port, 15000, () => gone, () => output);
+    await waitForGreeting(port, 15000, () => gone, () => output, tls);
   } catch (error) {
     await stop();
     throw error;
@@ -222,13 +233,19 @@ async function waitForGreeting(
   timeoutMs: number,
   exited: () => boolean,
   output: () => string,
+  tls?: TlsClientOptions,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
     if (exited()) throw new Error(`Peer exited before greeting: ${output()}`);
     try {
-      const conn = await testNetwork().connect({ hostname: "127.0.0.1", port });
+      const conn = await testNetwork().connect({
+        hostname: "127.0.0.1",
+        port,
+        tls,
+        signal: AbortSignal.timeout(3000),
+      });
       const reader = conn.readable.getReader();
       let text = "";
       const timer = setTimeout(() => conn.close(), 3000);

@@ -3,12 +3,19 @@
  * `ftp` account, chrooted to a temporary root. The password is stored as SHA-512 crypt, since
  * pure-pw's default (argon2id) costs seconds per login. Runs in the foreground as root.
  *
+ * With `tls`, pure-ftpd 1.0.50 runs FTPS: `--tls=3` (`-Y 3`: TLS required on the control and
+ * the data connections; 1 would allow it, 2 require it on the control connection only), and
+ * `--certfile` (`-2`) naming one PEM file that holds the certificate chain followed by the key
+ * (a `cert,key` pair of files is accepted too). Without `--certfile` it looks for
+ * `/etc/ssl/private/pure-ftpd.pem`.
+ *
  * @module
  */
 
 import { chown, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { run } from "../_util.ts";
+import { TEST_SERVER_CERT, TEST_SERVER_KEY } from "../fixtures/tls.ts";
 import { isRoot, launchPeer, peerDirs, type PeerServer, pickPorts, removeDirs } from "./peer.ts";
 
 /** The unpacked pure-ftpd binary. */
@@ -21,16 +28,25 @@ const FTP_GID = 105;
 const USER = "streamftp";
 const PASSWORD = "streamftp-secret";
 
+/** Options of {@linkcode startPureFtpd}. */
+export interface PureFtpdOptions {
+  /** Run FTPS with TLS required on control and data connections; plain FTP when absent. */
+  tls?: boolean;
+}
+
 /**
  * Starts pure-ftpd.
  *
+ * @param options FTPS, when wanted.
  * @returns The running server; `base` is `/`.
  */
-export async function startPureFtpd(): Promise<PeerServer> {
+export async function startPureFtpd(options: PureFtpdOptions = {}): Promise<PeerServer> {
   if (!isRoot) throw new Error("pure-ftpd tests need root (chroot and the ftp account)");
   const dirs = await peerDirs("pure-ftpd");
   const pdb = join(dirs.state, "pureftpd.pdb");
+  const pem = join(dirs.state, "pure-ftpd.pem");
   try {
+    if (options.tls) await writeFile(pem, TEST_SERVER_CERT + TEST_SERVER_KEY, { mode: 0o600 });
     await chown(dirs.root, FTP_UID, FTP_GID);
     const hash = await run("openssl", ["passwd", "-6", "-stdin"], { input: `${PASSWORD}\n` });
     if (hash.code !== 0) throw new Error(`openssl passwd failed: ${hash.stderr}`);
@@ -67,6 +83,7 @@ export async function startPureFtpd(): Promise<PeerServer> {
       "50",
       "-f",
       "none", // no syslog
+      ...(options.tls ? ["-Y", "3", "-2", pem] : []),
     ],
     port,
     dirs,

@@ -3,11 +3,19 @@
  * deletion and renames allowed, chrooted to a temporary root whose writable part is `/pub`
  * (vsftpd refuses a writable chroot). Runs in the foreground as root on a free loopback port.
  *
+ * With `tls`, vsftpd runs FTPS with the test certificate (`tests/fixtures/tls.ts`), TLS forced
+ * on logins and data connections (`allow_anon_ssl`, `force_anon_logins_ssl`,
+ * `force_anon_data_ssl`: the anonymous counterparts of the `force_local_*` settings), explicit
+ * (`AUTH TLS`) or implicit (`implicit_ssl`). vsftpd 3.0.3 defaults `ssl_ciphers` to
+ * `DES-CBC3-SHA`, which no ECDSA key can serve and OpenSSL 3 no longer offers, so TLS 1.2
+ * handshakes fail without `ssl_ciphers=HIGH`; TLS 1.3 suites are not governed by that list.
+ *
  * @module
  */
 
 import { chown, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { TEST_CA_CERT, TEST_SERVER_CERT, TEST_SERVER_KEY } from "../fixtures/tls.ts";
 import { isRoot, launchPeer, peerDirs, type PeerServer, pickPorts } from "./peer.ts";
 
 /** The vsftpd binary. */
@@ -17,12 +25,27 @@ export const VSFTPD = "/usr/sbin/vsftpd";
 const FTP_UID = 102;
 const FTP_GID = 105;
 
+/** FTPS settings of {@linkcode startVsftpd}. */
+export interface VsftpdTlsOptions {
+  /** `require_ssl_reuse`: refuse data connections that do not resume the control session. */
+  requireReuse: boolean;
+  /** `implicit_ssl`: TLS from the first byte instead of `AUTH TLS`. */
+  implicit?: boolean;
+}
+
+/** Options of {@linkcode startVsftpd}. */
+export interface VsftpdOptions {
+  /** Run FTPS (TLS forced on logins and data); plain FTP when absent. */
+  tls?: VsftpdTlsOptions;
+}
+
 /**
  * Starts vsftpd.
  *
+ * @param options FTPS, when wanted.
  * @returns The running server; `base` is `/pub`.
  */
-export async function startVsftpd(): Promise<PeerServer> {
+export async function startVsftpd(options: VsftpdOptions = {}): Promise<PeerServer> {
   if (!isRoot) throw new Error("vsftpd tests need root (chroot and the ftp account)");
   const dirs = await peerDirs("vsftpd");
   const pub = join(dirs.root, "pub");
@@ -31,6 +54,26 @@ export async function startVsftpd(): Promise<PeerServer> {
   const empty = join(dirs.state, "empty");
   await mkdir(empty, { mode: 0o755 });
   const { port, pasvMin, pasvMax } = await pickPorts();
+  const tls = options.tls;
+  let tlsConfig = ["ssl_enable=NO"];
+  if (tls) {
+    const cert = join(dirs.state, "cert.pem");
+    const key = join(dirs.state, "key.pem");
+    await writeFile(cert, TEST_SERVER_CERT, { mode: 0o600 });
+    await writeFile(key, TEST_SERVER_KEY, { mode: 0o600 });
+    tlsConfig = [
+      "ssl_enable=YES",
+      `rsa_cert_file=${cert}`,
+      `rsa_private_key_file=${key}`,
+      "ssl_ciphers=HIGH",
+      "ssl_request_cert=NO",
+      "allow_anon_ssl=YES",
+      "force_anon_logins_ssl=YES",
+      "force_anon_data_ssl=YES",
+      `require_ssl_reuse=${tls.requireReuse ? "YES" : "NO"}`,
+      `implicit_ssl=${tls.implicit ? "YES" : "NO"}`,
+    ];
+  }
   const config = [
     "listen=YES",
     "listen_ipv6=NO",
@@ -68,7 +111,7 @@ export async function startVsftpd(): Promise<PeerServer> {
     `vsftpd_log_file=${join(dirs.state, "vsftpd.log")}`,
     "dirmessage_enable=NO",
     "use_localtime=NO",
-    "ssl_enable=NO",
+    ...tlsConfig,
     "idle_session_timeout=120",
     "data_connection_timeout=120",
     "",
@@ -85,5 +128,8 @@ export async function startVsftpd(): Promise<PeerServer> {
     password: "anon@",
     root: pub,
     base: "/pub",
+    greetingTls: tls?.implicit
+      ? { role: "client", serverName: "localhost", caCerts: [TEST_CA_CERT] }
+      : undefined,
   });
 }
