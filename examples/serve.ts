@@ -5,13 +5,18 @@
  * ```sh
  * deno run -A examples/serve.ts --root ./share --user alice --pass secret
  * bun examples/serve.ts --memory --port 0
+ * deno run -A examples/serve.ts --tls-cert cert.pem --tls-key key.pem --require-tls \
+ *   --user alice --pass secret
  * ```
  *
- * It prints one line, `ftp://HOST:PORT`, once listening, and serves until SIGINT or SIGTERM.
+ * It prints one line, `ftp://HOST:PORT` (`ftps://` with `--implicit-tls`), once listening, and
+ * serves until SIGINT or SIGTERM.
  *
  * @module
  */
 
+import { createPrivateKey, X509Certificate } from "node:crypto";
+import { readFile } from "node:fs/promises";
 import process from "node:process";
 import { LocalFileSystem, MemoryFileSystem, Permission, Server, User } from "../server.ts";
 
@@ -24,6 +29,11 @@ const USAGE = `Usage: serve [options]
   --pass SECRET         that user's password
   --data-ports MIN-MAX  passive port range
   --pasv-address ADDR   IPv4 address to announce in PASV replies (NAT)
+  --tls-cert FILE       PEM certificate (chain) for FTPS: offers AUTH TLS (needs --tls-key)
+  --tls-key FILE        PEM private key of --tls-cert
+  --implicit-tls        speak TLS from the first byte (implicit FTPS; needs --tls-cert)
+  --require-tls         every user but anonymous/ftp must secure the control connection
+                        (AUTH TLS before USER) and data connections (PROT P); needs --tls-cert
   --help                this text
 Without --user, anyone may log in (any name, no password) and only read.`;
 
@@ -35,6 +45,10 @@ interface Options {
   pass?: string;
   dataPorts?: { min: number; max: number };
   pasvAddress?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  implicitTls: boolean;
+  requireTls: boolean;
 }
 
 function fail(message: string): never {
@@ -43,7 +57,12 @@ function fail(message: string): never {
 }
 
 function parseArgs(args: string[]): Options {
-  const options: Options = { host: "127.0.0.1", port: 2121 };
+  const options: Options = {
+    host: "127.0.0.1",
+    port: 2121,
+    implicitTls: false,
+    requireTls: false,
+  };
   for (let i = 0; i < args.length; i++) {
     const flag = args[i];
     const value = () => args[++i] ?? fail(`${flag} needs a value`);
@@ -85,6 +104,18 @@ function parseArgs(args: string[]): Options {
       case "--pasv-address":
         options.pasvAddress = value();
         break;
+      case "--tls-cert":
+        options.tlsCert = value();
+        break;
+      case "--tls-key":
+        options.tlsKey = value();
+        break;
+      case "--implicit-tls":
+        options.implicitTls = true;
+        break;
+      case "--require-tls":
+        options.requireTls = true;
+        break;
       default:
         fail(`unknown option ${flag}`);
     }
@@ -92,10 +123,40 @@ function parseArgs(args: string[]): Options {
   if ((options.user === undefined) !== (options.pass === undefined)) {
     fail("--user and --pass go together");
   }
+  if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) {
+    fail("--tls-cert and --tls-key go together");
+  }
+  if (options.tlsCert === undefined && options.implicitTls) fail("--implicit-tls needs --tls-cert");
+  if (options.tlsCert === undefined && options.requireTls) fail("--require-tls needs --tls-cert");
   return options;
 }
 
+async function readPem(flag: string, path: string): Promise<string> {
+  try {
+    return await readFile(path, "utf8");
+  } catch (error) {
+    fail(`${flag} ${path}: ${error instanceof Error ? error.message : error}`);
+  }
+}
+
+/** Reads the certificate and key, and checks here that they parse and belong together. */
+async function loadTls(certPath: string, keyPath: string): Promise<{ cert: string; key: string }> {
+  const cert = await readPem("--tls-cert", certPath);
+  const key = await readPem("--tls-key", keyPath);
+  let matches: boolean;
+  try {
+    matches = new X509Certificate(cert).checkPrivateKey(createPrivateKey(key));
+  } catch (error) {
+    fail(`--tls-cert/--tls-key: ${error instanceof Error ? error.message : error}`);
+  }
+  if (!matches) fail(`--tls-key ${keyPath} is not the key of --tls-cert ${certPath}`);
+  return { cert, key };
+}
+
 const options = parseArgs(process.argv.slice(2));
+const tls = options.tlsCert !== undefined && options.tlsKey !== undefined
+  ? await loadTls(options.tlsCert, options.tlsKey)
+  : undefined;
 const users = options.user !== undefined
   ? [new User({ login: options.user, password: options.pass })]
   : [new User({ permissions: [new Permission("/", { writable: false })] })];
@@ -106,11 +167,17 @@ const server = new Server({
     : new MemoryFileSystem(),
   dataPorts: options.dataPorts,
   passiveAddress: options.pasvAddress,
+  tls,
+  implicitTls: options.implicitTls,
+  requireTls: options.requireTls ? "non-anonymous" : "none",
 });
 
 await server.start(options.host, options.port);
 const { hostname, port } = server.address;
-process.stdout.write(`ftp://${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}\n`);
+const scheme = options.implicitTls ? "ftps" : "ftp";
+process.stdout.write(
+  `${scheme}://${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}\n`,
+);
 
 const stop = () => {
   server.close().then(() => process.exit(0));
