@@ -1,7 +1,6 @@
 /**
- * Web Streams over a node:net (or node:tls) socket, and TLS through node:tls over any
- * {@linkcode Conn}. Shared by the node adapter and by the Deno and Bun adapters where their
- * native APIs cannot do a TLS role. Private to the adapters.
+ * Web Streams over a node:net (or node:tls) socket. Shared by the node adapter and by the Deno
+ * and Bun adapters wherever node:tls secures a connection. Private to the adapters.
  *
  * Written by hand rather than with `Duplex.toWeb`: on Node 20 that readable never ends on the
  * peer's FIN when `allowHalfOpen` is on, and it costs two to three times the CPU.
@@ -10,13 +9,10 @@
  */
 
 import type { Socket } from "node:net";
-import type { Duplex } from "node:stream";
-import type { ConnectionOptions } from "node:tls";
 import { ConnectionClosedError } from "../lib/errors.ts";
-import type { Conn, NetAddr, TlsClientOptions, TlsOptions } from "../lib/socket.ts";
+import type { Conn, NetAddr, TlsOptions } from "../lib/socket.ts";
 import { type Deferred, deferred } from "../lib/stream/abort.ts";
-
-type NodeTls = typeof import("node:tls");
+import { offerSession, type TlsSession } from "./_tls_sessions.ts";
 
 /** How {@linkcode wrapNodeSocket} presents a socket. */
 export interface NodeSocketOptions {
@@ -26,8 +22,15 @@ export interface NodeSocketOptions {
   localAddr: NetAddr;
   /** The peer's address. */
   remoteAddr: NetAddr;
-  /** Upgrades the detached socket to TLS; absent once the socket runs TLS. */
-  upgrade?: (socket: Socket, options: TlsOptions) => Promise<Conn>;
+  /** Whether the TLS handshake resumed a session (see {@linkcode Conn.tlsSessionReused}). */
+  tlsSessionReused?: boolean;
+  /** For the TLS client role: the socket's newest session, for handshakes that resume it. */
+  session?: () => TlsSession | undefined;
+  /**
+   * Upgrades the detached socket to TLS, closing it when the handshake fails or `signal`
+   * aborts; absent once the socket runs TLS.
+   */
+  upgrade?: (socket: Socket, options: TlsOptions, signal?: AbortSignal) => Promise<Conn>;
   /** Sets TCP_NODELAY where the socket itself cannot (a TLS socket over a bridge). */
   setNoDelay?: (on: boolean) => void;
   /**
@@ -56,6 +59,7 @@ class NodeSocketConn implements Conn {
   readonly localAddr: NetAddr;
   readonly remoteAddr: NetAddr;
   readonly secure: boolean;
+  readonly tlsSessionReused: boolean | undefined;
   #socket: Socket;
   #options: NodeSocketOptions;
   #reads!: ReadableStreamDefaultController<Uint8Array>;
@@ -71,6 +75,8 @@ class NodeSocketConn implements Conn {
     this.localAddr = options.localAddr;
     this.remoteAddr = options.remoteAddr;
     this.secure = options.secure;
+    this.tlsSessionReused = options.tlsSessionReused;
+    if (options.session) offerSession(this, options.session);
     // Paused before the first `data` listener, so nothing flows until a read is pending: bytes
     // the protocol has not asked for stay in the socket, where a TLS upgrade finds them.
     this.#pause();
@@ -109,7 +115,7 @@ class NodeSocketConn implements Conn {
     else this.#socket.setNoDelay(on);
   }
 
-  startTls(options: TlsOptions): Promise<Conn> {
+  startTls(options: TlsOptions, signal?: AbortSignal): Promise<Conn> {
     const upgrade = this.#options.upgrade;
     if (!upgrade) return Promise.reject(new TypeError("Connection already runs TLS"));
     if (this.readable.locked || this.writable.locked) {
@@ -122,7 +128,7 @@ class NodeSocketConn implements Conn {
       return Promise.reject(new TypeError("Cannot start TLS with received data nobody read"));
     }
     this.#detach();
-    return upgrade(this.#socket, options);
+    return upgrade(this.#socket, options, signal);
   }
 
   close(): void {
@@ -236,151 +242,4 @@ class NodeSocketConn implements Conn {
     this.#reads.close();
     this.#writes.error(new TypeError("Connection was handed to TLS"));
   }
-}
-
-/**
- * Builds node:tls client options from the contract's options.
- *
- * @param tls The node:tls module.
- * @param options The contract's client options.
- * @param hostname The host the connection was made to (SNI and certificate check).
- * @returns Options for `tls.connect`.
- */
-export function nodeTlsClientOptions(
-  tls: NodeTls,
-  options: TlsClientOptions,
-  hostname: string,
-): ConnectionOptions {
-  const host = hostname.replace(/^\[(.*)\]$/, "$1");
-  const serverName = options.serverName ?? host;
-  return {
-    host,
-    // SNI carries names only; an IP address is checked against the certificate without it.
-    servername: isIpAddress(serverName) ? undefined : serverName,
-    checkServerIdentity: (_name, cert) => tls.checkServerIdentity(serverName, cert),
-    ca: options.caCerts ? [...tls.rootCertificates, ...options.caCerts] : undefined,
-    rejectUnauthorized: options.rejectUnauthorized ?? true,
-  };
-}
-
-/**
- * Waits until a node:tls socket finished its handshake (`secureConnect` for the client role,
- * `secure` for the server role).
- *
- * @param socket The TLS socket.
- * @param event The event that marks the end of the handshake.
- * @returns Resolves with the socket.
- */
-export function handshake<T extends Socket>(socket: T, event: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onError = (error: unknown) => {
-      socket.off(event, onDone);
-      socket.destroy();
-      reject(error);
-    };
-    const onDone = () => {
-      socket.off("error", onError);
-      resolve(socket);
-    };
-    socket.once(event, onDone);
-    socket.once("error", onError);
-  });
-}
-
-/**
- * Runs node:tls over an existing {@linkcode Conn} in either role: the way to do a TLS role that
- * a runtime has no native API for (the server side of STARTTLS on Deno, for instance).
- *
- * @param conn The plain connection; consumed.
- * @param options The TLS role and its settings.
- * @param hostname For the client role: the host connected to (SNI and certificate check).
- * @returns The secured connection.
- */
-export async function nodeTlsOverConn(
-  conn: Conn,
-  options: TlsOptions,
-  hostname: string,
-): Promise<Conn> {
-  const [{ Duplex }, tls] = await Promise.all([import("node:stream"), import("node:tls")]);
-  const { duplex, flow } = bridge(Duplex, conn);
-  let socket;
-  if (options.role === "server") {
-    socket = new tls.TLSSocket(duplex as unknown as Socket, {
-      isServer: true,
-      secureContext: tls.createSecureContext({ cert: options.cert, key: options.key }),
-    });
-    await handshake(socket, "secure");
-  } else {
-    socket = tls.connect({ ...nodeTlsClientOptions(tls, options, hostname), socket: duplex });
-    await handshake(socket, "secureConnect");
-  }
-  socket.once("close", () => duplex.destroy());
-  return wrapNodeSocket(socket, {
-    secure: true,
-    localAddr: conn.localAddr,
-    remoteAddr: conn.remoteAddr,
-    setNoDelay: (on) => conn.setNoDelay(on),
-    flow,
-  });
-}
-
-/** A node Duplex whose bytes go through `conn`'s Web streams, with its reads switchable. */
-function bridge(
-  DuplexClass: typeof Duplex,
-  conn: Conn,
-): { duplex: Duplex; flow: { pause(): void; resume(): void } } {
-  const reader = conn.readable.getReader();
-  const writer = conn.writable.getWriter();
-  let reading = false;
-  let paused = false;
-  let wake: (() => void) | undefined;
-  const duplex: Duplex = new DuplexClass({
-    allowHalfOpen: true,
-    read() {
-      if (reading) return;
-      reading = true;
-      (async () => {
-        try {
-          while (true) {
-            while (paused) await new Promise<void>((resolve) => (wake = resolve));
-            const { value, done } = await reader.read();
-            if (done) {
-              duplex.push(null);
-              return;
-            }
-            if (!duplex.push(value)) return;
-          }
-        } catch (error) {
-          duplex.destroy(error as Error);
-        } finally {
-          reading = false;
-        }
-      })();
-    },
-    write(chunk: Uint8Array, _encoding, callback) {
-      writer.write(chunk).then(() => callback(), callback);
-    },
-    final(callback) {
-      writer.close().then(() => callback(), callback);
-    },
-    destroy(error, callback) {
-      conn.close();
-      callback(error);
-    },
-  });
-  const flow = {
-    pause() {
-      paused = true;
-    },
-    resume() {
-      paused = false;
-      wake?.();
-      wake = undefined;
-    },
-  };
-  return { duplex, flow };
-}
-
-function isIpAddress(host: string): boolean {
-  return /^\d+\.\d+\.\d+\.\d+$/.test(host) || host.includes(":");
 }

@@ -4,8 +4,16 @@
  *
  * Traps it works around: `socket.end()` also stops reading, so a FIN alone is `shutdown()`;
  * `socket.write()` may take only part of a buffer, so the rest is written after `drain`.
- * The server role of `upgradeTLS` rests on its undocumented `isServer` flag; should that call
- * throw, the upgrade runs through node:tls instead.
+ * The server role of `upgradeTLS` rests on its undocumented `isServer` flag.
+ *
+ * TLS sessions (measured in Bun 1.4.5): a native client resumes the session it is given with
+ * `setSession` before its handshake starts (in the `open` handler), and `isSessionReused()`
+ * tells in both roles. Bun gives upgrades with equal TLS options one shared context (freed
+ * with its last socket), whose sessions they all resume; each session scope therefore gets
+ * options of its own (see `scopeToken`).
+ *
+ * A Bun without `upgradeTLS` would upgrade through node:tls over the socket instead. That path
+ * has no half-close in Bun 1.4.5: its TLS socket over a stream is torn down at the peer's FIN.
  *
  * @module
  */
@@ -20,17 +28,20 @@ import type {
   Network,
   TlsClientOptions,
   TlsOptions,
+  TlsServerOptions,
 } from "../lib/socket.ts";
 import { toNetAddr } from "../lib/socket.ts";
 import { abortable, abortError, type Deferred, deferred } from "../lib/stream/abort.ts";
 import { AcceptQueue } from "./_listener.ts";
-import { nodeTlsOverConn } from "./_node_streams.ts";
+import { nodeTlsOverConn } from "./_node_tls.ts";
+import { offerSession, sessionToResume, type TlsSession } from "./_tls_sessions.ts";
 
 /** The socket contract this adapter implements. */
 export type * from "../lib/socket.ts";
 
 interface BunTlsOptions {
   serverName?: string;
+  passphrase?: string;
   ca?: string[];
   rejectUnauthorized?: boolean;
   cert?: string;
@@ -50,7 +61,10 @@ interface BunSocket {
   pause(): void;
   resume(): void;
   setNoDelay(noDelay?: boolean): boolean;
-  upgradeTLS(options: {
+  getSession(): TlsSession | undefined;
+  setSession(session: TlsSession): void;
+  isSessionReused(): boolean;
+  upgradeTLS?(options: {
     tls: BunTlsOptions;
     socket: BunHandlers;
     data: BunSocketConn;
@@ -100,6 +114,7 @@ function bun(): BunLike {
 /** Connections through Bun's own socket APIs. */
 export const bunNetwork: Network = {
   name: "bun",
+  canResumeTlsSessions: true,
   connect,
   listen,
 };
@@ -113,7 +128,8 @@ const handlers: BunHandlers = {
   close: (socket, error) => socket.data?.onClose(error),
   error: (socket, error) => socket.data?.onError(error),
   connectError: () => {},
-  handshake: (socket, _success, authorizationError) => socket.data?.onHandshake(authorizationError),
+  handshake: (socket, success, authorizationError) =>
+    socket.data?.onHandshake(success, authorizationError),
 };
 
 async function connect(options: ConnectOptions): Promise<Conn> {
@@ -123,7 +139,7 @@ async function connect(options: ConnectOptions): Promise<Conn> {
   const conn = new BunSocketConn(
     !!tls,
     options.hostname,
-    options.tls?.rejectUnauthorized !== false,
+    options.tls && clientRole(options.tls),
   );
   const attempt = bun().connect({
     hostname: options.hostname,
@@ -151,8 +167,9 @@ async function listen(options: ListenOptions): Promise<Listener> {
   const accepted: BunHandlers = {
     ...handlers,
     open: (socket) => {
-      const conn = new BunSocketConn(!!tls, undefined, false);
+      const conn = new BunSocketConn(!!tls, undefined);
       conn.onOpen(socket);
+      if (tls) conn.onHandshake(true, null);
       ready.queue?.push(conn);
     },
   };
@@ -167,6 +184,40 @@ async function listen(options: ListenOptions): Promise<Listener> {
   });
   ready.queue = new AcceptQueue(toNetAddr(server.hostname, server.port), () => server.stop(false));
   return ready.queue;
+}
+
+/** What a connection running the TLS client role needs to know. */
+interface ClientRole {
+  /** Whether to reject a certificate that cannot be verified. */
+  verify: boolean;
+  /** The session to resume. */
+  session: TlsSession | undefined;
+}
+
+function clientRole(options: TlsClientOptions): ClientRole {
+  return { verify: options.rejectUnauthorized !== false, session: sessionToResume(options) };
+}
+
+function serverTlsOptions(options: TlsServerOptions): BunTlsOptions {
+  const { cert, key, sessionScope } = options;
+  return sessionScope ? { cert, key, passphrase: scopeToken(sessionScope) } : { cert, key };
+}
+
+const scopeTokens = new WeakMap<object, string>();
+let scopeCount = 0;
+
+/**
+ * A passphrase of a session scope's own, which gives the scope a TLS context of its own (Bun
+ * shares contexts among equal options only). The key is not encrypted (the contract has no
+ * passphrase), so the passphrase is never used to read it; it only sets the options apart.
+ */
+function scopeToken(scope: object): string {
+  let token = scopeTokens.get(scope);
+  if (!token) {
+    token = `streamftp-session-scope-${++scopeCount}`;
+    scopeTokens.set(scope, token);
+  }
+  return token;
 }
 
 async function clientTlsOptions(
@@ -196,6 +247,9 @@ class BunSocketConn implements Conn {
   #socket: BunSocket | undefined;
   #hostname: string | undefined;
   #verify: boolean;
+  /** The session to resume, until the socket has it. */
+  #resume: TlsSession | undefined;
+  #reused: boolean | undefined;
   #reads!: ReadableStreamDefaultController<Uint8Array>;
   #writes!: WritableStreamDefaultController;
   #readOpen = true;
@@ -208,12 +262,15 @@ class BunSocketConn implements Conn {
   /**
    * @param secure Whether the socket runs TLS.
    * @param hostname The name connected to; absent on accepted connections.
-   * @param verify Whether a TLS client role rejects a certificate it cannot verify.
+   * @param client For the TLS client role: verification and the session to resume.
    */
-  constructor(secure: boolean, hostname: string | undefined, verify: boolean) {
+  constructor(secure: boolean, hostname: string | undefined, client?: ClientRole) {
     this.secure = secure;
     this.#hostname = hostname;
-    this.#verify = verify;
+    this.#verify = client?.verify ?? false;
+    this.#resume = client?.session;
+    // Read when asked: TLS 1.3 sessions come after the handshake, and a closed socket has none.
+    if (client) offerSession(this, () => this.#socket?.getSession());
     this.handshaken = this.#handshake.promise;
     this.handshaken.catch(() => {});
     this.readable = new ReadableStream<Uint8Array>({
@@ -240,17 +297,20 @@ class BunSocketConn implements Conn {
       },
       abort: () => {
         this.#writeOpen = false;
-        this.#done = true;
-        this.#socket?.terminate();
+        this.#destroy();
       },
     });
+  }
+
+  get tlsSessionReused(): boolean | undefined {
+    return this.#reused;
   }
 
   setNoDelay(on: boolean): void {
     this.#socket?.setNoDelay(on);
   }
 
-  async startTls(options: TlsOptions): Promise<Conn> {
+  async startTls(options: TlsOptions, signal?: AbortSignal): Promise<Conn> {
     const raw = this.#socket;
     if (this.secure) throw new TypeError("Connection already runs TLS");
     if (this.readable.locked || this.writable.locked) {
@@ -264,34 +324,35 @@ class BunSocketConn implements Conn {
     }
     this.#detach();
     const hostname = this.#hostname ?? this.remoteAddr.hostname;
+    if (!raw.upgradeTLS) {
+      const plain = new BunSocketConn(false, this.#hostname);
+      plain.onOpen(raw);
+      return await nodeTlsOverConn(plain, options, hostname, signal);
+    }
     const next = new BunSocketConn(
       true,
       this.#hostname,
-      options.role === "client" && options.rejectUnauthorized !== false,
+      options.role === "client" ? clientRole(options) : undefined,
     );
-    let upgraded: BunSocket;
     try {
+      if (signal?.aborted) throw abortError(signal.reason);
       const tls = options.role === "server"
-        ? { cert: options.cert, key: options.key }
+        ? serverTlsOptions(options)
         : await clientTlsOptions(options, hostname);
       raw.resume();
-      upgraded = raw.upgradeTLS({
-        tls,
-        isServer: options.role === "server",
-        socket: handlers,
-        data: next,
-      })[1];
-    } catch {
-      // No native upgrade in this role: node:tls over the same socket.
-      const plain = new BunSocketConn(false, this.#hostname, false);
-      plain.onOpen(raw);
-      return await nodeTlsOverConn(plain, options, hostname);
-    }
-    next.onOpen(upgraded);
-    try {
-      await next.handshaken;
+      // Throws on options it cannot use (a bad key, say): that is the caller's error.
+      next.onOpen(
+        raw.upgradeTLS({
+          tls,
+          isServer: options.role === "server",
+          socket: handlers,
+          data: next,
+        })[1],
+      );
+      await abortable(next.handshaken, signal);
     } catch (error) {
-      next.close();
+      next.#destroy();
+      raw.terminate();
       throw error;
     }
     return next;
@@ -301,25 +362,39 @@ class BunSocketConn implements Conn {
     if (this.#done) return;
     this.#done = true;
     this.#socket?.end();
+    // A TLS socket with data still unsent reports no close (Bun 1.4.5): end the streams and
+    // the write waiting for `drain` here.
+    this.onClose();
   }
 
   /** Takes the socket once it is connected (or upgraded). */
   onOpen(socket: BunSocket): void {
     this.#socket = socket;
     socket.data = this;
+    if (this.#resume) {
+      // Before the handshake starts, which is the only time it counts.
+      socket.setSession(this.#resume);
+      this.#resume = undefined;
+    }
     this.localAddr = toNetAddr(socket.localAddress, socket.localPort);
     this.remoteAddr = toNetAddr(socket.remoteAddress, socket.remotePort);
     // A TLS socket must keep reading until its handshake is done.
     if (!this.secure) this.#flow(false);
   }
 
-  onHandshake(authorizationError: Error | null): void {
-    if (authorizationError && this.#verify) {
-      this.#handshake.reject(authorizationError);
-      this.#done = true;
-      this.#socket?.terminate();
+  /**
+   * Ends the handshake: a failed one (garbage from the peer, say) or an unverified
+   * certificate where verification is asked for closes the socket.
+   */
+  onHandshake(success: boolean, authorizationError: Error | null): void {
+    if (!success || (authorizationError && this.#verify)) {
+      this.#handshake.reject(
+        authorizationError ?? new ConnectionClosedError("TLS handshake failed"),
+      );
+      this.#destroy();
       return;
     }
+    this.#reused = this.#socket?.isSessionReused();
     this.#handshake.resolve();
     this.#flow(this.#wanted);
   }
@@ -399,6 +474,11 @@ class BunSocketConn implements Conn {
       this.#writes.error(error);
     }
     this.#drain?.reject(error);
+  }
+
+  #destroy(): void {
+    this.#done = true;
+    this.#socket?.terminate();
   }
 
   #releaseIfDone(): void {

@@ -7,7 +7,7 @@
  */
 
 import type { Server, Socket } from "node:net";
-import type { TlsOptions as NodeTlsServerOptions } from "node:tls";
+import type { TlsOptions as NodeTlsServerOptions, TLSSocket } from "node:tls";
 import type {
   Conn,
   ConnectOptions,
@@ -15,16 +15,18 @@ import type {
   ListenOptions,
   Network,
   TlsOptions,
+  TlsServerOptions,
 } from "../lib/socket.ts";
 import { toNetAddr } from "../lib/socket.ts";
-import { abortable, abortError } from "../lib/stream/abort.ts";
+import { abortError } from "../lib/stream/abort.ts";
 import { AcceptQueue } from "./_listener.ts";
+import { wrapNodeSocket } from "./_node_streams.ts";
 import {
-  handshake,
-  nodeTlsClientOptions,
+  nodeTlsCanResume,
   nodeTlsOverConn,
-  wrapNodeSocket,
-} from "./_node_streams.ts";
+  type SecuredNodeSocket,
+  secureNodeSocket,
+} from "./_node_tls.ts";
 
 /** The socket contract this adapter implements. */
 export type * from "../lib/socket.ts";
@@ -42,9 +44,13 @@ function load(): Promise<{ net: NodeNet; tls: NodeTls }> {
   return modules;
 }
 
-/** Connections through node:net and node:tls. */
+/**
+ * Connections through node:net and node:tls. Whether TLS sessions can be resumed is node:tls's
+ * say in the running runtime (not under Deno).
+ */
 export const nodeNetwork: Network = {
   name: "node",
+  canResumeTlsSessions: nodeTlsCanResume,
   connect,
   listen,
 };
@@ -70,31 +76,31 @@ async function connect(options: ConnectOptions): Promise<Conn> {
     socket.once("error", onError);
     signal?.addEventListener("abort", onAbort, { once: true });
   });
-  const conn = wrap(socket, options.hostname, false);
+  const conn = wrap(socket, options.hostname);
   if (!options.tls) return conn;
   // Implicit TLS is a plain connection upgraded at once: one code path for both kinds.
-  try {
-    return await abortable(conn.startTls(options.tls), signal);
-  } catch (error) {
-    conn.close();
-    socket.destroy();
-    throw error;
-  }
+  return await conn.startTls(options.tls, signal);
 }
 
 /**
- * Wraps a connected socket. `hostname` is the name the connection was made to; an accepted
- * socket has none, and a TLS client role on it (active-mode FTPS) checks the certificate
- * against the peer's address.
+ * Wraps a connected socket, plain or (with `secured`) secured. `hostname` is the name the
+ * connection was made to; an accepted socket has none, and a TLS client role on it
+ * (active-mode FTPS) checks the certificate against the peer's address.
  */
-function wrap(socket: Socket, hostname: string | undefined, secure: boolean): Conn {
+function wrap(
+  socket: Socket,
+  hostname: string | undefined,
+  secured?: Omit<SecuredNodeSocket, "socket">,
+): Conn {
   const remoteAddr = toNetAddr(socket.remoteAddress ?? "", socket.remotePort ?? 0);
   const name = hostname ?? remoteAddr.hostname;
   return wrapNodeSocket(socket, {
-    secure,
+    secure: !!secured,
+    tlsSessionReused: secured?.tlsSessionReused,
+    session: secured?.session,
     localAddr: toNetAddr(socket.localAddress ?? "", socket.localPort ?? 0),
     remoteAddr,
-    upgrade: secure ? undefined : (raw, options) => upgrade(raw, options, name),
+    upgrade: secured ? undefined : (raw, options, signal) => upgrade(raw, options, name, signal),
   });
 }
 
@@ -104,22 +110,22 @@ function wrap(socket: Socket, hostname: string | undefined, secure: boolean): Co
  */
 const bridgeTls = "Deno" in globalThis;
 
-async function upgrade(socket: Socket, options: TlsOptions, hostname: string): Promise<Conn> {
-  if (bridgeTls) return nodeTlsOverConn(wrap(socket, hostname, false), options, hostname);
-  const { tls } = await load();
-  const secured = options.role === "server"
-    ? await handshake(
-      new tls.TLSSocket(socket, {
-        isServer: true,
-        secureContext: tls.createSecureContext({ cert: options.cert, key: options.key }),
-      }),
-      "secure",
-    )
-    : await handshake(
-      tls.connect({ ...nodeTlsClientOptions(tls, options, hostname), socket }),
-      "secureConnect",
-    );
-  return wrap(secured, hostname, true);
+/** Secures a detached socket; destroys it when the handshake fails or `signal` aborts. */
+async function upgrade(
+  socket: Socket,
+  options: TlsOptions,
+  hostname: string,
+  signal: AbortSignal | undefined,
+): Promise<Conn> {
+  if (bridgeTls) return nodeTlsOverConn(wrap(socket, hostname), options, hostname, signal);
+  try {
+    const { tls } = await load();
+    const secured = await secureNodeSocket(tls, socket, options, hostname, signal);
+    return wrap(secured.socket, hostname, secured);
+  } catch (error) {
+    socket.destroy();
+    throw error;
+  }
 }
 
 async function listen(options: ListenOptions): Promise<Listener> {
@@ -128,6 +134,10 @@ async function listen(options: ListenOptions): Promise<Listener> {
   // Connections that come before the queue exists wait here.
   const early: Socket[] = [];
   let onSocket: (socket: Socket) => void = (socket) => early.push(socket);
+  if (options.tls && bridgeTls) {
+    // Each connection's handshake would fail on its own: fail here instead.
+    await checkPem(options.tls);
+  }
   if (options.tls && !bridgeTls) {
     const tlsOptions: NodeTlsServerOptions = {
       cert: options.tls.cert,
@@ -158,10 +168,13 @@ async function listen(options: ListenOptions): Promise<Listener> {
   });
   const serverTls = options.tls;
   onSocket = (socket) => {
-    if (!serverTls) return queue.push(wrap(socket, undefined, false));
-    if (!bridgeTls) return queue.push(wrap(socket, undefined, true));
+    if (!serverTls) return queue.push(wrap(socket, undefined));
+    if (!bridgeTls) {
+      const reused = (socket as TLSSocket).isSessionReused();
+      return queue.push(wrap(socket, undefined, { tlsSessionReused: reused }));
+    }
     // Each handshake runs on its own, so one slow client holds up nobody.
-    wrap(socket, undefined, false).startTls(serverTls).then(
+    wrap(socket, undefined).startTls(serverTls).then(
       (conn) => queue.push(conn),
       () => socket.destroy(),
     );
@@ -169,4 +182,14 @@ async function listen(options: ListenOptions): Promise<Listener> {
   early.forEach(onSocket);
   server.on("error", () => queue.close());
   return queue;
+}
+
+/**
+ * Throws when a certificate or key cannot be parsed (Deno's node:tls finds out only in each
+ * handshake).
+ */
+async function checkPem(options: TlsServerOptions): Promise<void> {
+  const { createPrivateKey, X509Certificate } = await import("node:crypto");
+  createPrivateKey(options.key);
+  new X509Certificate(options.cert);
 }
