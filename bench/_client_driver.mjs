@@ -1,0 +1,88 @@
+/**
+ * streamftp's client as the bench drives it, one process per operation, in Deno, Bun and Node
+ * alike: plain JavaScript, so Node 20 runs it unchanged on the npm build.
+ *
+ * Usage: `<runtime> bench/_client_driver.mjs CLIENT_MODULE_URL OP HOST PORT USER PASSWORD ARGS`,
+ * the module being the repository's `client.ts` (Deno, Bun) or the npm build's `client.js`
+ * (Node). The operations (the same protocol as `_ftplib_driver.py`):
+ *
+ * - `retr REMOTE LOCAL`: `download(REMOTE, LOCAL, { writeInto: true })`;
+ * - `stor LOCAL REMOTE`: `upload(LOCAL, REMOTE, { writeInto: true })`;
+ * - `mretr LIST_FILE LOCAL_DIR`: every remote path of LIST_FILE (one per line) downloaded
+ *   into LOCAL_DIR, one after the other on one session;
+ * - `pretr LIST_FILE LOCAL_DIR`: the same, all at once, one session (client) per file;
+ * - `list REMOTE_DIR OUT_FILE`: `list(REMOTE_DIR)`, one entry name per line into OUT_FILE.
+ *
+ * On success it prints one JSON line, `{"seconds": S, "cpu": C}`: the time from `connect` to
+ * the end of `quit()` and the CPU it took, start-up left out (the bench times the whole
+ * process too). On failure it prints the error and exits 1.
+ *
+ * @module
+ */
+
+import { readFileSync, writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import process from "node:process";
+
+const [moduleUrl, op, host, port, user, password, ...args] = process.argv.slice(2);
+const { Client } = await import(moduleUrl);
+
+async function session(work) {
+  const client = await Client.connect(host, Number(port));
+  try {
+    await client.login(user, password);
+    await work(client);
+  } finally {
+    await client.quit();
+  }
+}
+
+const remotes = () => readFileSync(args[0], "utf8").split("\n").filter((line) => line !== "");
+const cpu0 = process.cpuUsage();
+const started = performance.now();
+try {
+  switch (op) {
+    case "retr":
+      await session((client) => client.download(args[0], args[1], { writeInto: true }));
+      break;
+    case "stor":
+      await session((client) => client.upload(args[0], args[1], { writeInto: true }));
+      break;
+    case "mretr": {
+      const paths = remotes();
+      await session(async (client) => {
+        for (const path of paths) {
+          await client.download(path, join(args[1], basename(path)), { writeInto: true });
+        }
+      });
+      break;
+    }
+    case "pretr":
+      await Promise.all(
+        remotes().map((path) =>
+          session((client) =>
+            client.download(path, join(args[1], basename(path)), { writeInto: true })
+          )
+        ),
+      );
+      break;
+    case "list": {
+      const names = [];
+      await session(async (client) => {
+        for await (const item of client.list(args[0])) names.push(item.info.name);
+      });
+      writeFileSync(args[1], names.length ? `${names.join("\n")}\n` : "");
+      break;
+    }
+    default:
+      throw new Error(`unknown operation ${op}`);
+  }
+} catch (error) {
+  process.stderr.write(`${error?.stack ?? error}\n`);
+  process.exit(1);
+}
+const seconds = (performance.now() - started) / 1000;
+const used = process.cpuUsage(cpu0);
+const cpu = (used.user + used.system) / 1e6;
+process.stdout.write(`${JSON.stringify({ seconds, cpu })}\n`);
+process.exit(0);
