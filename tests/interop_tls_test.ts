@@ -660,7 +660,7 @@ describe("interop FTPS: raw refusals", () => {
       const writer = talker.writable.getWriter();
       await writer.write(new TextEncoder().encode("USER anonymous\r\n"));
       writer.releaseLock();
-      const talked = await readUntilClosed(talker, HANDSHAKE_MS + 2000);
+      const talked = await readUntilClosed(talker, HANDSHAKE_MS + 6000);
       talker.close();
       assertNoGreeting(talked.bytes);
 
@@ -685,17 +685,18 @@ describe("interop FTPS: raw refusals", () => {
       tlsHandshakeTimeout: HANDSHAKE_MS,
     }, async (tls) => {
       const silent = await testNetwork().connect({ hostname: "127.0.0.1", port: tls.port });
-      const silence = readUntilClosed(silent, HANDSHAKE_MS + 3000);
+      // Bounds are loose: the machine running the tests may be busy.
+      const silence = readUntilClosed(silent, HANDSHAKE_MS + 8000);
       silence.catch(() => {});
-      // Meanwhile a TLS client is greeted at once.
+      // Meanwhile a TLS client is greeted.
       const client = new Replies(await connectTls(tls.port));
-      const greeting = await client.read(HANDSHAKE_MS * 0.8);
+      const greeting = await client.read(5000);
       assert.deepEqual([greeting.code, greeting.lines], [220, ["welcome"]]);
       try {
         const silenced = await silence;
         assert.equal(silenced.bytes.length, 0);
         assert.ok(silenced.ms >= HANDSHAKE_MS - 100, `closed after ${silenced.ms} ms, too early`);
-        assert.ok(silenced.ms < HANDSHAKE_MS + 2000, `closed after ${silenced.ms} ms, too late`);
+        assert.ok(silenced.ms < HANDSHAKE_MS + 6000, `closed after ${silenced.ms} ms, too late`);
       } finally {
         silent.close();
       }
@@ -728,11 +729,11 @@ describe("interop FTPS: raw refusals", () => {
       assert.equal(await readText(), "234 AUTH TLS successful, starting the TLS handshake\r\n");
       writer.releaseLock();
       reader.releaseLock();
-      const closed = await readUntilClosed(conn, HANDSHAKE_MS + 3000);
+      const closed = await readUntilClosed(conn, HANDSHAKE_MS + 8000);
       conn.close();
       assertNoGreeting(closed.bytes);
       assert.ok(closed.ms >= HANDSHAKE_MS - 100, `closed after ${closed.ms} ms, too early`);
-      assert.ok(closed.ms < HANDSHAKE_MS + 2000, `closed after ${closed.ms} ms, too late`);
+      assert.ok(closed.ms < HANDSHAKE_MS + 6000, `closed after ${closed.ms} ms, too late`);
     });
   });
 });
