@@ -39,6 +39,12 @@ export interface NodeSocketOptions {
    * the TLS socket is paused.
    */
   flow?: { pause(): void; resume(): void };
+  /**
+   * Called when the socket reports the peer's end, before the readable ends: returns the
+   * error when that end was in fact a reset (see `adapters/node.ts`: libuv takes a reset that
+   * comes with the last bytes for an EOF), which then fails the connection instead.
+   */
+  checkEnd?: () => Error | undefined;
 }
 
 /**
@@ -155,6 +161,12 @@ class NodeSocketConn implements Conn {
   }
 
   #onEnd = (): void => {
+    const reset = this.#readOpen ? this.#options.checkEnd?.() : undefined;
+    if (reset) {
+      this.#fail(reset);
+      this.close();
+      return;
+    }
     if (this.#readOpen) {
       this.#readOpen = false;
       this.#reads.close();

@@ -33,15 +33,66 @@ export type * from "../lib/socket.ts";
 
 type NodeNet = typeof import("node:net");
 type NodeTls = typeof import("node:tls");
+type NodeFs = typeof import("node:fs");
 
 let modules: Promise<{ net: NodeNet; tls: NodeTls }> | undefined;
+/** node:fs once loaded, where {@linkcode libuvSockets} needs it. */
+let nodeFs: NodeFs | undefined;
 
 function load(): Promise<{ net: NodeNet; tls: NodeTls }> {
-  modules ??= Promise.all([import("node:net"), import("node:tls")]).then(([net, tls]) => ({
-    net,
-    tls,
-  }));
+  modules ??= Promise.all([
+    import("node:net"),
+    import("node:tls"),
+    libuvSockets ? import("node:fs") : undefined,
+  ]).then(([net, tls, fs]) => {
+    nodeFs = fs;
+    return { net, tls };
+  });
   return modules;
+}
+
+/**
+ * Whether sockets run on libuv, as in Node (not in Bun or Deno). On Linux, libuv takes a reset
+ * that comes in with the last bytes for the peer's FIN: when a read returns less than it asked
+ * for and the poll also reported POLLHUP (which a reset sets), it ends the stream without the
+ * read that would fail with ECONNRESET (`uv__stream_io` in libuv's src/unix/stream.c; newer
+ * libuv drops that shortcut). An upload cut off by a reset would then look complete, in plain
+ * TCP and in TLS alike (node:tls reads the TCP handle itself and passes the EOF on).
+ */
+const libuvSockets = !("Deno" in globalThis) && !("Bun" in globalThis);
+
+/** Errors of a read that say the connection failed rather than ended. */
+const transportErrors = new Set([
+  "ECONNRESET",
+  "ECONNABORTED",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENETDOWN",
+  "EHOSTDOWN",
+  "EPIPE",
+]);
+
+/**
+ * Makes the read libuv skipped (see {@linkcode libuvSockets}), once the socket reported the
+ * peer's end: after a FIN, a read returns nothing, whatever came later; after a reset without
+ * a FIN, it fails with the reset, which the kernel still holds. The descriptor is nonblocking,
+ * so a TLS end (close_notify) without a FIN yet reads EAGAIN, or bytes TLS ignores.
+ *
+ * @returns The reset as a node socket error, or `undefined` for a real end.
+ */
+function resetBehindEnd(fs: NodeFs, socket: Socket): Error | undefined {
+  // A TLS socket's handle reads its TCP descriptor directly and reports it as well.
+  const fd = (socket as unknown as { _handle?: { fd?: unknown } | null })._handle?.fd;
+  if (typeof fd !== "number" || fd < 0) return undefined;
+  try {
+    fs.readSync(fd, new Uint8Array(1), 0, 1, null);
+    return undefined;
+  } catch (error) {
+    const { code, errno } = error as { code?: unknown; errno?: unknown };
+    if (typeof code !== "string" || !transportErrors.has(code)) return undefined;
+    return Object.assign(new Error(`read ${code}`), { code, errno, syscall: "read" });
+  }
 }
 
 /**
@@ -94,6 +145,7 @@ function wrap(
 ): Conn {
   const remoteAddr = toNetAddr(socket.remoteAddress ?? "", socket.remotePort ?? 0);
   const name = hostname ?? remoteAddr.hostname;
+  const fs = nodeFs;
   return wrapNodeSocket(socket, {
     secure: !!secured,
     tlsSessionReused: secured?.tlsSessionReused,
@@ -101,6 +153,7 @@ function wrap(
     localAddr: toNetAddr(socket.localAddress ?? "", socket.localPort ?? 0),
     remoteAddr,
     upgrade: secured ? undefined : (raw, options, signal) => upgrade(raw, options, name, signal),
+    checkEnd: fs ? () => resetBehindEnd(fs, socket) : undefined,
   });
 }
 

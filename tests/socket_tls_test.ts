@@ -7,7 +7,10 @@
  */
 
 import assert from "node:assert/strict";
+import { once } from "node:events";
+import { connect as netConnect, type Socket } from "node:net";
 import { after, describe, it } from "node:test";
+import { connect as tlsConnect } from "node:tls";
 import { nodeNetwork } from "../adapters/node.ts";
 import type { Conn, Listener, Network, TlsClientOptions, TlsServerOptions } from "../lib/socket.ts";
 import { TEST_CA_CERT, TEST_SERVER_CERT, TEST_SERVER_KEY } from "./fixtures/tls.ts";
@@ -122,6 +125,58 @@ async function converse(client: Conn, server: Conn): Promise<void> {
   assert.equal(await within(readText(client), 5000, "read greeting"), "220 Ready\r\n");
   await within(write(client, "PBSZ 0\r\n"), 5000, "command");
   assert.equal(await within(readText(server), 5000, "read command"), "PBSZ 0\r\n");
+}
+
+/** An accepted connection whose peer is a node:net socket, under node:tls when secured. */
+interface RawPeer {
+  listener: Listener;
+  /** The accepted end, secured in the server role when asked. */
+  server: Conn;
+  /** The peer's TCP socket, which can send a reset even while TLS runs over it. */
+  raw: Socket;
+  /** The socket the peer writes to: `raw`, or the TLS socket over it. */
+  socket: Socket;
+}
+
+async function rawPeer(network: Network, secured: boolean): Promise<RawPeer> {
+  const listener = track(await network.listen({ hostname: "127.0.0.1", port: 0 }));
+  const raw = netConnect({ host: "127.0.0.1", port: listener.addr.port, allowHalfOpen: true });
+  raw.on("error", () => {});
+  track({ close: () => raw.destroy() });
+  const plain = track(await within(listener.accept(), 5000, "accept"));
+  if (!secured) return { listener, server: plain, raw, socket: raw };
+  const socket = tlsConnect({ socket: raw, servername: "localhost", ca: [TEST_CA_CERT] });
+  socket.on("error", () => {});
+  const [server] = await within(
+    Promise.all([
+      plain.startTls({ ...serverTls, sessionScope: {} }),
+      once(socket, "secureConnect"),
+    ]),
+    10000,
+    "handshake",
+  );
+  return { listener, server: track(server), raw, socket };
+}
+
+function writeAll(socket: Socket, data: Uint8Array): Promise<void> {
+  return new Promise((resolve, reject) => {
+    socket.write(data, (error) => (error ? reject(error) : resolve()));
+  });
+}
+
+/** Reads a connection to its end; returns how many bytes came. */
+async function drain(conn: Conn): Promise<number> {
+  const reader = conn.readable.getReader();
+  let received = 0;
+  while (true) {
+    const { value, done } = await reader.read();
+    if (done) return received;
+    received += value.byteLength;
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Rejections from the code under test, not from a `within` bound. */
@@ -440,5 +495,55 @@ for (const network of networks) {
         await control.listener.close();
       },
     );
+
+    for (const secured of [false, true]) {
+      const kind = secured ? "TLS (server role)" : "plain";
+      it(`${kind}: a reset that comes in with the last bytes fails the readable`, T, async () => {
+        // Node's libuv took such a reset for the peer's FIN: an upload cut off by a reset
+        // ended cleanly, as if complete. With these sizes, the accepted socket stops reading
+        // (its buffer is full) before the reset comes in, and the read that resumes it takes
+        // in the rest with the reset (each round failed before the fix, in plain TCP and TLS).
+        const sizes = [66000, 70000, 100000, 140000, 200000];
+        for (let round = 1; round <= sizes.length; round++) {
+          const { listener, server, raw, socket } = await rawPeer(network, secured);
+          const payload = new Uint8Array(sizes[round - 1]).fill(7);
+          await within(writeAll(socket, payload), 5000, "peer's write");
+          // The bytes reach the accepted socket, which does not read yet, and then the reset.
+          await delay(20);
+          const closed = once(raw, "close");
+          raw.resetAndDestroy();
+          await within(closed, 5000, "reset");
+          await delay(20);
+          await assert.rejects(
+            within(drain(server), 5000, `read after the reset, round ${round}`),
+            notTimedOut,
+            `round ${round}: the reset must fail the readable`,
+          );
+          server.close();
+          await listener.close();
+        }
+      });
+
+      const end = secured ? "close_notify and FIN" : "FIN";
+      it(`${kind}: the peer's ${end} after its last bytes still ends the readable`, T, async () => {
+        const payload = new Uint8Array(100000).fill(9);
+        for (let round = 1; round <= 3; round++) {
+          const { listener, server, socket } = await rawPeer(network, secured);
+          let reply = "";
+          socket.on("data", (chunk: Uint8Array) => (reply += new TextDecoder().decode(chunk)));
+          await within(writeAll(socket, payload), 5000, "peer's write");
+          socket.end();
+          await delay(20);
+          assert.equal(await within(drain(server), 5000, "read to the end"), payload.byteLength);
+          // Half-closed: the other direction goes on.
+          await within(write(server, "226 Done\r\n"), 5000, "reply after the end");
+          for (let i = 0; i < 100 && reply === ""; i++) await delay(20);
+          assert.equal(reply, "226 Done\r\n", `round ${round}`);
+          server.close();
+          socket.destroy();
+          await listener.close();
+        }
+      });
+    }
   });
 }
