@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdir, readdir, readFile, symlink, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, symlink, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { PathError } from "../lib/errors.ts";
@@ -213,6 +213,50 @@ function contract(name: string, make: () => Promise<{ fs: FileSystem; cleanup():
       assert.equal((await fs.stat("/t")).mode, 0o600);
     });
 
+    it("lets a producer reuse its buffer once write() resolved", async () => {
+      // Small chunks (gathered) and chunks larger than any gather buffer, all from one buffer
+      // that the producer overwrites as soon as each write resolves.
+      for (const size of [1000, 100_000, 700_000]) {
+        const buffer = new Uint8Array(size);
+        const expected = new Uint8Array(size * 12);
+        const writer = (await fs.openWrite(`/reuse${size}`)).getWriter();
+        for (let i = 0; i < 12; i++) {
+          buffer.fill(i + 1);
+          expected.fill(i + 1, i * size, (i + 1) * size);
+          await writer.write(buffer);
+        }
+        buffer.fill(0xee);
+        await writer.close();
+        const got = await read(fs, `/reuse${size}`);
+        assert.equal(got.length, expected.length);
+        assert.ok(
+          sha256(got) === sha256(expected),
+          `chunks of ${size}: the file holds ${[...new Set(got)].join(",")} instead of 1..12`,
+        );
+      }
+    });
+
+    it("openRead takes the stat that stat() returned, and only for its own path", async () => {
+      await write(fs, "/sa", "contents of a");
+      await write(fs, "/sb", "b");
+      await fs.mkdir("/sdir");
+      const stat = await fs.stat("/sa");
+      const chunks: Uint8Array[] = [];
+      for await (const chunk of await fs.openRead("/sa", { stat, offset: 9 })) chunks.push(chunk);
+      assert.equal(text(concatBytes(chunks)), "of a");
+      // A stat of another path is not trusted for this one.
+      const other: Uint8Array[] = [];
+      for await (const chunk of await fs.openRead("/sb", { stat })) other.push(chunk);
+      assert.equal(text(concatBytes(other)), "b");
+      await rejectsKind(fs.openRead("/sdir", { stat: await fs.stat("/sdir") }), "is-a-directory");
+      // The file grew after the stat: everything is read, not just the size the stat saw.
+      const small = await fs.stat("/sb");
+      await write(fs, "/sb", "0123456789".repeat(40_000), { append: true });
+      const grown: Uint8Array[] = [];
+      for await (const chunk of await fs.openRead("/sb", { stat: small })) grown.push(chunk);
+      assert.equal(concatBytes(grown).length, 1 + 400_000);
+    });
+
     it("serves concurrent readers independently", async () => {
       const data = randomBytes(1024 * 1024, 3);
       await write(fs, "/c.bin", data);
@@ -232,74 +276,97 @@ contract("LocalFileSystem", async () => {
   return { fs: new LocalFileSystem(dir.path), cleanup: dir.remove };
 });
 
-describe("LocalFileSystem confinement", () => {
-  let root: { path: string; remove(): Promise<void> };
-  let outside: { path: string; remove(): Promise<void> };
-  let fs: LocalFileSystem;
-  before(async () => {
-    root = await tempDir("streamftp-root-");
-    outside = await tempDir("streamftp-outside-");
-    await writeFile(join(outside.path, "canary"), "secret");
-    await mkdir(join(root.path, "inside"));
-    await writeFile(join(root.path, "inside", "real.txt"), "inside");
-    await symlink(outside.path, join(root.path, "escape"));
-    await symlink(join(outside.path, "canary"), join(root.path, "canary-link"));
-    await symlink(join(outside.path, "new-file"), join(root.path, "dangling"));
-    await symlink(join(root.path, "inside", "real.txt"), join(root.path, "good-link"));
-    fs = new LocalFileSystem(root.path);
-  });
-  after(async () => {
-    await root.remove();
-    await outside.remove();
-  });
-
-  it("keeps .. and absolute paths inside the root", async () => {
-    await write(fs, "/../../../x.txt", "x");
-    assert.equal(await readFile(join(root.path, "x.txt"), "utf8"), "x");
-    assert.equal(text(await read(fs, "../inside/../inside/real.txt")), "inside");
-  });
-
-  it("refuses every operation through a link that leaves the root", async () => {
-    await rejectsKind(fs.stat("/escape/canary"), "permission-denied");
-    await rejectsKind(fs.openRead("/escape/canary"), "permission-denied");
-    await rejectsKind(fs.openRead("/canary-link"), "permission-denied");
-    await rejectsKind(fs.openWrite("/escape/new"), "permission-denied");
-    await rejectsKind(fs.openWrite("/canary-link"), "permission-denied");
-    await rejectsKind(fs.openWrite("/dangling"), "permission-denied");
-    await rejectsKind(fs.mkdir("/escape/dir"), "permission-denied");
-    await rejectsKind(fs.mkdir("/escape/a/b", { parents: true }), "permission-denied");
-    await rejectsKind(fs.unlink("/escape/canary"), "permission-denied");
-    await rejectsKind(fs.rename("/inside/real.txt", "/escape/stolen"), "permission-denied");
-    await rejectsKind(fs.rename("/escape/canary", "/inside/stolen"), "permission-denied");
-    await rejectsKind(fs.setModifiedTime("/escape/canary", new Date(0)), "permission-denied");
-    await rejectsKind(fs.chmod("/escape/canary", 0o777), "permission-denied");
-    await rejectsKind(
-      (async () => {
-        for await (const _ of fs.list("/escape")) { /* drain */ }
-      })(),
-      "permission-denied",
-    );
-    assert.equal(await fs.exists("/escape/canary"), false);
-    assert.equal(await readFile(join(outside.path, "canary"), "utf8"), "secret");
-    assert.deepEqual((await readdir(outside.path)).sort(), ["canary"]);
-  });
-
-  it("follows links that stay inside and lists escaping ones as links", async () => {
-    assert.equal(text(await read(fs, "/good-link")), "inside");
-    const types = new Map<string, string>();
-    for await (const entry of fs.list("/")) types.set(entry.name, entry.stat.type);
-    assert.equal(types.get("good-link"), "file");
-    assert.equal(types.get("escape"), "link");
-    assert.equal(types.get("canary-link"), "link");
-  });
-
-  it("refuses NUL bytes", async () => {
-    await rejectsKind(fs.stat("/a\0b"), "invalid-path");
-    await rejectsKind(fs.openWrite("/a\0b"), "invalid-path");
-  });
-
-  it("never removes or renames the root itself", async () => {
-    await rejectsKind(fs.rmdir("/"), "permission-denied");
-    await rejectsKind(fs.rename("/", "/x"), "permission-denied");
-  });
+contract("LocalFileSystem with syncLookups", async () => {
+  const dir = await tempDir();
+  return { fs: new LocalFileSystem(dir.path, { syncLookups: true }), cleanup: dir.remove };
 });
+
+for (const syncLookups of [false, true]) confinement(syncLookups);
+
+function confinement(syncLookups: boolean) {
+  describe(`LocalFileSystem confinement${syncLookups ? " (syncLookups)" : ""}`, () => {
+    let root: { path: string; remove(): Promise<void> };
+    let outside: { path: string; remove(): Promise<void> };
+    let fs: LocalFileSystem;
+    before(async () => {
+      root = await tempDir("streamftp-root-");
+      outside = await tempDir("streamftp-outside-");
+      await writeFile(join(outside.path, "canary"), "secret");
+      await mkdir(join(root.path, "inside"));
+      await writeFile(join(root.path, "inside", "real.txt"), "inside");
+      await symlink(outside.path, join(root.path, "escape"));
+      await symlink(join(outside.path, "canary"), join(root.path, "canary-link"));
+      await symlink(join(outside.path, "new-file"), join(root.path, "dangling"));
+      await symlink(join(root.path, "inside", "real.txt"), join(root.path, "good-link"));
+      fs = new LocalFileSystem(root.path, { syncLookups });
+    });
+    after(async () => {
+      await root.remove();
+      await outside.remove();
+    });
+
+    it("keeps .. and absolute paths inside the root", async () => {
+      await write(fs, "/../../../x.txt", "x");
+      assert.equal(await readFile(join(root.path, "x.txt"), "utf8"), "x");
+      assert.equal(text(await read(fs, "../inside/../inside/real.txt")), "inside");
+    });
+
+    it("refuses every operation through a link that leaves the root", async () => {
+      await rejectsKind(fs.stat("/escape/canary"), "permission-denied");
+      await rejectsKind(fs.openRead("/escape/canary"), "permission-denied");
+      await rejectsKind(fs.openRead("/canary-link"), "permission-denied");
+      await rejectsKind(fs.openWrite("/escape/new"), "permission-denied");
+      await rejectsKind(fs.openWrite("/canary-link"), "permission-denied");
+      await rejectsKind(fs.openWrite("/dangling"), "permission-denied");
+      await rejectsKind(fs.mkdir("/escape/dir"), "permission-denied");
+      await rejectsKind(fs.mkdir("/escape/a/b", { parents: true }), "permission-denied");
+      await rejectsKind(fs.unlink("/escape/canary"), "permission-denied");
+      await rejectsKind(fs.rename("/inside/real.txt", "/escape/stolen"), "permission-denied");
+      await rejectsKind(fs.rename("/escape/canary", "/inside/stolen"), "permission-denied");
+      await rejectsKind(fs.setModifiedTime("/escape/canary", new Date(0)), "permission-denied");
+      await rejectsKind(fs.chmod("/escape/canary", 0o777), "permission-denied");
+      await rejectsKind(
+        (async () => {
+          for await (const _ of fs.list("/escape")) { /* drain */ }
+        })(),
+        "permission-denied",
+      );
+      assert.equal(await fs.exists("/escape/canary"), false);
+      assert.equal(await readFile(join(outside.path, "canary"), "utf8"), "secret");
+      assert.deepEqual((await readdir(outside.path)).sort(), ["canary"]);
+    });
+
+    it("follows links that stay inside and lists escaping ones as links", async () => {
+      assert.equal(text(await read(fs, "/good-link")), "inside");
+      const types = new Map<string, string>();
+      for await (const entry of fs.list("/")) types.set(entry.name, entry.stat.type);
+      assert.equal(types.get("good-link"), "file");
+      assert.equal(types.get("escape"), "link");
+      assert.equal(types.get("canary-link"), "link");
+    });
+
+    it("refuses NUL bytes", async () => {
+      await rejectsKind(fs.stat("/a\0b"), "invalid-path");
+      await rejectsKind(fs.openWrite("/a\0b"), "invalid-path");
+    });
+
+    it("never removes or renames the root itself", async () => {
+      await rejectsKind(fs.rmdir("/"), "permission-denied");
+      await rejectsKind(fs.rename("/", "/x"), "permission-denied");
+    });
+
+    it("a stat handed to openRead does not follow a link swapped in after it", async () => {
+      const file = join(root.path, "inside", "swap.txt");
+      await writeFile(file, "mine");
+      const stat = await fs.stat("/inside/swap.txt");
+      await unlink(file);
+      await symlink(join(outside.path, "canary"), file);
+      await assert.rejects(
+        (async () => {
+          for await (const _ of await fs.openRead("/inside/swap.txt", { stat })) { /* drain */ }
+        })(),
+        (e: unknown) => e instanceof PathError,
+      );
+    });
+  });
+}

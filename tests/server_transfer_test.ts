@@ -382,6 +382,24 @@ describe("server: transfers", () => {
     },
   );
 
+  it("ABOR ends a RETR whose client reads nothing (the socket is full)", T, async () => {
+    await session({}, async (c, fs) => {
+      await putFile(fs, "/huge.bin", new Uint8Array(64 << 20));
+      const data = await c.pasv();
+      assert.equal(await c.ask("RETR huge.bin"), "150 data transfer started");
+      // Bytes are counted as they go, with no stream in between: STAT sees them move.
+      while (true) {
+        const stat = await c.ask("STAT");
+        assert.match(stat, /^213 status: RETR \/huge\.bin, \d+ bytes transferred$/);
+        if (!stat.includes(" 0 bytes")) break;
+      }
+      assert.equal(await c.ask("ABOR"), "426 transfer aborted");
+      assert.equal(await c.next(), "226 abort successful");
+      assert.equal(await c.ask("NOOP"), "200 NOOP ok");
+      data.close();
+    });
+  });
+
   it("ABOR during STOR keeps the partial file and says so", T, async () => {
     await session({}, async (c, fs) => {
       const data = await c.pasv();
@@ -519,6 +537,82 @@ describe("server: transfer failures", () => {
         assert.equal(await fs.exists("/silent.bin"), true);
         assert.equal(await c.ask("NOOP"), "200 NOOP ok");
         data.close();
+      });
+    },
+  );
+});
+
+/** A memory file system that counts its lookups and remembers the stat `openRead` was given. */
+class CountingFileSystem extends MemoryFileSystem {
+  lookups: string[] = [];
+  stats: unknown[] = [];
+  openedWith: unknown[] = [];
+
+  override async stat(path: string) {
+    this.lookups.push(`stat ${path}`);
+    const stat = await super.stat(path);
+    this.stats.push(stat);
+    return stat;
+  }
+  override exists(path: string) {
+    this.lookups.push(`exists ${path}`);
+    return super.exists(path);
+  }
+  override isFile(path: string) {
+    this.lookups.push(`isFile ${path}`);
+    return super.isFile(path);
+  }
+  override isDir(path: string) {
+    this.lookups.push(`isDir ${path}`);
+    return super.isDir(path);
+  }
+  override openRead(path: string, options?: OpenReadOptions) {
+    this.openedWith.push(options?.stat);
+    return super.openRead(path, options);
+  }
+}
+
+describe("server: one lookup per command", () => {
+  it("RETR, SIZE, MDTM and LIST stat their path once; RETR opens with that stat", T, async () => {
+    const fs = new CountingFileSystem();
+    await putFile(fs, "/digits.txt", "0123456789");
+    await fs.mkdir("/dir");
+    await withSession({ fileSystem: fs }, async (c) => {
+      fs.lookups = [];
+      assert.equal(await c.ask("SIZE digits.txt"), "213 10");
+      assert.match(await c.ask("MDTM digits.txt"), /^213 \d{14}$/);
+      assert.deepEqual(fs.lookups, ["stat /digits.txt", "stat /digits.txt"]);
+      fs.lookups = [];
+      fs.stats = [];
+      const data = await c.pasv();
+      assert.equal(await c.ask("RETR digits.txt"), "150 data transfer started");
+      assert.equal(text(await readAll(data)), "0123456789");
+      assert.equal(await c.next(), "226 transfer done");
+      assert.deepEqual(fs.lookups, ["stat /digits.txt"]);
+      assert.equal(fs.openedWith.length, 1);
+      assert.equal(fs.openedWith[0], fs.stats[0], "openRead did not get the path check's stat");
+      fs.lookups = [];
+      const listing = await c.pasv();
+      assert.equal(await c.ask("LIST dir"), "150 list transfer started");
+      assert.equal(text(await readAll(listing)), "");
+      assert.equal(await c.next(), "226 list transfer done");
+      assert.deepEqual(fs.lookups, ["stat /dir"]);
+    });
+  });
+
+  it(
+    "a transfer command while another transfer runs is 450, checked before the path",
+    T,
+    async () => {
+      await session({ writeSpeedLimitPerConnection: 64 * 1024 }, async (c) => {
+        const first = await c.pasv();
+        assert.equal(await c.ask("RETR big.bin"), "150 data transfer started");
+        await c.pasv();
+        assert.equal(await c.ask("RETR digits.txt"), "450 another transfer is in progress");
+        assert.equal(await c.ask("RETR missing"), "450 another transfer is in progress");
+        assert.equal(await c.ask("ABOR"), "426 transfer aborted");
+        assert.equal(await c.next(), "226 abort successful");
+        first.close();
       });
     },
   );

@@ -8,7 +8,6 @@
  */
 
 import type { FileHandle } from "node:fs/promises";
-import { concatBytes } from "../stream/bytes.ts";
 
 /** Options of {@linkcode readableFromHandle}. */
 export interface HandleReadOptions {
@@ -18,6 +17,14 @@ export interface HandleReadOptions {
   chunkSize: number;
   /** How many chunks to read ahead of the consumer. */
   readAhead: number;
+  /**
+   * The size of the file when it was just stat'ed, for a regular file (not a pipe or device).
+   * Reads are then sized to what is left (plus one byte, so that a file that did not grow ends
+   * with a short read), and a short read ends the stream without another read: a small file
+   * costs one read and one buffer of its own size instead of a full chunk and a read that
+   * finds the end.
+   */
+  size?: number;
   /** Turns a read error into the error the stream reports (default: as is). */
   mapError?: (error: unknown) => unknown;
 }
@@ -27,14 +34,14 @@ export interface HandleReadOptions {
  * on cancel.
  *
  * @param handle An open file.
- * @param options Offset, chunk size, read-ahead, error mapping.
+ * @param options Offset, chunk size, read-ahead, known size, error mapping.
  * @returns The stream.
  */
 export function readableFromHandle(
   handle: FileHandle,
   options: HandleReadOptions,
 ): ReadableStream<Uint8Array> {
-  const { chunkSize, mapError = (error) => error } = options;
+  const { chunkSize, size, mapError = (error) => error } = options;
   let position = Math.max(0, options.offset ?? 0);
   let closed = false;
   const close = async () => {
@@ -44,21 +51,28 @@ export function readableFromHandle(
   };
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
-      const buffer = new Uint8Array(chunkSize);
+      // With a known size, ask for what is left and one byte more: a short read is the end.
+      const wanted = size !== undefined && position <= size
+        ? Math.min(chunkSize, size - position + 1)
+        : chunkSize;
+      const buffer = new Uint8Array(wanted);
       let bytesRead: number;
       try {
-        ({ bytesRead } = await handle.read(buffer, 0, chunkSize, position));
+        ({ bytesRead } = await handle.read(buffer, 0, wanted, position));
       } catch (error) {
         await close();
         throw mapError(error);
       }
-      if (bytesRead === 0) {
-        await close();
-        controller.close();
-        return;
-      }
       position += bytesRead;
-      controller.enqueue(bytesRead === chunkSize ? buffer : buffer.subarray(0, bytesRead));
+      if (bytesRead > 0) {
+        controller.enqueue(bytesRead === wanted ? buffer : buffer.subarray(0, bytesRead));
+      }
+      // A regular file returns fewer bytes than asked only at its end.
+      if (bytesRead === 0 || (size !== undefined && bytesRead < wanted)) {
+        // Closed first, so the consumer sees the end while the handle closes.
+        controller.close();
+        await close();
+      }
     },
     cancel: close,
   }, { highWaterMark: options.readAhead });
@@ -81,6 +95,10 @@ export interface HandleWriteOptions {
  * handle; aborting it also writes what was gathered (so an interrupted transfer keeps every byte
  * it received), then closes the handle. A failed write closes the handle and errors the stream.
  *
+ * Chunks are copied into a gather buffer of `gather` bytes before `write()` resolves, so the
+ * producer may reuse its buffer as soon as it does; a full buffer is written while the next one
+ * fills (two buffers, one write in flight).
+ *
  * @param handle An open file.
  * @param options Start position, gather size, truncation, error mapping.
  * @returns The stream.
@@ -91,8 +109,11 @@ export function writableToHandle(
 ): WritableStream<Uint8Array> {
   const { gather, mapError = (error) => error } = options;
   let position = options.position;
-  let pending: Uint8Array[] = [];
-  let pendingBytes = 0;
+  /** The buffer being filled (allocated at the first byte) and how much of it is filled. */
+  let buffer: Uint8Array | undefined;
+  let filled = 0;
+  /** The buffer of the write in flight, free again once `inFlight` settles. */
+  let spare: Uint8Array | undefined;
   let inFlight: Promise<void> = Promise.resolve();
   let closed = false;
   const close = async () => {
@@ -112,23 +133,33 @@ export function writableToHandle(
       done += bytesWritten;
     }
   };
+  /** Waits for the write in flight, then starts writing the filled part of the buffer. */
   const flush = async () => {
     await inFlight;
-    if (pendingBytes === 0) return;
-    const data = concatBytes(pending, pendingBytes);
-    pending = [];
-    pendingBytes = 0;
-    inFlight = writeAt(data, position);
+    if (filled === 0 || !buffer) return;
+    const full = buffer;
+    const length = filled;
+    buffer = spare;
+    spare = full;
+    filled = 0;
+    inFlight = writeAt(full.subarray(0, length), position);
     inFlight.catch(() => {});
-    if (position !== null) position += data.length;
+    if (position !== null) position += length;
   };
   return new WritableStream<Uint8Array>({
     async write(chunk) {
-      pending.push(chunk);
-      pendingBytes += chunk.length;
-      if (pendingBytes < gather) return;
       try {
-        await flush();
+        for (let offset = 0; offset < chunk.length;) {
+          buffer ??= new Uint8Array(gather);
+          const count = Math.min(gather - filled, chunk.length - offset);
+          buffer.set(
+            offset === 0 && count === chunk.length ? chunk : chunk.subarray(offset, offset + count),
+            filled,
+          );
+          filled += count;
+          offset += count;
+          if (filled === gather) await flush();
+        }
       } catch (error) {
         throw await fail(error);
       }

@@ -37,6 +37,14 @@ export interface DirEntry {
 export interface OpenReadOptions {
   /** Byte offset to start at (REST); an offset past the end gives an empty stream. */
   offset?: number;
+  /**
+   * The file's metadata, as this file system's {@linkcode FileSystem.stat} just returned it for
+   * the same path (the server's path check found it): a back-end may then skip its own lookup,
+   * so that a transfer costs one stat. A back-end uses only a stat it produced itself for this
+   * path and otherwise looks the path up as usual; a stat saying `dir` is refused
+   * (`is-a-directory`).
+   */
+  stat?: FileStat;
 }
 
 /** Options of {@linkcode FileSystem.openWrite}. */

@@ -7,6 +7,9 @@
 
 import { PathError } from "../errors.ts";
 
+/** An absolute path with no empty, `.` or `..` segment, no trailing slash and no NUL. */
+const NORMAL_PATH = /^(?:\/(?!\.\.?(?:\/|$))[^/\0]+)+$/;
+
 /**
  * Resolves a client-supplied path against the current directory.
  *
@@ -23,10 +26,19 @@ import { PathError } from "../errors.ts";
  * @throws {PathError} `invalid-path` when the path contains a NUL byte.
  */
 export function resolveVirtualPath(cwd: string, path: string): string {
+  // Most paths are already normal once joined (a name in the current directory, or a path
+  // the server resolved before): those are returned as they are.
+  const joined = path.startsWith("/")
+    ? path
+    : path === ""
+    ? cwd
+    : cwd === "/"
+    ? `/${path}`
+    : `${cwd}/${path}`;
+  if (joined === "/" || NORMAL_PATH.test(joined)) return joined;
   if (path.includes("\0") || cwd.includes("\0")) {
     throw new PathError("invalid-path", path.replace(/\0/g, "\\0"), "Path contains a NUL byte");
   }
-  const joined = path.startsWith("/") ? path : `${cwd}/${path}`;
   const parts: string[] = [];
   for (const part of joined.split("/")) {
     if (part === "" || part === ".") continue;

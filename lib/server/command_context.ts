@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { FileSystem } from "../fs/file_system.ts";
+import type { FileStat, FileSystem } from "../fs/file_system.ts";
 import type { NetAddr } from "../socket.ts";
 import type { CommandSpec, PathRule } from "./command_table.ts";
 import type { DataChannel } from "./data_channel.ts";
@@ -127,6 +127,17 @@ export interface CommandContext extends SessionState {
    * @returns `true` when the command may go on.
    */
   checkPath(path: string, rule: PathRule): Promise<boolean>;
+  /**
+   * Checks a path as {@linkcode CommandContext.checkPath} does (permission first, so that a
+   * path the user may not see does not reveal whether it exists), and returns what it found.
+   * The dispatcher runs it for a spec's path rule.
+   *
+   * @param path An absolute virtual path.
+   * @param rule The right and the condition.
+   * @returns `undefined` when the command may not go on (the `550` was sent); otherwise the
+   * path's metadata when the condition needed it (`exists`, `file`, `dir`).
+   */
+  inspectPath(path: string, rule: PathRule): Promise<{ stat?: FileStat } | undefined>;
 
   /**
    * Runs a subcommand's spec with the dispatcher's checks (requirements, path rule, replies
@@ -217,11 +228,13 @@ export interface CommandContext extends SessionState {
   setDataChannel(channel: DataChannel | undefined): Promise<void>;
   /**
    * Whether a transfer may start now: a data channel is prepared and no transfer runs. When
-   * not, it sends the reply itself (`503`, `450`).
+   * not, it sends the reply itself (`503`, `450`). The `"data-channel"` requirement checks the
+   * same before a handler runs; this is for handlers without it.
    */
   readyForTransfer(): Promise<boolean>;
   /**
-   * Starts a data transfer as a background worker and returns once it is started or refused.
+   * Starts a data transfer as a background worker and returns once it is started or refused
+   * (`503`, `450`, as {@linkcode CommandContext.readyForTransfer} would).
    *
    * @param options What to do with the data connection and what to reply.
    */

@@ -6,13 +6,16 @@
  * @module
  */
 
+import type { FileStat } from "../fs/file_system.ts";
 import type { CommandContext } from "./command_context.ts";
 
 /**
  * A precondition the dispatcher checks before a handler runs, in the order given:
  * - `"login"`: the session is logged in, else `530 Please login with USER and PASS`;
- * - `"data-channel"`: PASV, EPSV, PORT or EPRT prepared a data channel, else `503`; and when
- *   the server's TLS policy requires protected data for the user, PROT P was given, else `521`.
+ * - `"data-channel"`: PASV, EPSV, PORT or EPRT prepared a data channel, else `503`; no other
+ *   transfer runs, else `450`; and when the server's TLS policy requires protected data for the
+ *   user, PROT P was given, else `521`. A handler with this requirement may call
+ *   `ctx.startTransfer()` without checking again.
  */
 export type CommandRequirement = "login" | "data-channel";
 
@@ -45,6 +48,12 @@ export interface CommandRequest {
    * the rule is `optional`), when the command's spec has a `path` rule; `""` otherwise.
    */
   path: string;
+  /**
+   * The path's metadata when the path rule looked it up (`must` is `"exists"`, `"file"` or
+   * `"dir"`): use it instead of a second stat, and hand it to `openRead` (one stat per
+   * transfer).
+   */
+  stat?: FileStat;
 }
 
 /**
@@ -105,7 +114,8 @@ export class CommandTable extends Map<string, CommandSpec> {
 
   /** Looks a verb up, whatever its case. */
   override get(verb: string): CommandSpec | undefined {
-    return super.get(verb.toUpperCase());
+    // Keys are upper case, and so are most verbs as received: look those up as they are.
+    return super.get(verb) ?? super.get(verb.toUpperCase());
   }
 
   /** Whether the verb is in the table, whatever its case. */

@@ -87,7 +87,9 @@ export class Dispatcher {
           return;
         }
         request.path = ctx.resolvePath(argument);
-        if (!await ctx.checkPath(request.path, spec.path)) return;
+        const found = await ctx.inspectPath(request.path, spec.path);
+        if (!found) return;
+        request.stat = found.stat;
       }
       await spec.handler(ctx, request);
     } catch (error) {
@@ -112,6 +114,10 @@ export class Dispatcher {
       if (requirement === "data-channel") {
         if (!ctx.dataChannel) {
           await ctx.reply(503, NO_DATA_CHANNEL);
+          return false;
+        }
+        if (ctx.transfer) {
+          await ctx.reply(450, "another transfer is in progress");
           return false;
         }
         if (this.#options.dataProtectionMissing()) {

@@ -6,7 +6,7 @@
  */
 
 import type { DirEntry, FileStat, FileSystem } from "../fs/file_system.ts";
-import { formatMlsxLine, formatMlsxTime } from "../protocol/listing/mlsx.ts";
+import { formatMlsxTime } from "../protocol/listing/mlsx.ts";
 import { formatUnixListLine } from "../protocol/listing/unix.ts";
 import type { Permission } from "./user.ts";
 
@@ -19,15 +19,17 @@ export const MLSX_FACTS: readonly string[] = ["type", "size", "modify", "perm", 
  *
  * @param fs The file system.
  * @param path An absolute virtual path that exists.
- * @returns The entries, lazily.
+ * @param stat The path's metadata, when the caller has it (else it is looked up).
+ * @returns The entries, lazily: `fs.list` itself for a directory, with no layer in between.
  */
-export async function* listingEntries(fs: FileSystem, path: string): AsyncIterable<DirEntry> {
-  const stat = await fs.stat(path);
-  if (stat.type !== "dir") {
-    yield { name: path.slice(path.lastIndexOf("/") + 1) || "/", stat };
-    return;
-  }
-  yield* fs.list(path);
+export async function listingEntries(
+  fs: FileSystem,
+  path: string,
+  stat?: FileStat,
+): Promise<AsyncIterable<DirEntry> | Iterable<DirEntry>> {
+  stat ??= await fs.stat(path);
+  if (stat.type === "dir") return fs.list(path);
+  return [{ name: path.slice(path.lastIndexOf("/") + 1) || "/", stat }];
 }
 
 /**
@@ -64,31 +66,43 @@ export function mlsxLine(
   permission: Permission | undefined,
   facts: readonly string[],
 ): string {
-  const values: Record<string, string> = {};
-  for (const fact of facts) {
+  // The facts and their values are known to be well-formed, so the line is built directly.
+  let line = "";
+  for (let i = 0; i < facts.length; i++) {
+    const fact = facts[i];
+    if (i > 0 && facts.indexOf(fact) < i) continue;
     switch (fact) {
       case "type":
-        values.type = stat.type === "file" || stat.type === "dir"
-          ? stat.type
-          : stat.type === "link"
-          ? "OS.unix=symlink"
-          : "OS.unix=other";
+        line += `type=${mlsxType(stat.type)};`;
         break;
       case "size":
-        values.size = String(stat.size);
+        line += `size=${stat.size};`;
         break;
       case "modify":
-        values.modify = formatMlsxTime(stat.mtime);
+        line += `modify=${formatMlsxTime(stat.mtime)};`;
         break;
       case "perm":
-        values.perm = permFact(stat, permission);
+        line += `perm=${permFact(stat, permission)};`;
         break;
       case "unix.mode":
-        values["unix.mode"] = "0" + (stat.mode & 0o7777).toString(8).padStart(3, "0");
+        line += `unix.mode=0${(stat.mode & 0o7777).toString(8).padStart(3, "0")};`;
         break;
     }
   }
-  return formatMlsxLine(name, values);
+  return `${line} ${oneLine(name)}`;
+}
+
+function mlsxType(type: FileStat["type"]): string {
+  return type === "file" || type === "dir"
+    ? type
+    : type === "link"
+    ? "OS.unix=symlink"
+    : "OS.unix=other";
+}
+
+/** A name that cannot break out of its line. */
+function oneLine(text: string): string {
+  return text.includes("\r") || text.includes("\n") ? text.replace(/[\r\n]/g, " ") : text;
 }
 
 /** RFC 3659 §7.5.5: what the user may do with the entry. */

@@ -6,7 +6,8 @@
  * @module
  */
 
-import type { FileSystem } from "../fs/file_system.ts";
+import { PathError } from "../errors.ts";
+import type { FileStat, FileSystem } from "../fs/file_system.ts";
 import { resolveVirtualPath } from "../fs/virtual_path.ts";
 import type { Conn, NetAddr } from "../socket.ts";
 import { deadlineSignal } from "../stream/abort.ts";
@@ -68,6 +69,10 @@ export class Session implements CommandContext {
   readonly #closer = new AbortController();
   #dataChannel: DataChannel | undefined;
   #waitingForCommand = false;
+  /** When the session last started to wait for a command with no transfer running. */
+  #idleFrom = 0;
+  /** Whether the idle timer is set (it is set once and moved on lazily, not per command). */
+  #idleArmed = false;
   readonly #readThrottle = new Throttle();
   readonly #writeThrottle = new Throttle();
   #userReadThrottle: Throttle | undefined;
@@ -275,32 +280,37 @@ export class Session implements CommandContext {
 
   /** {@inheritDoc CommandContext.checkPath} */
   async checkPath(path: string, rule: PathRule): Promise<boolean> {
+    return (await this.inspectPath(path, rule)) !== undefined;
+  }
+
+  /** {@inheritDoc CommandContext.inspectPath} */
+  async inspectPath(path: string, rule: PathRule): Promise<{ stat?: FileStat } | undefined> {
     const permission = this.permissionFor(path);
     if (!(rule.access === "read" ? permission?.readable : permission?.writable)) {
       await this.reply(550, "permission denied");
-      return false;
+      return undefined;
     }
-    if (!rule.must) return true;
-    const fs = this.fileSystem;
+    const must = rule.must;
+    if (!must) return {};
+    // One stat answers every condition; a path that cannot be looked up (missing, a file in
+    // the way, outside the root) does not exist, and only an I/O failure is an error.
+    let stat: FileStat | undefined;
+    try {
+      stat = await this.fileSystem.stat(path);
+    } catch (error) {
+      if (!(error instanceof PathError) || error.kind === "io") throw error;
+    }
     let failure: string | undefined;
-    switch (rule.must) {
-      case "exists":
-        if (!await fs.exists(path)) failure = "path does not exist";
-        break;
-      case "absent":
-        if (await fs.exists(path)) failure = "path already exists";
-        break;
-      case "file":
-        if (!await fs.exists(path)) failure = "path does not exist";
-        else if (!await fs.isFile(path)) failure = "path is not a file";
-        break;
-      case "dir":
-        if (!await fs.exists(path)) failure = "path does not exist";
-        else if (!await fs.isDir(path)) failure = "path is not a directory";
-        break;
+    if (must === "absent") {
+      if (stat) failure = "path already exists";
+    } else if (!stat) failure = "path does not exist";
+    else if (must === "file" && stat.type !== "file") failure = "path is not a file";
+    else if (must === "dir" && stat.type !== "dir") failure = "path is not a directory";
+    if (failure) {
+      await this.reply(550, failure);
+      return undefined;
     }
-    if (failure) await this.reply(550, failure);
-    return failure === undefined;
+    return { stat };
   }
 
   /** {@inheritDoc CommandContext.execute} */
@@ -433,15 +443,18 @@ export class Session implements CommandContext {
    * @returns Settles when the transfer was started or refused (not when it ends).
    */
   async startTransfer(options: StartTransferOptions): Promise<void> {
-    if (!await this.readyForTransfer()) {
+    const channel = this.#dataChannel;
+    // The "data-channel" requirement checked this before the handler ran; a handler without
+    // it, or a channel dropped meanwhile (QUIT), gets the reply here.
+    if (!channel || this.#worker.status) {
+      await this.readyForTransfer();
       await options.discard?.().catch(() => {});
       return;
     }
-    const channel = this.#dataChannel!;
     this.#dataChannel = undefined;
     const policy = this.server.tlsPolicy;
     const tls = this.#dataProtection === "P" ? policy.handshake(this.#tlsScope) : undefined;
-    this.#control.disarmIdle();
+    // The idle timer stays set: when it fires during the transfer it does nothing.
     this.#worker.start({
       channel,
       tls: tls && { options: tls, requireSessionReuse: policy.requireSessionReuse },
@@ -465,7 +478,7 @@ export class Session implements CommandContext {
   close(): void {
     if (this.closing) return;
     this.#closer.abort();
-    this.#control.disarmIdle();
+    this.#disarmIdle();
     void this.#worker.abort();
     if (this.#waitingForCommand) this.#control.cancelRead();
     // A handler stuck on a client that reads nothing must not hold the session open forever.
@@ -516,7 +529,6 @@ export class Session implements CommandContext {
       return undefined;
     } finally {
       this.#waitingForCommand = false;
-      this.#control.disarmIdle();
     }
   }
 
@@ -540,18 +552,45 @@ export class Session implements CommandContext {
     return candidates.filter((t): t is Throttle => t !== undefined && t.limit !== undefined);
   }
 
+  /**
+   * Starts the idle period (the session waits for a command, or a transfer ended while it
+   * did). The timer is not reset per command: it is set when none is, and when it fires it
+   * does nothing during a command or a transfer, moves itself to the end of the current idle
+   * period, or ends the session.
+   */
   #armIdle(): void {
-    if (this.#worker.status || this.closing) return;
-    this.#control.armIdle(this.server.options.idleTimeout, () => {
+    if (this.closing) return;
+    this.#idleFrom = performance.now();
+    if (!this.#idleArmed) this.#setIdleTimer(this.server.options.idleTimeout);
+  }
+
+  #setIdleTimer(ms: number): void {
+    const timeout = this.server.options.idleTimeout;
+    if (!timeout || !Number.isFinite(timeout)) return;
+    this.#idleArmed = true;
+    this.#control.armIdle(ms, () => {
+      this.#idleArmed = false;
+      // Busy: the end of the command (it waits for the next) or of the transfer re-arms.
+      if (this.closing || !this.#waitingForCommand || this.#worker.status) return;
+      const left = this.#idleFrom + timeout - performance.now();
+      if (left > 0) {
+        this.#setIdleTimer(left);
+        return;
+      }
       this.reply(421, "idle timeout, closing control connection").catch(() => {});
       this.close();
     });
   }
 
+  #disarmIdle(): void {
+    this.#idleArmed = false;
+    this.#control.disarmIdle();
+  }
+
   async #cleanUp(): Promise<void> {
     this.#closer.abort();
-    this.#control.disarmIdle();
-    await this.#worker.abort();
+    this.#disarmIdle();
+    await this.#worker.close();
     await this.setDataChannel(undefined).catch(() => {});
     if (this.#user) await this.setUser(undefined, false);
     if (this.#forceTimer === undefined) {

@@ -9,7 +9,7 @@
 
 import { PathError } from "../errors.ts";
 import type { Conn, TlsServerOptions } from "../socket.ts";
-import { deadlineSignal, type Deferred, deferred } from "../stream/abort.ts";
+import { type Deferred, deferred } from "../stream/abort.ts";
 import type { Throttle } from "../stream/throttle.ts";
 import type { DataChannel } from "./data_channel.ts";
 import { DataConnection } from "./data_connection.ts";
@@ -80,6 +80,8 @@ export interface TransferSetup {
 
 interface RunningTransfer extends TransferStatus {
   bytes: number;
+  /** Set when the stall check ended the transfer. */
+  stalled: boolean;
   readonly controller: AbortController;
   /** Settles once the 150 (or the reply that replaced it) is written. */
   readonly opened: Deferred<void>;
@@ -90,6 +92,10 @@ interface RunningTransfer extends TransferStatus {
 export class TransferWorker {
   readonly #options: TransferWorkerOptions;
   #transfer: RunningTransfer | undefined;
+  /** The stall check's timer, kept from one transfer to the next (see `#watchForStall`). */
+  #stallTimer: ReturnType<typeof setInterval> | undefined;
+  /** The transfer the stall check saw at its last tick, and its byte count then. */
+  #stallSeen: { transfer: RunningTransfer; bytes: number } | undefined;
 
   /**
    * Creates the worker.
@@ -121,6 +127,7 @@ export class TransferWorker {
     const running: RunningTransfer = {
       description: transfer.description,
       bytes: 0,
+      stalled: false,
       controller: new AbortController(),
       opened: deferred<void>(),
       done: Promise.resolve(),
@@ -155,7 +162,7 @@ export class TransferWorker {
     const aborted = { code: 426, text: options.abortedText ?? "transfer aborted" };
     let conn: Conn;
     try {
-      conn = await setup.channel.open(deadlineSignal(signal, this.#options.dataConnectTimeout));
+      conn = await this.#withinConnectTimeout(signal, (s) => setup.channel.open(s));
     } catch {
       await setup.channel.close();
       await options.discard?.().catch(() => {});
@@ -166,7 +173,7 @@ export class TransferWorker {
     }
     const closeOnAbort = () => conn.close();
     signal.addEventListener("abort", closeOnAbort, { once: true });
-    const stall = this.#watchForStall(transfer);
+    this.#watchForStall();
     let final: FinalReply;
     try {
       await this.#options.reply(150, options.opening).finally(() => transfer.opened.resolve());
@@ -187,7 +194,7 @@ export class TransferWorker {
         final = result ?? { code: 226, text: "transfer done" };
       }
     } catch (error) {
-      if (stall.stalled) final = { code: 426, text: "data connection timed out" };
+      if (transfer.stalled) final = { code: 426, text: "data connection timed out" };
       else if (signal.aborted) final = aborted;
       else if (error instanceof PathError) final = pathErrorReply(error);
       else {
@@ -195,7 +202,6 @@ export class TransferWorker {
         final = { code: 426, text: options.abortedText ?? "data connection closed" };
       }
     } finally {
-      stall.stop();
       signal.removeEventListener("abort", closeOnAbort);
       conn.close();
     }
@@ -215,10 +221,7 @@ export class TransferWorker {
   ): Promise<{ conn: Conn } | { refusal: FinalReply }> {
     let secured: Conn;
     try {
-      secured = await conn.startTls(
-        tls.options,
-        deadlineSignal(signal, this.#options.dataConnectTimeout),
-      );
+      secured = await this.#withinConnectTimeout(signal, (s) => conn.startTls(tls.options, s));
     } catch (error) {
       conn.close();
       if (signal.aborted) throw error;
@@ -233,24 +236,67 @@ export class TransferWorker {
   }
 
   /**
-   * Aborts a transfer that moves no byte for `dataTimeout`: one timer per transfer that
-   * compares the byte count with the one of its previous tick.
+   * Runs a step of opening the data connection under a signal that aborts with the transfer's
+   * or after `dataConnectTimeout`: one timer, cleared when the step ends (a timeout signal
+   * would stay armed, and referenced, for the whole timeout after every transfer).
    */
-  #watchForStall(transfer: RunningTransfer): { readonly stalled: boolean; stop(): void } {
+  async #withinConnectTimeout<T>(
+    signal: AbortSignal,
+    step: (signal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
+    const timeout = this.#options.dataConnectTimeout;
+    if (!timeout || !Number.isFinite(timeout)) return await step(signal);
+    const deadline = new AbortController();
+    const forward = () => deadline.abort(signal.reason);
+    if (signal.aborted) forward();
+    else signal.addEventListener("abort", forward, { once: true });
+    const timer = setTimeout(
+      () => deadline.abort(new DOMException("The data connection timed out", "TimeoutError")),
+      timeout,
+    );
+    try {
+      return await step(deadline.signal);
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", forward);
+    }
+  }
+
+  /**
+   * Aborts a transfer that moves no byte for `dataTimeout`: one timer compares the running
+   * transfer's byte count with the one it saw at its previous tick (so a transfer that
+   * moves nothing ends after one to two periods). The timer is not made per transfer: it is
+   * started by a transfer when none runs, and stops at a tick that finds no transfer, or when
+   * the session ends ({@linkcode TransferWorker.close}).
+   */
+  #watchForStall(): void {
     const period = this.#options.dataTimeout;
-    const state = { stalled: false, stop: () => {} };
-    if (!period || !Number.isFinite(period)) return state;
-    let seen = -1;
-    const timer = setInterval(() => {
-      if (transfer.bytes === seen) {
-        state.stalled = true;
-        clearInterval(timer);
+    if (!period || !Number.isFinite(period) || this.#stallTimer !== undefined) return;
+    this.#stallTimer = setInterval(() => {
+      const transfer = this.#transfer;
+      if (!transfer) {
+        this.#stopStallCheck();
+        return;
+      }
+      const seen = this.#stallSeen;
+      if (seen?.transfer === transfer && seen.bytes === transfer.bytes) {
+        transfer.stalled = true;
         transfer.controller.abort();
       }
-      seen = transfer.bytes;
+      this.#stallSeen = { transfer, bytes: transfer.bytes };
     }, period);
-    state.stop = () => clearInterval(timer);
-    return state;
+  }
+
+  #stopStallCheck(): void {
+    clearInterval(this.#stallTimer);
+    this.#stallTimer = undefined;
+    this.#stallSeen = undefined;
+  }
+
+  /** Aborts the running transfer (it replies `426`), waits for it, and stops the timers. */
+  async close(): Promise<void> {
+    await this.abort();
+    this.#stopStallCheck();
   }
 
   async #replyQuietly(reply: FinalReply): Promise<void> {

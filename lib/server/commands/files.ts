@@ -113,15 +113,15 @@ export const fileCommands: Record<string, CommandSpec> = {
       `HASH ${HASH_ALGORITHMS.map((a) => a === ctx.hashAlgorithm ? `${a}*` : a).join(";")}`,
     path: { access: "read", must: "file" },
     help: "<SP> <pathname>",
-    async handler(ctx, { argument, path }) {
+    async handler(ctx, { argument, path, stat }) {
       const fs = ctx.fileSystem;
-      const { size } = await fs.stat(path);
+      stat ??= await fs.stat(path);
       const digest = await hashStream(
         ctx.hashAlgorithm,
-        await fs.openRead(path),
+        await fs.openRead(path, { stat }),
         ctx.signal,
       );
-      await ctx.reply(213, `${ctx.hashAlgorithm} 0-${size} ${digest} ${argument}`);
+      await ctx.reply(213, `${ctx.hashAlgorithm} 0-${stat.size} ${digest} ${argument}`);
     },
   },
   SITE: {

@@ -33,30 +33,23 @@ export const listingCommands: Record<string, CommandSpec> = {
     requires: TRANSFER,
     path: { access: "read", must: "exists", optional: true },
     help: "[<SP> <pathname>]",
-    async handler(ctx, { path }) {
+    async handler(ctx, { path, stat }) {
       const fs = ctx.fileSystem;
-      if (!await fs.isDir(path)) {
+      if ((stat ?? await fs.stat(path)).type !== "dir") {
         await ctx.reply(501, "path is not a directory");
         return;
       }
       const facts = ctx.mlstFacts;
+      const base = path === "/" ? "" : path;
       await ctx.startTransfer({
         description: `MLSD ${path}`,
         opening: "mlsd transfer started",
         async run(data, signal) {
-          const base = path === "/" ? "" : path;
           await writeLines(
             data,
-            format(
-              fs.list(path),
-              (entry) =>
-                mlsxLine(
-                  entry.name,
-                  entry.stat,
-                  ctx.permissionFor(`${base}/${entry.name}`),
-                  facts,
-                ),
-            ),
+            fs.list(path),
+            (entry) =>
+              mlsxLine(entry.name, entry.stat, ctx.permissionFor(`${base}/${entry.name}`), facts),
             signal,
           );
           return { code: 226, text: "mlsd transfer done" };
@@ -70,8 +63,8 @@ export const listingCommands: Record<string, CommandSpec> = {
       `MLST ${MLSX_FACTS.map((f) => ctx.mlstFacts.includes(f) ? `${f}*;` : `${f};`).join("")}`,
     path: { access: "read", must: "exists", optional: true },
     help: "[<SP> <pathname>]",
-    async handler(ctx, { path }) {
-      const stat = await ctx.fileSystem.stat(path);
+    async handler(ctx, { path, stat }) {
+      stat ??= await ctx.fileSystem.stat(path);
       const line = mlsxLine(path, stat, ctx.permissionFor(path), ctx.mlstFacts);
       await ctx.reply(250, [`Listing ${path}`, ` ${line}`, "End"]);
     },
@@ -81,8 +74,8 @@ export const listingCommands: Record<string, CommandSpec> = {
     feature: "SIZE",
     path: { access: "read", must: "exists" },
     help: "<SP> <pathname>",
-    async handler(ctx, { path }) {
-      const stat = await ctx.fileSystem.stat(path);
+    async handler(ctx, { path, stat }) {
+      stat ??= await ctx.fileSystem.stat(path);
       if (stat.type === "dir") await ctx.reply(550, "path is not a file");
       else await ctx.reply(213, String(stat.size));
     },
@@ -92,8 +85,8 @@ export const listingCommands: Record<string, CommandSpec> = {
     feature: "MDTM",
     path: { access: "read", must: "exists" },
     help: "<SP> <pathname>",
-    async handler(ctx, { path }) {
-      const stat = await ctx.fileSystem.stat(path);
+    async handler(ctx, { path, stat }) {
+      stat ??= await ctx.fileSystem.stat(path);
       await ctx.reply(213, formatMlsxTime(stat.mtime));
     },
   },
@@ -119,38 +112,39 @@ async function listing(
   line: (entry: DirEntry, now: Date) => string,
 ): Promise<void> {
   const path = ctx.resolvePath(listPathArgument(argument));
-  if (!await ctx.checkPath(path, { access: "read", must: "exists" })) return;
+  const found = await ctx.inspectPath(path, { access: "read", must: "exists" });
+  if (!found) return;
   const fs = ctx.fileSystem;
   await ctx.startTransfer({
     description: `${verb} ${path}`,
     opening: "list transfer started",
     async run(data, signal) {
       const now = new Date();
-      await writeLines(data, format(listingEntries(fs, path), (entry) => line(entry, now)), signal);
+      const entries = await listingEntries(fs, path, found.stat);
+      await writeLines(data, entries, (entry) => line(entry, now), signal);
       return { code: 226, text: "list transfer done" };
     },
   });
 }
 
-async function* format(
-  entries: AsyncIterable<DirEntry>,
-  line: (entry: DirEntry) => string,
-): AsyncIterable<string> {
-  for await (const entry of entries) yield line(entry);
-}
-
-/** Writes CRLF-terminated lines in batches of about 64 KiB, then closes the data connection. */
+/**
+ * Formats entries as CRLF-terminated lines and writes them in batches of about 64 KiB, then
+ * closes the data connection: one step per entry, straight from the file system's listing.
+ */
 async function writeLines(
   data: DataConnection,
-  lines: AsyncIterable<string>,
+  entries: AsyncIterable<DirEntry> | Iterable<DirEntry>,
+  line: (entry: DirEntry) => string,
   signal: AbortSignal,
 ): Promise<void> {
   const writer = data.writable.getWriter();
   try {
     let batch = "";
-    for await (const line of lines) {
+    for await (const entry of entries) {
       signal.throwIfAborted();
-      batch += line.replace(/[\r\n]/g, " ") + "\r\n";
+      const text = line(entry);
+      batch += (text.includes("\r") || text.includes("\n") ? text.replace(/[\r\n]/g, " ") : text) +
+        "\r\n";
       if (batch.length >= BATCH_BYTES) {
         await writer.write(encoder.encode(batch));
         batch = "";

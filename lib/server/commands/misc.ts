@@ -125,13 +125,15 @@ async function pathStatus(ctx: CommandContext, argument: string): Promise<void> 
     return;
   }
   const path = ctx.resolvePath(listPathArgument(argument));
-  if (!await ctx.checkPath(path, { access: "read", must: "exists" })) return;
+  const found = await ctx.inspectPath(path, { access: "read", must: "exists" });
+  if (!found) return;
   const fs = ctx.fileSystem;
-  const code = await fs.isDir(path) ? 212 : 213;
+  const stat = found.stat ?? await fs.stat(path);
+  const code = stat.type === "dir" ? 212 : 213;
   const now = new Date();
   await ctx.replyLines(code, `Status of ${path}:`, lines(), "End of status");
 
   async function* lines(): AsyncIterable<string> {
-    for await (const entry of listingEntries(fs, path)) yield listLine(entry, now);
+    for await (const entry of await listingEntries(fs, path, stat)) yield listLine(entry, now);
   }
 }

@@ -266,30 +266,30 @@ async function prepareActive(
   await ctx.reply(200, `${verb} command successful`);
 }
 
-/** RETR: the file is opened before the data connection, so that a failure is the first reply. */
-async function retrieve(ctx: CommandContext, { path }: CommandRequest): Promise<void> {
-  if (!await ctx.readyForTransfer()) return;
+/**
+ * RETR: the file is opened before the data connection, so that a failure is the first reply.
+ * The dispatcher checked the data channel and the path; the stat it found opens the file.
+ */
+async function retrieve(ctx: CommandContext, { path, stat }: CommandRequest): Promise<void> {
   const offset = ctx.takeRestOffset();
-  const file = await ctx.fileSystem.openRead(path, { offset });
+  const file = await ctx.fileSystem.openRead(path, { offset, stat });
   const source = ctx.transferType === "A" ? file.pipeThrough(lfToCrlf()) : file;
   await ctx.startTransfer({
     description: `RETR ${path}`,
     opening: "data transfer started",
-    run: (data, signal) => source.pipeTo(data.writable, { signal }),
+    run: (data, signal) => data.send(source, signal),
     discard: () => source.cancel(),
   });
 }
 
 /** STOR and APPE (APPE appends whatever REST said; STOR writes at the REST offset). */
 async function store(ctx: CommandContext, path: string, verb: "STOR" | "APPE"): Promise<void> {
-  if (!await ctx.readyForTransfer()) return;
   const offset = ctx.takeRestOffset();
   if (!await checkTarget(ctx, path)) return;
   await upload(ctx, path, verb, verb === "APPE" ? { append: true } : { offset });
 }
 
 async function storeUnique(ctx: CommandContext, { argument }: CommandRequest): Promise<void> {
-  if (!await ctx.readyForTransfer()) return;
   ctx.takeRestOffset();
   let base: string;
   try {
@@ -314,15 +314,22 @@ async function storeUnique(ctx: CommandContext, { argument }: CommandRequest): P
   await upload(ctx, path, "STOU", {}, `FILE: ${path.slice(path.lastIndexOf("/") + 1)}`);
 }
 
-/** An upload target must not be a directory, and its parent must be one. */
+/**
+ * An upload target must not be a directory, and its parent must be one: one stat when the
+ * target exists (its parent is then a directory), a second one of the parent when not.
+ */
 async function checkTarget(ctx: CommandContext, path: string): Promise<boolean> {
   const fs = ctx.fileSystem;
-  if (await fs.isDir(path)) {
+  const stat = await fs.stat(path).catch((error) => {
+    if (error instanceof PathError && error.kind !== "io") return undefined;
+    throw error;
+  });
+  if (stat?.type === "dir") {
     await ctx.reply(550, "path is not a file");
     return false;
   }
   const parent = path.slice(0, path.lastIndexOf("/")) || "/";
-  if (!await fs.isDir(parent)) {
+  if (!stat && !await fs.isDir(parent)) {
     await ctx.reply(550, "path unreachable");
     return false;
   }
@@ -345,9 +352,9 @@ async function upload(
     abortedText: "transfer aborted, partial file kept",
     discard: () => sink.close(),
     async run(data, signal) {
-      const source = ascii ? data.readable.pipeThrough(crlfToLf()) : data.readable;
       try {
-        await source.pipeTo(sink, { signal });
+        if (ascii) await data.readable.pipeThrough(crlfToLf()).pipeTo(sink, { signal });
+        else await data.receive(sink, signal);
       } catch (error) {
         if (signal.aborted) throw error;
         if (error instanceof PathError) {
