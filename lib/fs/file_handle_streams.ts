@@ -95,9 +95,10 @@ export interface HandleWriteOptions {
  * handle; aborting it also writes what was gathered (so an interrupted transfer keeps every byte
  * it received), then closes the handle. A failed write closes the handle and errors the stream.
  *
- * Chunks are copied into a gather buffer of `gather` bytes before `write()` resolves, so the
- * producer may reuse its buffer as soon as it does; a full buffer is written while the next one
- * fills (two buffers, one write in flight).
+ * The producer may reuse a chunk's buffer as soon as `write()` resolves: small chunks are
+ * copied into a gather buffer of `gather` bytes (a full one is written while the next one
+ * fills: two buffers, one write in flight), and a chunk of at least `gather` bytes that finds
+ * the buffer empty is written without a copy, `write()` resolving once it is written.
  *
  * @param handle An open file.
  * @param options Start position, gather size, truncation, error mapping.
@@ -150,10 +151,20 @@ export function writableToHandle(
     async write(chunk) {
       try {
         for (let offset = 0; offset < chunk.length;) {
+          const left = chunk.length - offset;
+          if (filled === 0 && left >= gather) {
+            // A large chunk is written as it is, without a copy, and the write resolves only
+            // once it is on disk: the producer gets its buffer back after that.
+            await inFlight;
+            const part = offset === 0 ? chunk : chunk.subarray(offset);
+            await writeAt(part, position);
+            if (position !== null) position += part.length;
+            return;
+          }
           buffer ??= new Uint8Array(gather);
-          const count = Math.min(gather - filled, chunk.length - offset);
+          const count = Math.min(gather - filled, left);
           buffer.set(
-            offset === 0 && count === chunk.length ? chunk : chunk.subarray(offset, offset + count),
+            count === chunk.length ? chunk : chunk.subarray(offset, offset + count),
             filled,
           );
           filled += count;
