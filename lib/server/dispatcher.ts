@@ -25,8 +25,6 @@ export interface DispatcherOptions {
   logCommands: boolean;
 }
 
-const NO_DATA_CHANNEL = "bad sequence of commands (use PASV, EPSV, PORT or EPRT first)";
-
 /** Runs the commands of one session. */
 export class Dispatcher {
   readonly #ctx: CommandContext;
@@ -112,14 +110,7 @@ export class Dispatcher {
         return false;
       }
       if (requirement === "data-channel") {
-        if (!ctx.dataChannel) {
-          await ctx.reply(503, NO_DATA_CHANNEL);
-          return false;
-        }
-        if (ctx.transfer) {
-          await ctx.reply(450, "another transfer is in progress");
-          return false;
-        }
+        if (!await ctx.readyForTransfer()) return false;
         if (this.#options.dataProtectionMissing()) {
           await ctx.reply(521, "data connections must be protected: send PBSZ 0 and PROT P");
           return false;
