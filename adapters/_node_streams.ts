@@ -12,6 +12,7 @@ import type { Socket } from "node:net";
 import { ConnectionClosedError } from "../lib/errors.ts";
 import type { Conn, NetAddr, TlsOptions } from "../lib/socket.ts";
 import { type Deferred, deferred } from "../lib/stream/abort.ts";
+import { ConnState } from "./_conn_state.ts";
 import { offerSession, type TlsSession } from "./_tls_sessions.ts";
 
 /** How {@linkcode wrapNodeSocket} presents a socket. */
@@ -60,20 +61,15 @@ export function wrapNodeSocket(socket: Socket, options: NodeSocketOptions): Conn
 }
 
 class NodeSocketConn implements Conn {
-  readonly readable: ReadableStream<Uint8Array>;
-  readonly writable: WritableStream<Uint8Array>;
   readonly localAddr: NetAddr;
   readonly remoteAddr: NetAddr;
   readonly secure: boolean;
   readonly tlsSessionReused: boolean | undefined;
-  #socket: Socket;
-  #options: NodeSocketOptions;
-  #reads!: ReadableStreamDefaultController<Uint8Array>;
-  #writes!: WritableStreamDefaultController;
-  #readOpen = true;
-  #writeOpen = true;
+  readonly #socket: Socket;
+  readonly #options: NodeSocketOptions;
+  readonly #state: ConnState;
+  /** The write or end waiting for node's callback. */
   #pending: Deferred<void> | undefined;
-  #done = false;
 
   constructor(socket: Socket, options: NodeSocketOptions) {
     this.#socket = socket;
@@ -83,37 +79,41 @@ class NodeSocketConn implements Conn {
     this.secure = options.secure;
     this.tlsSessionReused = options.tlsSessionReused;
     if (options.session) offerSession(this, options.session);
+    const flow = options.flow ?? socket;
+    this.#state = new ConnState({
+      pause: () => flow.pause(),
+      resume: () => flow.resume(),
+      // Resolves once node has handed the bytes to the kernel, so the caller may reuse
+      // `chunk`, and a peer that stops reading stops the writer here.
+      write: (chunk) => this.#untilDone((done) => socket.write(chunk, done)),
+      // Whatever went wrong with the FIN also fails the socket, which tells the streams.
+      end: () => this.#untilDone((done) => socket.end(() => done())),
+      reset: () => resetSocket(socket),
+      close: () => socket.destroy(),
+    });
     // Paused before the first `data` listener, so nothing flows until a read is pending: bytes
     // the protocol has not asked for stay in the socket, where a TLS upgrade finds them.
-    this.#pause();
+    flow.pause();
     socket.on("data", this.#onData);
     socket.on("end", this.#onEnd);
     socket.on("error", this.#onError);
     socket.on("close", this.#onClose);
-    this.readable = new ReadableStream<Uint8Array>({
-      start: (controller) => {
-        this.#reads = controller;
-      },
-      pull: () => {
-        if (this.#readOpen) this.#resume();
-      },
-      cancel: () => {
-        this.#readOpen = false;
-        this.#pause();
-        this.#releaseIfDone();
-      },
-    }, { highWaterMark: 0 });
-    this.writable = new WritableStream<Uint8Array>({
-      start: (controller) => {
-        this.#writes = controller;
-      },
-      write: (chunk) => this.#write(chunk),
-      close: () => this.#end(),
-      abort: () => {
-        this.#writeOpen = false;
-        this.#reset();
-      },
-    });
+  }
+
+  get readable(): ReadableStream<Uint8Array> {
+    return this.#state.readable;
+  }
+
+  get writable(): WritableStream<Uint8Array> {
+    return this.#state.writable;
+  }
+
+  get bytesRead(): number {
+    return this.#state.bytesRead;
+  }
+
+  get bytesWritten(): number {
+    return this.#state.bytesWritten;
   }
 
   setNoDelay(on: boolean): void {
@@ -121,125 +121,53 @@ class NodeSocketConn implements Conn {
     else this.#socket.setNoDelay(on);
   }
 
-  startTls(options: TlsOptions, signal?: AbortSignal): Promise<Conn> {
+  async startTls(options: TlsOptions, signal?: AbortSignal): Promise<Conn> {
     const upgrade = this.#options.upgrade;
-    if (!upgrade) return Promise.reject(new TypeError("Connection already runs TLS"));
-    if (this.readable.locked || this.writable.locked) {
-      return Promise.reject(new TypeError("Cannot start TLS while the streams are locked"));
-    }
-    if (this.#done || !this.#readOpen || !this.#writeOpen) {
-      return Promise.reject(new ConnectionClosedError("Cannot start TLS on a closed connection"));
-    }
-    if ((this.#reads.desiredSize ?? 0) < 0) {
-      return Promise.reject(new TypeError("Cannot start TLS with received data nobody read"));
-    }
+    if (!upgrade) throw new TypeError("Connection already runs TLS");
+    this.#state.assertUpgradable();
     this.#detach();
-    return upgrade(this.#socket, options, signal);
+    return await upgrade(this.#socket, options, signal);
   }
 
   close(): void {
-    if (this.#done) return;
-    this.#done = true;
-    this.#socket.destroy();
+    this.#state.close();
   }
 
   #onData = (chunk: Uint8Array): void => {
-    if (!this.#readOpen) return;
     // A plain view: Buffer's `slice` shares memory, which readers of a Uint8Array do not expect.
-    this.#reads.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-    if ((this.#reads.desiredSize ?? 0) <= 0) this.#pause();
+    this.#state.received(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
   };
 
-  #pause(): void {
-    if (this.#options.flow) this.#options.flow.pause();
-    else this.#socket.pause();
-  }
-
-  #resume(): void {
-    if (this.#options.flow) this.#options.flow.resume();
-    else this.#socket.resume();
-  }
-
   #onEnd = (): void => {
-    const reset = this.#readOpen ? this.#options.checkEnd?.() : undefined;
+    const reset = this.#state.readOpen ? this.#options.checkEnd?.() : undefined;
     if (reset) {
-      this.#fail(reset);
+      this.#onError(reset);
       this.close();
       return;
     }
-    if (this.#readOpen) {
-      this.#readOpen = false;
-      this.#reads.close();
-    }
-    this.#releaseIfDone();
+    this.#state.peerEnded();
   };
 
   #onError = (error: unknown): void => {
-    this.#fail(error);
+    this.#state.fail(error);
+    this.#pending?.reject(error);
   };
 
   #onClose = (): void => {
-    this.#done = true;
-    if (this.#readOpen) {
-      this.#readOpen = false;
-      this.#reads.close();
-    }
-    this.#fail(new ConnectionClosedError("Connection closed"));
+    this.#state.socketClosed();
+    this.#pending?.reject(new ConnectionClosedError("Connection closed"));
   };
 
-  #fail(error: unknown): void {
-    if (this.#readOpen) {
-      this.#readOpen = false;
-      this.#reads.error(error);
-    }
-    if (this.#writeOpen) {
-      this.#writeOpen = false;
-      this.#writes.error(error);
-    }
-    this.#pending?.reject(error);
-  }
-
-  #write(chunk: Uint8Array): Promise<void> {
-    // Resolves once node has handed the bytes to the kernel, so the caller may reuse `chunk`,
-    // and a peer that stops reading stops the writer here.
+  /** Runs a node call that takes a completion callback; settles when it is called. */
+  #untilDone(call: (done: (error?: Error | null) => void) => unknown): Promise<void> {
     const pending = deferred<void>();
     this.#pending = pending;
-    this.#socket.write(chunk, (error) => {
+    call((error) => {
+      if (this.#pending === pending) this.#pending = undefined;
       if (error) pending.reject(error);
       else pending.resolve();
     });
-    return pending.promise.finally(() => {
-      this.#pending = undefined;
-    });
-  }
-
-  #end(): Promise<void> {
-    const pending = deferred<void>();
-    this.#pending = pending;
-    this.#socket.end(() => pending.resolve());
-    return pending.promise.then(() => {
-      this.#pending = undefined;
-      this.#writeOpen = false;
-      this.#releaseIfDone();
-    });
-  }
-
-  #reset(): void {
-    this.#done = true;
-    const socket = this.#socket as Socket & { resetAndDestroy?: () => Socket };
-    try {
-      // Only a plain TCP handle can send RST; TLS and bridged sockets throw.
-      if (socket.resetAndDestroy) socket.resetAndDestroy();
-      else socket.destroy();
-    } catch {
-      socket.destroy();
-    }
-  }
-
-  #releaseIfDone(): void {
-    if (this.#readOpen || this.#writeOpen || this.#done) return;
-    this.#done = true;
-    this.#socket.destroy();
+    return pending.promise;
   }
 
   #detach(): void {
@@ -248,10 +176,17 @@ class NodeSocketConn implements Conn {
     socket.off("end", this.#onEnd);
     socket.off("error", this.#onError);
     socket.off("close", this.#onClose);
-    this.#readOpen = false;
-    this.#writeOpen = false;
-    this.#done = true;
-    this.#reads.close();
-    this.#writes.error(new TypeError("Connection was handed to TLS"));
+    this.#state.detach();
+  }
+}
+
+/** Resets a plain TCP socket; destroys others (TLS and bridged sockets cannot send RST). */
+function resetSocket(socket: Socket): void {
+  const resettable = socket as Socket & { resetAndDestroy?: () => Socket };
+  try {
+    if (resettable.resetAndDestroy) resettable.resetAndDestroy();
+    else socket.destroy();
+  } catch {
+    socket.destroy();
   }
 }

@@ -32,6 +32,7 @@ import type {
 } from "../lib/socket.ts";
 import { toNetAddr } from "../lib/socket.ts";
 import { abortable, abortError, type Deferred, deferred } from "../lib/stream/abort.ts";
+import { ConnState } from "./_conn_state.ts";
 import { AcceptQueue } from "./_listener.ts";
 import { nodeTlsOverConn } from "./_node_tls.ts";
 import { offerSession, sessionToResume, type TlsSession } from "./_tls_sessions.ts";
@@ -236,28 +237,22 @@ async function clientTlsOptions(
 }
 
 class BunSocketConn implements Conn {
-  readonly readable: ReadableStream<Uint8Array>;
-  readonly writable: WritableStream<Uint8Array>;
   localAddr: NetAddr = toNetAddr("0.0.0.0", 0);
   remoteAddr: NetAddr = toNetAddr("0.0.0.0", 0);
   readonly secure: boolean;
   /** Settles when a TLS handshake is done (unused on plain connections). */
   readonly handshaken: Promise<void>;
-  #handshake: Deferred<void> = deferred<void>();
+  readonly #handshake: Deferred<void> = deferred<void>();
+  readonly #state: ConnState;
   #socket: BunSocket | undefined;
-  #hostname: string | undefined;
-  #verify: boolean;
+  readonly #hostname: string | undefined;
+  readonly #verify: boolean;
   /** The session to resume, until the socket has it. */
   #resume: TlsSession | undefined;
   #reused: boolean | undefined;
-  #reads!: ReadableStreamDefaultController<Uint8Array>;
-  #writes!: WritableStreamDefaultController;
-  #readOpen = true;
-  #writeOpen = true;
   #paused = false;
   #wanted = false;
   #drain: Deferred<void> | undefined;
-  #done = false;
 
   /**
    * @param secure Whether the socket runs TLS.
@@ -273,37 +268,36 @@ class BunSocketConn implements Conn {
     if (client) offerSession(this, () => this.#socket?.getSession());
     this.handshaken = this.#handshake.promise;
     this.handshaken.catch(() => {});
-    this.readable = new ReadableStream<Uint8Array>({
-      start: (controller) => {
-        this.#reads = controller;
-      },
-      pull: () => this.#flow(true),
-      cancel: () => {
-        this.#readOpen = false;
-        this.#releaseIfDone();
-      },
-    }, { highWaterMark: 0 });
-    this.writable = new WritableStream<Uint8Array>({
-      start: (controller) => {
-        this.#writes = controller;
-      },
+    this.#state = new ConnState({
+      pause: () => this.#flow(false),
+      resume: () => this.#flow(true),
       write: (chunk) => this.#write(chunk),
-      close: () => {
-        this.#writeOpen = false;
-        // shutdown() sends the FIN and keeps reading; end() would stop reading too, and
-        // shutdown(true) shuts the read side instead.
-        this.#socket?.shutdown();
-        this.#releaseIfDone();
-      },
-      abort: () => {
-        this.#writeOpen = false;
-        this.#destroy();
-      },
+      // shutdown() sends the FIN and keeps reading; end() would stop reading too, and
+      // shutdown(true) shuts the read side instead.
+      end: () => this.#socket?.shutdown(),
+      reset: () => this.#socket?.terminate(),
+      close: () => this.#socket?.end(),
     });
   }
 
   get tlsSessionReused(): boolean | undefined {
     return this.#reused;
+  }
+
+  get readable(): ReadableStream<Uint8Array> {
+    return this.#state.readable;
+  }
+
+  get writable(): WritableStream<Uint8Array> {
+    return this.#state.writable;
+  }
+
+  get bytesRead(): number {
+    return this.#state.bytesRead;
+  }
+
+  get bytesWritten(): number {
+    return this.#state.bytesWritten;
   }
 
   setNoDelay(on: boolean): void {
@@ -313,16 +307,9 @@ class BunSocketConn implements Conn {
   async startTls(options: TlsOptions, signal?: AbortSignal): Promise<Conn> {
     const raw = this.#socket;
     if (this.secure) throw new TypeError("Connection already runs TLS");
-    if (this.readable.locked || this.writable.locked) {
-      throw new TypeError("Cannot start TLS while the streams are locked");
-    }
-    if (!raw || this.#done || !this.#readOpen || !this.#writeOpen) {
-      throw new ConnectionClosedError("Cannot start TLS on a closed connection");
-    }
-    if ((this.#reads.desiredSize ?? 0) < 0) {
-      throw new TypeError("Cannot start TLS with received data nobody read");
-    }
-    this.#detach();
+    this.#state.assertUpgradable();
+    if (!raw) throw new ConnectionClosedError("Cannot start TLS on a closed connection");
+    this.#state.detach();
     const hostname = this.#hostname ?? this.remoteAddr.hostname;
     if (!raw.upgradeTLS) {
       const plain = new BunSocketConn(false, this.#hostname);
@@ -351,7 +338,7 @@ class BunSocketConn implements Conn {
       );
       await abortable(next.handshaken, signal);
     } catch (error) {
-      next.#destroy();
+      next.#state.reset();
       raw.terminate();
       throw error;
     }
@@ -359,9 +346,8 @@ class BunSocketConn implements Conn {
   }
 
   close(): void {
-    if (this.#done) return;
-    this.#done = true;
-    this.#socket?.end();
+    if (this.#state.released) return;
+    this.#state.close();
     // A TLS socket with data still unsent reports no close (Bun 1.4.5): end the streams and
     // the write waiting for `drain` here.
     this.onClose();
@@ -391,7 +377,7 @@ class BunSocketConn implements Conn {
       this.#handshake.reject(
         authorizationError ?? new ConnectionClosedError("TLS handshake failed"),
       );
-      this.#destroy();
+      this.#state.reset();
       return;
     }
     this.#reused = this.#socket?.isSessionReused();
@@ -400,12 +386,9 @@ class BunSocketConn implements Conn {
   }
 
   onData(data: Uint8Array): void {
-    if (!this.#readOpen) return;
     // Bun hands over a fresh Buffer per event; a plain view spares readers Buffer's sharing
     // `slice`.
-    this.#reads.enqueue(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-    // The stream pulls again if more reads wait.
-    this.#flow(false);
+    this.#state.received(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
   }
 
   onDrain(): void {
@@ -413,34 +396,27 @@ class BunSocketConn implements Conn {
   }
 
   onEnd(): void {
-    if (this.#readOpen) {
-      this.#readOpen = false;
-      this.#reads.close();
-    }
-    this.#releaseIfDone();
+    this.#state.peerEnded();
   }
 
   onClose(error?: Error): void {
     const reason = error ?? new ConnectionClosedError("Connection closed");
-    this.#done = true;
     this.#handshake.reject(reason);
-    if (!error && this.#readOpen) {
-      this.#readOpen = false;
-      this.#reads.close();
-    }
-    this.#fail(reason);
+    this.#state.socketClosed(error);
+    this.#drain?.reject(reason);
   }
 
   onError(error: Error): void {
     this.#handshake.reject(error);
-    this.#fail(error);
+    this.#state.fail(error);
+    this.#drain?.reject(error);
   }
 
   /** Reads from the socket only while a reader waits (high-water mark 0, pull per read). */
   #flow(wanted: boolean): void {
     this.#wanted = wanted;
     const socket = this.#socket;
-    if (!socket || this.#done) return;
+    if (!socket || this.#state.released) return;
     if (wanted && this.#paused) {
       this.#paused = false;
       socket.resume();
@@ -450,48 +426,26 @@ class BunSocketConn implements Conn {
     }
   }
 
-  async #write(chunk: Uint8Array): Promise<void> {
-    let offset = 0;
-    while (true) {
-      const socket = this.#socket;
-      if (!socket || this.#done) throw new ConnectionClosedError("Connection closed");
-      const written = socket.write(chunk, offset, chunk.byteLength - offset);
-      if (written < 0) throw new ConnectionClosedError("Connection closed");
-      offset += written;
-      if (offset >= chunk.byteLength) return;
+  /** Writes at once what the socket takes; the rest after `drain`. */
+  #write(chunk: Uint8Array): Promise<void> | void {
+    const written = this.#writeSome(chunk, 0);
+    if (written < chunk.byteLength) return this.#writeRest(chunk, written);
+  }
+
+  async #writeRest(chunk: Uint8Array, offset: number): Promise<void> {
+    while (offset < chunk.byteLength) {
       this.#drain = deferred<void>();
       await this.#drain.promise;
+      offset = this.#writeSome(chunk, offset);
     }
   }
 
-  #fail(error: unknown): void {
-    if (this.#readOpen) {
-      this.#readOpen = false;
-      this.#reads.error(error);
-    }
-    if (this.#writeOpen) {
-      this.#writeOpen = false;
-      this.#writes.error(error);
-    }
-    this.#drain?.reject(error);
-  }
-
-  #destroy(): void {
-    this.#done = true;
-    this.#socket?.terminate();
-  }
-
-  #releaseIfDone(): void {
-    if (this.#readOpen || this.#writeOpen || this.#done) return;
-    this.#done = true;
-    this.#socket?.end();
-  }
-
-  #detach(): void {
-    this.#readOpen = false;
-    this.#writeOpen = false;
-    this.#done = true;
-    this.#reads.close();
-    this.#writes.error(new TypeError("Connection was handed to TLS"));
+  /** Writes from `offset` on, returns the new offset. */
+  #writeSome(chunk: Uint8Array, offset: number): number {
+    const socket = this.#socket;
+    if (!socket || this.#state.released) throw new ConnectionClosedError("Connection closed");
+    const written = socket.write(chunk, offset, chunk.byteLength - offset);
+    if (written < 0) throw new ConnectionClosedError("Connection closed");
+    return offset + written;
   }
 }

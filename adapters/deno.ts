@@ -5,6 +5,8 @@
  * The streams are built on `conn.read`/`conn.write`/`conn.closeWrite`, not on `conn.readable`
  * and `conn.writable`: those close the whole connection at EOF and on `close()`, which breaks
  * half-close (an FTP data connection ends with a FIN while the other direction goes on).
+ * A listener accepts only while someone waits in `accept()`: a passive data listener, closed
+ * after its one connection, so leaves no accept pending to fail.
  *
  * Native: plain TCP and implicit TLS listeners (`Deno.listenTls`). Through node:tls (loaded on
  * first use), over this adapter's own streams: both TLS roles on an existing connection,
@@ -34,20 +36,12 @@ import type {
 } from "../lib/socket.ts";
 import { toNetAddr } from "../lib/socket.ts";
 import { abortable, abortError } from "../lib/stream/abort.ts";
-import { AcceptQueue } from "./_listener.ts";
+import { ConnState } from "./_conn_state.ts";
+import { AcceptOnDemand } from "./_listener.ts";
 import { nodeTlsOverConn } from "./_node_tls.ts";
 
 /** The socket contract this adapter implements. */
 export type * from "../lib/socket.ts";
-
-/**
- * Sizes of the buffers a default reader gets: a read that fills its buffer doubles the next
- * one, a read of less than a quarter halves it. A bulk transfer so moves in large chunks (each
- * read is an op whose fixed cost dominates at 64 KiB), while a control connection keeps small
- * buffers.
- */
-const MIN_READ = 64 * 1024;
-const MAX_READ = 1024 * 1024;
 
 interface DenoAddr {
   hostname: string;
@@ -64,8 +58,9 @@ interface DenoConn {
   setNoDelay?(noDelay?: boolean): void;
 }
 
-interface DenoListener extends AsyncIterable<DenoConn> {
+interface DenoListener {
   readonly addr: DenoAddr;
+  accept(): Promise<DenoConn>;
   close(): void;
 }
 
@@ -109,38 +104,33 @@ async function listen(options: ListenOptions): Promise<Listener> {
   const listener = tls
     ? deno().listenTls({ hostname, port, cert: tls.cert, key: tls.key })
     : deno().listen({ hostname, port });
-  const queue = new AcceptQueue(
-    toNetAddr(listener.addr.hostname, listener.addr.port),
-    () => listener.close(),
-  );
-  (async () => {
-    try {
+  return new AcceptOnDemand({
+    addr: toNetAddr(listener.addr.hostname, listener.addr.port),
+    accept: async () => {
+      let conn: DenoConn;
+      try {
+        conn = await listener.accept();
+      } catch (error) {
+        // BadResource: the listener is closed. Anything else (EMFILE...) may pass.
+        if ((error as Error | undefined)?.name !== "BadResource") throw error;
+        throw new ConnectionClosedError("Listener closed", { cause: error });
+      }
       // TLS handshakes run on the first read or write, so one slow client holds up nobody.
-      for await (const conn of listener) queue.push(new DenoSocketConn(conn, !!tls, undefined));
-    } catch {
-      // The listener was closed, or failed for good; either way no more connections come.
-    } finally {
-      queue.close();
-    }
-  })();
-  return queue;
+      return new DenoSocketConn(conn, !!tls, undefined);
+    },
+    close: () => listener.close(),
+  });
 }
 
 class DenoSocketConn implements Conn {
-  readonly readable: ReadableStream<Uint8Array>;
-  readonly writable: WritableStream<Uint8Array>;
   readonly localAddr: NetAddr;
   readonly remoteAddr: NetAddr;
   readonly secure: boolean;
   readonly tlsSessionReused: boolean | undefined = undefined;
-  #conn: DenoConn;
+  readonly #conn: DenoConn;
   /** The name connected to, for certificate checks; absent on accepted connections. */
-  #hostname: string | undefined;
-  #readOpen = true;
-  #writeOpen = true;
-  #reading = false;
-  #closed = false;
-  #readSize = MIN_READ;
+  readonly #hostname: string | undefined;
+  readonly #state: ConnState;
 
   constructor(conn: DenoConn, secure: boolean, hostname: string | undefined) {
     this.#conn = conn;
@@ -148,35 +138,31 @@ class DenoSocketConn implements Conn {
     this.secure = secure;
     this.localAddr = toNetAddr(conn.localAddr.hostname, conn.localAddr.port);
     this.remoteAddr = toNetAddr(conn.remoteAddr.hostname, conn.remoteAddr.port);
-    // A byte stream: BYOB readers fill their own buffers; default readers get buffers of an
-    // adaptive size. High-water mark 0: nothing is read before someone asks, so a TLS upgrade
-    // finds every byte the protocol has not consumed still in the socket.
-    this.readable = new ReadableStream({
-      type: "bytes",
-      pull: (controller) => this.#pull(controller),
-      cancel: () => {
-        this.#readOpen = false;
-        this.#releaseIfDone();
-      },
-    }, { highWaterMark: 0 });
-    this.writable = new WritableStream<Uint8Array>({
-      write: async (chunk) => {
-        for (let offset = 0; offset < chunk.byteLength;) {
-          offset += await this.#conn.write(chunk.subarray(offset));
-        }
-      },
-      close: async () => {
-        await this.#conn.closeWrite();
-        this.#writeOpen = false;
-        this.#releaseIfDone();
-      },
-      // Deno cannot send a reset; closing at once is the nearest: the peer sees EOF, or a reset
-      // when data it sent is still unread here.
-      abort: () => {
-        this.#writeOpen = false;
-        this.close();
-      },
+    this.#state = new ConnState({
+      read: (view) => conn.read(view),
+      write: (chunk) => writeAll(conn, chunk),
+      end: () => conn.closeWrite(),
+      // Deno cannot send a reset; closing at once is the nearest: the peer sees EOF, or a
+      // reset when data it sent is still unread here.
+      reset: () => closeQuietly(conn),
+      close: () => closeQuietly(conn),
     });
+  }
+
+  get readable(): ReadableStream<Uint8Array> {
+    return this.#state.readable;
+  }
+
+  get writable(): WritableStream<Uint8Array> {
+    return this.#state.writable;
+  }
+
+  get bytesRead(): number {
+    return this.#state.bytesRead;
+  }
+
+  get bytesWritten(): number {
+    return this.#state.bytesWritten;
   }
 
   setNoDelay(on: boolean): void {
@@ -185,17 +171,9 @@ class DenoSocketConn implements Conn {
 
   async startTls(options: TlsOptions, signal?: AbortSignal): Promise<Conn> {
     if (this.secure) throw new TypeError("Connection already runs TLS");
-    if (this.readable.locked || this.writable.locked) {
-      throw new TypeError("Cannot start TLS while the streams are locked");
-    }
-    if (this.#reading) throw new TypeError("Cannot start TLS while a read is pending");
-    if (this.#closed || !this.#readOpen || !this.#writeOpen) {
-      throw new ConnectionClosedError("Cannot start TLS on a closed connection");
-    }
+    this.#state.assertUpgradable();
     // This Conn is consumed: from here on its streams and close() leave the socket alone.
-    this.#readOpen = false;
-    this.#writeOpen = false;
-    this.#closed = true;
+    this.#state.detach();
     return await nodeTlsOverConn(
       new DenoSocketConn(this.#conn, false, this.#hostname),
       options,
@@ -205,54 +183,20 @@ class DenoSocketConn implements Conn {
   }
 
   close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    try {
-      this.#conn.close();
-    } catch {
-      // Already gone (both directions finished, or the runtime dropped it).
-    }
+    this.#state.close();
   }
+}
 
-  async #pull(controller: ReadableByteStreamController): Promise<void> {
-    const request = controller.byobRequest;
-    const view = request?.view
-      ? new Uint8Array(request.view.buffer, request.view.byteOffset, request.view.byteLength)
-      : new Uint8Array(this.#readSize);
-    let count: number | null;
-    this.#reading = true;
-    try {
-      count = await this.#conn.read(view);
-    } catch (error) {
-      if (!this.#readOpen) return;
-      this.#readOpen = false;
-      // A read cut short by our own close() is an end, not a failure.
-      if (this.#closed) {
-        controller.close();
-        request?.respond(0);
-      } else {
-        controller.error(error);
-      }
-      return;
-    } finally {
-      this.#reading = false;
-    }
-    if (!this.#readOpen) return;
-    if (count === null) {
-      this.#readOpen = false;
-      controller.close();
-      request?.respond(0);
-      this.#releaseIfDone();
-    } else if (request) {
-      request.respond(count);
-    } else {
-      if (count === view.length) this.#readSize = Math.min(MAX_READ, this.#readSize * 2);
-      else if (count < view.length / 4) this.#readSize = Math.max(MIN_READ, this.#readSize / 2);
-      controller.enqueue(view.subarray(0, count));
-    }
-  }
+/** Writes a whole chunk (a write may take part of it). */
+async function writeAll(conn: DenoConn, chunk: Uint8Array): Promise<void> {
+  let offset = await conn.write(chunk);
+  while (offset < chunk.byteLength) offset += await conn.write(chunk.subarray(offset));
+}
 
-  #releaseIfDone(): void {
-    if (!this.#readOpen && !this.#writeOpen) this.close();
+function closeQuietly(conn: DenoConn): void {
+  try {
+    conn.close();
+  } catch {
+    // Already gone (both directions finished, or the runtime dropped it).
   }
 }

@@ -78,7 +78,18 @@ export interface Conn {
    * where the runtime cannot tell.
    */
   readonly tlsSessionReused?: boolean;
-  /** Turns Nagle's algorithm off (`true`) or on. */
+  /**
+   * Bytes received so far: what `readable` delivered or holds for its reader (the plain text,
+   * on a TLS connection). A TLS upgrade starts a new count on the secured connection.
+   */
+  readonly bytesRead: number;
+  /** Bytes sent so far: what the socket took from `writable` (the plain text, on TLS). */
+  readonly bytesWritten: number;
+  /**
+   * Turns Nagle's algorithm off (`true`) or on. Control connections want it off: each reply
+   * or command then leaves at once instead of waiting for the peer's acknowledgement of the
+   * one before.
+   */
   setNoDelay(on: boolean): void;
   /**
    * Upgrades this connection to TLS in the given role and returns the secured connection once

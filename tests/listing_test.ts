@@ -298,6 +298,81 @@ describe("formatUnixListLine", () => {
     );
   });
 
+  it("formats exact lines: six-month rule, year boundaries, sizes, links, names with spaces", () => {
+    const halfYear = 15_778_476_000;
+    const day = 86_400_000;
+    const newYear = iso("2026-01-01T00:00:30Z");
+    const head = "-rw-r--r--    1 ftp      ftp      ";
+    const cases: [Partial<UnixListLineEntry>, string, Date?][] = [
+      [{}, "      11 Nov 20 08:15 a.txt"],
+      [{ mtime: new Date(NOW.getTime() - halfYear) }, "      11 May 24  2026 a.txt"],
+      [{ mtime: new Date(NOW.getTime() - halfYear + 1) }, "      11 May 24 08:11 a.txt"],
+      [{ mtime: new Date(NOW.getTime() + day) }, "      11 Nov 23 23:06 a.txt"],
+      [{ mtime: new Date(NOW.getTime() + day + 1) }, "      11 Nov 23  2026 a.txt"],
+      [{ mtime: iso("2025-12-31T23:59:59Z") }, "      11 Dec 31 23:59 a.txt", newYear],
+      [{ mtime: iso("2026-01-01T00:00:00Z") }, "      11 Jan  1 00:00 a.txt", newYear],
+      [{ mtime: iso("2025-05-20T10:00:00Z") }, "      11 May 20  2025 a.txt"],
+      [{ mtime: iso("1969-07-20T20:17:00Z") }, "      11 Jul 20  1969 a.txt"],
+      [{ size: 0 }, "       0 Nov 20 08:15 a.txt"],
+      [{ size: 99_999_999 }, "99999999 Nov 20 08:15 a.txt"],
+      [{ size: 123_456_789 }, "123456789 Nov 20 08:15 a.txt"],
+      [{ size: 2 ** 40 }, "1099511627776 Nov 20 08:15 a.txt"],
+      [{ name: "  two  spaces  " }, "      11 Nov 20 08:15   two  spaces  "],
+      [{ name: "a -> b" }, "      11 Nov 20 08:15 a -> b"],
+    ];
+    for (const [extra, tail, now] of cases) {
+      assert.equal(formatUnixListLine({ ...base, ...extra }, now ?? NOW), head + tail);
+    }
+    const exact: [Partial<UnixListLineEntry>, string][] = [
+      [
+        { type: "dir", mode: 0o755, nlink: 12345 },
+        "drwxr-xr-x 12345 ftp      ftp            11 Nov 20 08:15 a.txt",
+      ],
+      [
+        { owner: "a-long-owner", group: "g" },
+        "-rw-r--r--    1 a-long-owner g              11 Nov 20 08:15 a.txt",
+      ],
+      [
+        { type: "other", mode: 0o140755 },
+        "srwxr-xr-x    1 ftp      ftp            11 Nov 20 08:15 a.txt",
+      ],
+      [
+        { type: "other", mode: 0o60660 },
+        "brw-rw----    1 ftp      ftp            11 Nov 20 08:15 a.txt",
+      ],
+      [
+        { type: "link", name: "my link", target: "../a b", mode: 0o777 },
+        "lrwxrwxrwx    1 ftp      ftp            11 Nov 20 08:15 my link -> ../a b",
+      ],
+    ];
+    for (const [extra, line] of exact) {
+      assert.equal(formatUnixListLine({ ...base, ...extra }, NOW), line);
+    }
+  });
+
+  it("decides time or year by each call's now, and keeps the minutes of one day apart", () => {
+    const at = (mtime: string, now: Date) =>
+      formatUnixListLine({ ...base, mtime: iso(mtime) }, now).slice(-18, -6);
+    assert.equal(at("2026-11-20T08:15:00Z", NOW), "Nov 20 08:15");
+    assert.equal(at("2026-11-20T08:15:00Z", iso("2028-01-01Z")), "Nov 20  2026");
+    assert.equal(at("2026-11-20T08:15:00Z", NOW), "Nov 20 08:15");
+    assert.equal(at("2026-11-20T08:16:00Z", NOW), "Nov 20 08:16");
+    assert.equal(at("2026-11-20T23:59:59Z", NOW), "Nov 20 23:59");
+    assert.equal(at("2026-11-20T00:00:00Z", NOW), "Nov 20 00:00");
+  });
+
+  it("formats every day right across many thousands of days, before 1970 too", () => {
+    const start = Date.UTC(1960, 0, 1, 6, 30);
+    const later = iso("2100-01-01Z");
+    for (let d = 0; d < 12_000; d++) {
+      const mtime = new Date(start + d * 86_400_000);
+      // "Sat, 01 Jan 1960 06:30:00 GMT": the same fields, from the runtime's own formatter.
+      const [, dd, month, year] = /^\w+, (\d\d) (\w{3}) (\d{4}) /.exec(mtime.toUTCString())!;
+      const expected = `${month} ${String(Number(dd)).padStart(2)}  ${year}`;
+      assert.equal(formatUnixListLine({ ...base, mtime }, later).slice(-18, -6), expected);
+    }
+  });
+
   it("replaces CR and LF in names so that a name cannot forge a line", () => {
     const line = formatUnixListLine(
       { ...base, name: "x\r\n-rw-r--r-- 1 a a 1 Nov 20 08:15 y" },

@@ -225,6 +225,101 @@ for (const network of networks) {
       }
     });
 
+    it("counts the bytes each end read and wrote", T, async () => {
+      const { listener, client, server } = await connectedPair(network);
+      try {
+        assert.deepEqual([client.bytesRead, client.bytesWritten], [0, 0]);
+        const payload = randomBytes(3 * MIB + 17, 11);
+        const echo = server.readable.pipeTo(server.writable);
+        const [, received] = await within(
+          Promise.all([send(client.writable, payload), readAll(client.readable), echo]),
+          15000,
+          "echo",
+        );
+        assert.equal(sha256(received), sha256(payload));
+        const size = payload.byteLength;
+        assert.deepEqual(
+          [client.bytesWritten, server.bytesRead, server.bytesWritten, client.bytesRead],
+          [size, size, size, size],
+        );
+      } finally {
+        await closeAll(client, server, listener);
+      }
+    });
+
+    it("short reads come as chunks of their own, which later reads leave intact", T, async () => {
+      const { listener, client, server } = await connectedPair(network);
+      try {
+        const reader = client.readable.getReader();
+        const chunks: Uint8Array[] = [];
+        for (const word of ["one", "two", "three"]) {
+          await send(server.writable, text(word), { close: false });
+          const { value } = await within(reader.read(), 5000, `read ${word}`);
+          assert.ok(value);
+          chunks.push(value);
+        }
+        reader.releaseLock();
+        assert.deepEqual(chunks.map((c) => new TextDecoder().decode(c)), ["one", "two", "three"]);
+        assert.equal(client.bytesRead, 11);
+      } finally {
+        await closeAll(client, server, listener);
+      }
+    });
+
+    it("accept() takes a connection that was made before it was called", T, async () => {
+      const listener = track(await network.listen({ hostname: "127.0.0.1", port: 0 }));
+      const client = track(
+        await network.connect({ hostname: "127.0.0.1", port: listener.addr.port }),
+      );
+      const server = track(await within(listener.accept(), 5000, "accept"));
+      try {
+        await send(client.writable, text("early"));
+        assert.equal(new TextDecoder().decode(await readAll(server.readable)), "early");
+      } finally {
+        await closeAll(client, server, listener);
+      }
+    });
+
+    it("a listener closed with connections nobody accepted ends them", T, async () => {
+      const listener = track(await network.listen({ hostname: "127.0.0.1", port: 0 }));
+      const client = track(
+        await network.connect({ hostname: "127.0.0.1", port: listener.addr.port }),
+      );
+      try {
+        await closeAll(listener);
+        // EOF or a reset, as the runtime has it; either way the stream ends.
+        const ended = await within(
+          readAll(client.readable).then((bytes) => bytes.byteLength, () => 0),
+          5000,
+          "client end",
+        );
+        assert.equal(ended, 0);
+        await assert.rejects(listener.accept());
+      } finally {
+        await closeAll(client);
+      }
+    });
+
+    it("streams first asked for after close() end at once", T, async () => {
+      const { listener, client, server } = await connectedPair(network);
+      try {
+        server.close();
+        const read = await within(
+          server.readable.getReader().read().then(({ done }) => done, () => true),
+          5000,
+          "read after close",
+        );
+        assert.equal(read, true);
+        await assert.rejects(within(send(server.writable, text("late")), 5000, "write"));
+        assert.equal(
+          await within(readAll(client.readable), 5000, "peer EOF").then((b) => b.length, () => 0),
+          0,
+        );
+      } finally {
+        await closeAll(client, server, listener);
+      }
+    });
+
     it("half-close: the server reads to EOF, then still replies", T, async () => {
       const { listener, client, server } = await connectedPair(network);
       try {

@@ -209,6 +209,37 @@ for (const network of networks) {
       );
     }
 
+    it(
+      "byte counts are of the plain text, and start anew on the secured connection",
+      T,
+      async () => {
+        const { listener, client, server } = await connectedPair(network);
+        try {
+          await within(write(client, "AUTH TLS\r\n"), 5000, "command");
+          assert.equal(await within(readText(server), 5000, "read command"), "AUTH TLS\r\n");
+          assert.deepEqual([client.bytesWritten, server.bytesRead], [10, 10]);
+          const [tlsClient, tlsServer] = await secure(client, clientTls, server, serverTls);
+          assert.deepEqual([tlsClient.bytesWritten, tlsServer.bytesRead], [0, 0]);
+          await converse(tlsClient, tlsServer);
+          assert.deepEqual(
+            [
+              tlsServer.bytesWritten,
+              tlsClient.bytesRead,
+              tlsClient.bytesWritten,
+              tlsServer.bytesRead,
+            ],
+            [11, 11, 8, 8],
+          );
+          tlsClient.close();
+          tlsServer.close();
+        } finally {
+          client.close();
+          server.close();
+          await listener.close();
+        }
+      },
+    );
+
     it("aborting a client handshake the peer never answers rejects and closes", T, async () => {
       const { listener, client, server } = await connectedPair(network);
       const controller = new AbortController();

@@ -1,7 +1,12 @@
 /**
- * The server's side of one control connection: the command-line reader, the reply writer, the
- * idle timer, and {@linkcode ControlConnection.upgrade} for AUTH TLS, which swaps the
- * connection under the reader and writer in place.
+ * The server's side of one control connection: the command-line reader, the reply writer (with
+ * its reply timeout), the idle timer, and {@linkcode ControlConnection.upgrade} for AUTH TLS,
+ * which swaps the connection under the reader and writer in place.
+ *
+ * A reply costs one encode and one write: it goes straight to the stream's writer (which keeps
+ * writes in order) unless a multi-write reply is under way, and the reply timeout is one timer
+ * per connection that is set when a write starts and none is set, and moved on when it fires
+ * while writes still make progress.
  *
  * @module
  */
@@ -16,8 +21,9 @@ export interface ControlConnectionOptions {
   /** Longest command line in bytes. */
   maxLineLength: number;
   /**
-   * How long the client may take to accept a reply before the connection is closed (so that a
-   * client that stops reading cannot hold its session); 0 or `Infinity` for no limit.
+   * How long the client may leave replies unread before the connection is closed (so that a
+   * client that stops reading cannot hold its session): the time a write may wait on the
+   * socket without any write finishing; 0 or `Infinity` for no limit.
    */
   replyTimeout: number;
   /** Told when a reply timed out and the connection was closed. */
@@ -40,6 +46,7 @@ export class PipelinedBeforeTlsError extends Error {
 const encoder = new TextEncoder();
 /** Batch size of long multi-line replies. */
 const REPLY_BATCH = 64 * 1024;
+const ignore = () => {};
 
 /** Reads command lines and writes replies on a control connection that may turn to TLS. */
 export class ControlConnection {
@@ -48,7 +55,15 @@ export class ControlConnection {
   #writer: WritableStreamDefaultWriter<Uint8Array>;
   #lines: LineReader;
   #releaseInput: () => void = () => {};
-  #tail: Promise<void> = Promise.resolve();
+  /** The last write or multi-write reply; it settles after every earlier one. */
+  #last: Promise<void> = Promise.resolve();
+  /** Replies that wait behind a multi-write reply, and multi-write replies not yet done. */
+  #queued = 0;
+  /** Writes handed to the writer and not yet done. */
+  #writing = 0;
+  /** When the writes in flight last made progress (the first started, or one finished). */
+  #progressAt = 0;
+  #replyTimer: ReturnType<typeof setTimeout> | undefined;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
 
   /**
@@ -108,7 +123,12 @@ export class ControlConnection {
    */
   reply(code: number, text: string | readonly string[] = ""): Promise<void> {
     const bytes = encoder.encode(formatReply(code, text));
-    return this.#exclusive(() => this.#writer.write(bytes));
+    if (this.#queued === 0) return this.#last = this.#write(bytes);
+    this.#queued++;
+    return this.#last = this.#settled().then(() => {
+      this.#queued--;
+      return this.#write(bytes);
+    });
   }
 
   /**
@@ -135,7 +155,7 @@ export class ControlConnection {
         for await (const line of lines.body) {
           batch += ` ${oneLine(line)}\r\n`;
           if (batch.length >= REPLY_BATCH) {
-            await this.#writer.write(encoder.encode(batch));
+            await this.#write(encoder.encode(batch));
             batch = "";
             sent = true;
           }
@@ -145,7 +165,7 @@ export class ControlConnection {
         onBodyError?.(error);
         last = `${last} (incomplete: the listing failed)`;
       }
-      await this.#writer.write(encoder.encode(`${batch}${code} ${oneLine(last)}\r\n`));
+      await this.#write(encoder.encode(`${batch}${code} ${oneLine(last)}\r\n`));
     });
   }
 
@@ -166,7 +186,7 @@ export class ControlConnection {
     tls: TlsServerOptions,
     options: { accept?: { code: number; text: string }; signal?: AbortSignal } = {},
   ): Promise<void> {
-    await this.#tail;
+    await this.#settled();
     if (this.#lines.buffered > 0) {
       const bytes = this.#lines.buffered;
       this.#lines.releaseLock();
@@ -207,13 +227,15 @@ export class ControlConnection {
 
   /** Flushes the replies written so far and sends FIN. */
   async finish(): Promise<void> {
-    await this.#tail;
+    await this.#settled();
     await this.#writer.close().catch(() => {});
   }
 
   /** Closes the connection at once. Idempotent. */
   close(): void {
     this.disarmIdle();
+    clearTimeout(this.#replyTimer);
+    this.#replyTimer = undefined;
     this.#conn.close();
   }
 
@@ -229,29 +251,53 @@ export class ControlConnection {
     return new LineReader(input.readable, { maxLineLength: this.#options.maxLineLength });
   }
 
-  /** Runs a write after every earlier one, so multi-write replies stay whole. */
+  /** Runs a multi-write reply after every earlier write, with no other reply in between. */
   #exclusive(work: () => Promise<void>): Promise<void> {
-    const run = this.#tail.then(() => this.#withinReplyTimeout(work));
-    this.#tail = run.catch(() => {});
-    return run;
+    this.#queued++;
+    const run = this.#settled().then(work).finally(() => {
+      this.#queued--;
+    });
+    return this.#last = run;
   }
 
-  async #withinReplyTimeout(work: () => Promise<void>): Promise<void> {
-    const timeout = this.#options.replyTimeout;
-    if (!timeout || !Number.isFinite(timeout)) return await work();
-    const timer = setTimeout(() => {
-      this.#options.onReplyTimeout?.();
-      this.#conn.close();
-    }, timeout);
-    try {
-      await work();
-    } finally {
-      clearTimeout(timer);
-    }
+  /** Settles (never rejects) once every write so far is done. */
+  #settled(): Promise<void> {
+    return this.#last.then(ignore, ignore);
   }
+
+  /** Hands bytes to the writer under the reply timeout. */
+  #write(bytes: Uint8Array): Promise<void> {
+    const timeout = this.#options.replyTimeout;
+    if (!timeout || !Number.isFinite(timeout)) return this.#writer.write(bytes);
+    if (this.#writing++ === 0) this.#progressAt = performance.now();
+    this.#replyTimer ??= setTimeout(this.#checkReplies, timeout);
+    return this.#writer.write(bytes).finally(this.#wrote);
+  }
+
+  #wrote = (): void => {
+    // Only the progress of writes still waiting counts; an idle writer needs no time.
+    if (--this.#writing > 0) this.#progressAt = performance.now();
+  };
+
+  /**
+   * The reply timer fired: it lapses when nothing is being written (the next write sets it
+   * again), moves on to the end of the current wait while writes still finish, or closes the
+   * connection when a write waited the whole timeout with no write finishing.
+   */
+  #checkReplies = (): void => {
+    this.#replyTimer = undefined;
+    if (this.#writing === 0) return;
+    const left = this.#progressAt + this.#options.replyTimeout - performance.now();
+    if (left > 0) {
+      this.#replyTimer = setTimeout(this.#checkReplies, left);
+      return;
+    }
+    this.#options.onReplyTimeout?.();
+    this.#conn.close();
+  };
 }
 
 /** Text that cannot break out of its reply line. */
 function oneLine(text: string): string {
-  return text.replace(/[\r\n]/g, " ");
+  return text.includes("\r") || text.includes("\n") ? text.replace(/[\r\n]/g, " ") : text;
 }

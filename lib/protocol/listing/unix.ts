@@ -44,6 +44,10 @@ const HALF_YEAR_MS = 15_778_476_000;
  * the half year before `now` (or up to a day after), and the year otherwise, in UTC. CR and LF
  * in names become spaces, so that a file name cannot forge a listing line.
  *
+ * Cheap enough for listings of many entries: mode strings and dates are built once per mode
+ * and per day and then reused, the owner and group columns of the default owner are one
+ * constant, and padding is a slice of spaces.
+ *
  * @example Formatting
  * ```ts
  * import { formatUnixListLine } from "./unix.ts";
@@ -60,16 +64,90 @@ const HALF_YEAR_MS = 15_778_476_000;
  * @returns The line, without line end.
  */
 export function formatUnixListLine(entry: UnixListLineEntry, now: Date): string {
-  const clean = (text: string) => text.replace(/[\r\n]/g, " ");
-  const owner = clean(entry.owner ?? "ftp").padEnd(8);
-  const group = clean(entry.group ?? "ftp").padEnd(8);
-  let line = `${formatModeString(entry.type, entry.mode)} ${
-    String(entry.nlink).padStart(4)
-  } ${owner} ${group} ${String(entry.size).padStart(8)} ${formatLsDate(entry.mtime, now)} ${
-    clean(entry.name)
+  const { owner, group } = entry;
+  const people = owner === undefined && group === undefined
+    ? DEFAULT_PEOPLE
+    : `${padEnd(oneLine(owner ?? "ftp"), 8)} ${padEnd(oneLine(group ?? "ftp"), 8)}`;
+  const line = `${modeString(entry.type, entry.mode)} ${
+    padStart(String(entry.nlink), 4)
+  } ${people} ${padStart(String(entry.size), 8)} ${lsDate(entry.mtime, now)} ${
+    oneLine(entry.name)
   }`;
-  if (entry.type === "link" && entry.target !== undefined) line += ` -> ${clean(entry.target)}`;
-  return line;
+  return entry.type === "link" && entry.target !== undefined
+    ? `${line} -> ${oneLine(entry.target)}`
+    : line;
+}
+
+/** The owner and group columns of entries that name neither. */
+const DEFAULT_PEOPLE = "ftp      ftp     ";
+/** Enough spaces to pad any column (widths are 8 at most). */
+const SPACES = "        ";
+
+function padStart(text: string, width: number): string {
+  return text.length >= width ? text : SPACES.slice(0, width - text.length) + text;
+}
+
+function padEnd(text: string, width: number): string {
+  return text.length >= width ? text : text + SPACES.slice(0, width - text.length);
+}
+
+/** Text that cannot break out of its line. */
+function oneLine(text: string): string {
+  return text.includes("\r") || text.includes("\n") ? text.replace(/[\r\n]/g, " ") : text;
+}
+
+/**
+ * Strings built once and reused: a listing repeats a handful of modes and days. Each cache is
+ * emptied when it grows past this many strings, so that it stays small in a long-running
+ * server.
+ */
+const CACHE_LIMIT = 4096;
+const modeStrings = new Map<number, string>();
+const TYPE_KEYS = { file: 0, dir: 1, link: 2, other: 3 } as const;
+
+function modeString(type: UnixListLineEntry["type"], mode: number): string {
+  // The file-type bits count for "other" entries only, the permission bits for all.
+  const key = (TYPE_KEYS[type] ?? 0) * 0x10000 + (mode & 0xffff);
+  let text = modeStrings.get(key);
+  if (text === undefined) {
+    text = formatModeString(type, mode);
+    if (modeStrings.size >= CACHE_LIMIT) modeStrings.clear();
+    modeStrings.set(key, text);
+  }
+  return text;
+}
+
+/** `Mon dd` of each day number (days since 1970-01-01) seen; `Mon dd  yyyy` in `yearDays`. */
+const recentDays = new Map<number, string>();
+const yearDays = new Map<number, string>();
+/** ` hh:mm` of each minute of a day, made on first use. */
+let clockTimes: string[] | undefined;
+
+/** The date column: `Mon dd hh:mm` for recent dates, `Mon dd  yyyy` for others. */
+function lsDate(mtime: Date, now: Date): string {
+  const time = mtime.getTime();
+  if (!Number.isFinite(time)) return formatLsDate(mtime, now);
+  const age = now.getTime() - time;
+  const recent = age < HALF_YEAR_MS && age >= -DAY_MS;
+  const day = Math.floor(time / DAY_MS);
+  const days = recent ? recentDays : yearDays;
+  let text = days.get(day);
+  if (text === undefined) {
+    text = formatDay(mtime, recent);
+    if (days.size >= CACHE_LIMIT) days.clear();
+    days.set(day, text);
+  }
+  if (!recent) return text;
+  clockTimes ??= Array.from({ length: 1440 }, (_, minute) => {
+    const hh = String(Math.floor(minute / 60)).padStart(2, "0");
+    return ` ${hh}:${String(minute % 60).padStart(2, "0")}`;
+  });
+  return text + clockTimes[Math.floor((time - day * DAY_MS) / 60_000)];
+}
+
+function formatDay(mtime: Date, recent: boolean): string {
+  const date = `${MONTHS[mtime.getUTCMonth()]} ${String(mtime.getUTCDate()).padStart(2)}`;
+  return recent ? date : `${date}  ${mtime.getUTCFullYear()}`;
 }
 
 /**
@@ -158,6 +236,7 @@ function formatModeString(type: UnixListLineEntry["type"], mode: number): string
   return letter + triad(6, 0o4000, "s") + triad(3, 0o2000, "s") + triad(0, 0o1000, "t");
 }
 
+/** The date column of any date, invalid ones included (as `lsDate`, without its caches). */
 function formatLsDate(mtime: Date, now: Date): string {
   const age = now.getTime() - mtime.getTime();
   const month = MONTHS[mtime.getUTCMonth()];
