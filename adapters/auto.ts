@@ -1,7 +1,8 @@
 /**
- * Picks the running runtime's {@linkcode Network} and registers it as the default on import.
+ * Picks the running runtime's {@linkcode Network} and registers it as the default on import,
+ * with the runtime's local file access (Deno's own lookups in Deno, `node:fs` elsewhere).
  * The environment variable `STREAMFTP_ADAPTER` (`node`, `deno` or `bun`) overrides the choice,
- * for instance to run node:net under Bun.
+ * for instance to run node:net under Bun; `node` also means `node:fs` for local files.
  *
  * Importing the three adapters is cheap: none touches its runtime before it is used.
  *
@@ -11,6 +12,8 @@
 import process from "node:process";
 import type { Network } from "../lib/socket.ts";
 import { setDefaultNetwork } from "../lib/network_registry.ts";
+import { setDefaultFileAccess } from "../lib/file_access_registry.ts";
+import { denoFileAccess } from "./_deno_files.ts";
 import { bunNetwork } from "./bun.ts";
 import { denoNetwork } from "./deno.ts";
 import { nodeNetwork } from "./node.ts";
@@ -64,4 +67,6 @@ function adapterFromEnvironment(): string | undefined {
   }
 }
 
-setDefaultNetwork(detectNetwork());
+const network = detectNetwork();
+setDefaultNetwork(network);
+if (network === denoNetwork) setDefaultFileAccess(denoFileAccess);

@@ -4,11 +4,12 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { PathError } from "../lib/errors.ts";
 import type { FileSystem } from "../lib/fs/file_system.ts";
-import { LocalFileSystem } from "../lib/fs/local.ts";
+import type { LocalFileSystem } from "../lib/fs/local.ts";
 import { MemoryFileSystem } from "../lib/fs/memory.ts";
 import { resolveVirtualPath } from "../lib/fs/virtual_path.ts";
 import { concatBytes } from "../lib/stream/bytes.ts";
 import { randomBytes, sha256, tempDir } from "./_util.ts";
+import { localFileSystemWith, localVariants } from "./_fs_variants.ts";
 
 const encoder = new TextEncoder();
 
@@ -257,6 +258,23 @@ function contract(name: string, make: () => Promise<{ fs: FileSystem; cleanup():
       assert.equal(concatBytes(grown).length, 1 + 400_000);
     });
 
+    it("openWrite with createNew creates a file, and never opens an existing one", async () => {
+      await write(fs, "/cn", "fresh", { createNew: true });
+      assert.equal(text(await read(fs, "/cn")), "fresh");
+      await rejectsKind(write(fs, "/cn", "x", { createNew: true }), "exists");
+      await fs.mkdir("/cndir");
+      await rejectsKind(write(fs, "/cndir", "x", { createNew: true }), "exists");
+      assert.equal(text(await read(fs, "/cn")), "fresh", "an exclusive create truncated the file");
+    });
+
+    it("realPath normalizes a path without links, existing or not", async () => {
+      assert.ok(fs.realPath, "realPath is supported");
+      await fs.mkdir("/rp/sub", { parents: true });
+      assert.equal(await fs.realPath!("/rp/./sub/../sub"), "/rp/sub");
+      assert.equal(await fs.realPath!("rp/none/deeper"), "/rp/none/deeper");
+      assert.equal(await fs.realPath!("/"), "/");
+    });
+
     it("serves concurrent readers independently", async () => {
       const data = randomBytes(1024 * 1024, 3);
       await write(fs, "/c.bin", data);
@@ -271,20 +289,17 @@ contract("MemoryFileSystem", () => {
   return Promise.resolve({ fs: new MemoryFileSystem(), cleanup: () => Promise.resolve() });
 });
 
-contract("LocalFileSystem", async () => {
-  const dir = await tempDir();
-  return { fs: new LocalFileSystem(dir.path), cleanup: dir.remove };
-});
+for (const variant of localVariants) {
+  contract(`LocalFileSystem (${variant.name})`, async () => {
+    const dir = await tempDir();
+    const fs = localFileSystemWith(variant.access, dir.path, { syncLookups: variant.syncLookups });
+    return { fs, cleanup: dir.remove };
+  });
+  confinement(variant);
+}
 
-contract("LocalFileSystem with syncLookups", async () => {
-  const dir = await tempDir();
-  return { fs: new LocalFileSystem(dir.path, { syncLookups: true }), cleanup: dir.remove };
-});
-
-for (const syncLookups of [false, true]) confinement(syncLookups);
-
-function confinement(syncLookups: boolean) {
-  describe(`LocalFileSystem confinement${syncLookups ? " (syncLookups)" : ""}`, () => {
+function confinement(variant: (typeof localVariants)[number]) {
+  describe(`LocalFileSystem confinement (${variant.name})`, () => {
     let root: { path: string; remove(): Promise<void> };
     let outside: { path: string; remove(): Promise<void> };
     let fs: LocalFileSystem;
@@ -298,7 +313,7 @@ function confinement(syncLookups: boolean) {
       await symlink(join(outside.path, "canary"), join(root.path, "canary-link"));
       await symlink(join(outside.path, "new-file"), join(root.path, "dangling"));
       await symlink(join(root.path, "inside", "real.txt"), join(root.path, "good-link"));
-      fs = new LocalFileSystem(root.path, { syncLookups });
+      fs = localFileSystemWith(variant.access, root.path, { syncLookups: variant.syncLookups });
     });
     after(async () => {
       await root.remove();
@@ -331,7 +346,9 @@ function confinement(syncLookups: boolean) {
         })(),
         "permission-denied",
       );
-      assert.equal(await fs.exists("/escape/canary"), false);
+      // Not "absent": a path that cannot be looked up is a failure.
+      await rejectsKind(fs.exists("/escape/canary"), "permission-denied");
+      await rejectsKind(fs.isDir("/escape"), "permission-denied");
       assert.equal(await readFile(join(outside.path, "canary"), "utf8"), "secret");
       assert.deepEqual((await readdir(outside.path)).sort(), ["canary"]);
     });

@@ -1,13 +1,41 @@
 /**
- * Web Streams over an open `node:fs/promises` file handle (which Deno, Bun and Node all
- * provide), shared by `LocalFileSystem` and the client's local files: reads in large
- * chunks with read-ahead, writes gathered into large writes with one write running while the
- * next is gathered, so the disk and the network work at the same time.
+ * Web Streams over an open file ({@linkcode RandomAccessFile}: a `node:fs/promises` file
+ * handle, or a runtime's own file type behind the same few calls), shared by `LocalFileSystem`
+ * and the client's local files: reads in large chunks with read-ahead, writes gathered into
+ * large writes with one write running while the next is gathered, so the disk and the network
+ * work at the same time.
  *
  * @module
  */
 
-import type { FileHandle } from "node:fs/promises";
+/**
+ * The calls the streams make on an open file: positional reads and writes as `node:fs/promises`
+ * file handles have them (a `FileHandle` is one), so that a runtime's own file type can stand
+ * in for it.
+ */
+export interface RandomAccessFile {
+  /** Reads up to `length` bytes at `position` into `buffer` from `offset`; 0 bytes at the end. */
+  read(
+    buffer: Uint8Array,
+    offset: number,
+    length: number,
+    position: number,
+  ): Promise<{ bytesRead: number }>;
+  /**
+   * Writes `length` bytes of `buffer` from `offset` at `position` (`null`: at the file's own
+   * position, as in append mode); may write fewer.
+   */
+  write(
+    buffer: Uint8Array,
+    offset: number,
+    length: number,
+    position: number | null,
+  ): Promise<{ bytesWritten: number }>;
+  /** Cuts or extends the file to `length` bytes. */
+  truncate(length: number): Promise<void>;
+  /** Closes the file. */
+  close(): Promise<void>;
+}
 
 /** Options of {@linkcode readableFromHandle}. */
 export interface HandleReadOptions {
@@ -38,7 +66,7 @@ export interface HandleReadOptions {
  * @returns The stream.
  */
 export function readableFromHandle(
-  handle: FileHandle,
+  handle: RandomAccessFile,
   options: HandleReadOptions,
 ): ReadableStream<Uint8Array> {
   const { chunkSize, size, mapError = (error) => error } = options;
@@ -105,7 +133,7 @@ export interface HandleWriteOptions {
  * @returns The stream.
  */
 export function writableToHandle(
-  handle: FileHandle,
+  handle: RandomAccessFile,
   options: HandleWriteOptions,
 ): WritableStream<Uint8Array> {
   const { gather, mapError = (error) => error } = options;

@@ -53,6 +53,11 @@ export interface OpenWriteOptions {
   offset?: number;
   /** Append to the end (APPE). */
   append?: boolean;
+  /**
+   * Create the file, and fail with a {@linkcode PathError} `exists` when anything is at the
+   * path already (an exclusive create, `O_EXCL`: STOU never truncates a concurrent upload).
+   */
+  createNew?: boolean;
 }
 
 /** Options of {@linkcode FileSystem.mkdir}. */
@@ -68,11 +73,14 @@ export interface FileSystem {
    * @throws {PathError} `not-found` when the path does not exist.
    */
   stat(path: string): Promise<FileStat>;
-  /** Whether the path exists. */
+  /**
+   * Whether the path exists: `false` when it, or a directory on the way, is absent.
+   * @throws {PathError} when it cannot be looked up (`permission-denied`, `invalid-path`, `io`).
+   */
   exists(path: string): Promise<boolean>;
-  /** Whether the path is a regular file. */
+  /** Whether the path is a regular file (throws as {@linkcode FileSystem.exists} does). */
   isFile(path: string): Promise<boolean>;
-  /** Whether the path is a directory. */
+  /** Whether the path is a directory (throws as {@linkcode FileSystem.exists} does). */
   isDir(path: string): Promise<boolean>;
   /**
    * Lists a directory's entries lazily, in no particular order.
@@ -98,4 +106,12 @@ export interface FileSystem {
   setModifiedTime(path: string, time: Date): Promise<void>;
   /** Changes permission bits (SITE CHMOD); back-ends without modes leave it out. */
   chmod?(path: string, mode: number): Promise<void>;
+  /**
+   * The absolute virtual path that `path` names once symbolic links are followed; for a path
+   * that does not exist yet, its deepest existing ancestor resolved and the rest appended.
+   * Back-ends without links return the normalized path; the server checks per-path rules on
+   * the result too, so that a link cannot lead around them.
+   * @throws {PathError} `permission-denied` when a link leads out of the file system.
+   */
+  realPath?(path: string): Promise<string>;
 }

@@ -1,6 +1,7 @@
 /**
  * An in-memory {@linkcode FileSystem}: one instance is shared by every session of a server, so
- * what one client uploads the next one sees. Modification times are kept per file.
+ * what one client uploads the next one sees. Modification times are kept per file. The files
+ * hold at most a byte quota together, so that clients cannot grow the server without bound.
  *
  * @module
  */
@@ -38,6 +39,20 @@ type Node = DirNode | FileNode;
 
 /** Chunk size of {@linkcode MemoryFileSystem.openRead} streams. */
 const READ_CHUNK = 256 * 1024;
+/** The smallest buffer a written file gets. */
+const MIN_CAPACITY = 64 * 1024;
+/** The default of {@linkcode MemoryFileSystemOptions.maxBytes}: 256 MiB. */
+const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
+
+/** Options of {@linkcode MemoryFileSystem}. */
+export interface MemoryFileSystemOptions {
+  /**
+   * Most bytes the files may hold together (their sizes, a gap written over by REST included);
+   * a write beyond fails with a {@linkcode PathError} `no-space`, keeping what was written
+   * before it. Default 256 MiB; `Infinity` for no limit.
+   */
+  maxBytes?: number;
+}
 
 function newDir(): DirNode {
   const now = new Date();
@@ -49,9 +64,37 @@ function newFile(): FileNode {
   return { type: "file", data: new Uint8Array(0), size: 0, mtime: now, ctime: now, mode: 0o644 };
 }
 
-/** A file system kept in memory. */
+/**
+ * A file system kept in memory.
+ *
+ * @example A server whose uploads may take 64 MiB in all
+ * ```ts ignore
+ * import { MemoryFileSystem, Server } from "../../server.ts";
+ * const server = new Server({ fileSystem: new MemoryFileSystem({ maxBytes: 64 * 1024 * 1024 }) });
+ * ```
+ */
 export class MemoryFileSystem implements FileSystem {
   readonly #root: DirNode = newDir();
+  readonly #maxBytes: number;
+  /** The bytes the files hold (the sum of their sizes). */
+  #usedBytes = 0;
+
+  /**
+   * Creates an empty file system.
+   *
+   * @param options The byte quota.
+   * @throws {RangeError} When `maxBytes` is negative or not a number.
+   */
+  constructor(options: MemoryFileSystemOptions = {}) {
+    const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+    if (!(maxBytes >= 0)) throw new RangeError(`Invalid maxBytes ${maxBytes}`);
+    this.#maxBytes = maxBytes;
+  }
+
+  /** The bytes the files hold together. */
+  get usedBytes(): number {
+    return this.#usedBytes;
+  }
 
   /** Reads metadata. */
   stat(path: string): Promise<FileStat> {
@@ -71,6 +114,11 @@ export class MemoryFileSystem implements FileSystem {
   /** Whether the path is a directory. */
   isDir(path: string): Promise<boolean> {
     return this.#run(() => this.#find(path)?.type === "dir");
+  }
+
+  /** The normalized path: there are no links to follow. */
+  realPath(path: string): Promise<string> {
+    return this.#run(() => resolveVirtualPath("/", path));
   }
 
   /** Lists a directory from a snapshot of its entries taken at the first iteration. */
@@ -125,8 +173,10 @@ export class MemoryFileSystem implements FileSystem {
   unlink(path: string): Promise<void> {
     return this.#run(() => {
       const target = resolveVirtualPath("/", path);
-      if (this.#lookup(target).type === "dir") throw new PathError("is-a-directory", target);
+      const node = this.#lookup(target);
+      if (node.type === "dir") throw new PathError("is-a-directory", target);
       this.#detach(target);
+      this.#usedBytes -= node.size;
     });
   }
 
@@ -158,6 +208,7 @@ export class MemoryFileSystem implements FileSystem {
       this.#detach(source);
       parent.children.set(name, node);
       parent.mtime = new Date();
+      if (existing?.type === "file" && existing !== node) this.#usedBytes -= existing.size;
     });
   }
 
@@ -185,13 +236,18 @@ export class MemoryFileSystem implements FileSystem {
     });
   }
 
-  /** Opens a file for writing: truncating, at an offset (REST), or appending. */
+  /**
+   * Opens a file for writing: truncating, at an offset (REST), appending, or only as a new file
+   * (`createNew`). Bytes count against the quota as they are written, a gap before an offset
+   * beyond the end included (it is filled with zeros at the first write, not at the open).
+   */
   openWrite(path: string, options: OpenWriteOptions = {}): Promise<WritableStream<Uint8Array>> {
     return this.#run(() => {
       const target = resolveVirtualPath("/", path);
       const parent = this.#lookupDir(parentPath(target));
       const name = baseName(target);
       let node = parent.children.get(name);
+      if (node && options.createNew) throw new PathError("exists", target);
       if (node?.type === "dir" || name === "") throw new PathError("is-a-directory", target);
       if (!node) {
         node = newFile();
@@ -204,21 +260,21 @@ export class MemoryFileSystem implements FileSystem {
         position = file.size;
       } else if (options.offset !== undefined && options.offset > 0) {
         position = options.offset;
-        if (position > file.size) growTo(file, position);
+        if (position - file.size > this.#maxBytes - this.#usedBytes) {
+          throw new PathError("no-space", target, `Offset ${position} exceeds the quota`);
+        }
       } else {
+        this.#usedBytes -= file.size;
         file.data = new Uint8Array(0);
         file.size = 0;
         position = 0;
       }
       file.mtime = new Date();
       return new WritableStream<Uint8Array>({
-        write(chunk) {
+        write: (chunk) => {
           const end = position + chunk.length;
-          if (end > file.data.length) {
-            const grown = new Uint8Array(Math.max(end, file.data.length * 2, 64 * 1024));
-            grown.set(file.data.subarray(0, file.size));
-            file.data = grown;
-          }
+          this.#reserve(file, end, target);
+          if (position > file.size) file.data.fill(0, file.size, position);
           file.data.set(chunk, position);
           position = end;
           if (end > file.size) file.size = end;
@@ -226,6 +282,25 @@ export class MemoryFileSystem implements FileSystem {
         },
       });
     });
+  }
+
+  /**
+   * Makes room for a file to reach `end` bytes: counts the growth against the quota and grows
+   * its buffer (doubling, within what the quota leaves).
+   */
+  #reserve(file: FileNode, end: number, target: string): void {
+    const growth = end - file.size;
+    if (growth <= 0) return;
+    if (growth > this.#maxBytes - this.#usedBytes) {
+      throw new PathError("no-space", target, `The file system's quota is used up: "${target}"`);
+    }
+    this.#usedBytes += growth;
+    if (end <= file.data.length) return;
+    const room = file.size + (this.#maxBytes - this.#usedBytes) + growth;
+    const capacity = Math.max(end, Math.min(Math.max(file.data.length * 2, MIN_CAPACITY), room));
+    const grown = new Uint8Array(capacity);
+    grown.set(file.data.subarray(0, file.size));
+    file.data = grown;
   }
 
   /** Sets the modification time. */
@@ -284,17 +359,6 @@ export class MemoryFileSystem implements FileSystem {
     parent.children.delete(baseName(target));
     parent.mtime = new Date();
   }
-}
-
-function growTo(file: FileNode, size: number): void {
-  if (size > file.data.length) {
-    const grown = new Uint8Array(Math.max(size, file.data.length * 2));
-    grown.set(file.data.subarray(0, file.size));
-    file.data = grown;
-  } else {
-    file.data.fill(0, file.size, size);
-  }
-  file.size = size;
 }
 
 function toStat(node: Node): FileStat {

@@ -1,0 +1,141 @@
+/**
+ * The local file access of each runtime (`node:fs`, and Deno's own lookups in Deno), with
+ * asynchronous and synchronous lookups: the same answers, the same error codes, and no call
+ * that opens or changes a file follows a link in the last component.
+ */
+
+import assert from "node:assert/strict";
+import { chmod, lstat, mkdir, readFile, stat, symlink, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import type { LocalFileAccess, LocalWriteMode } from "../lib/fs/local_file_access.ts";
+import { fileAccessVariants } from "./_fs_variants.ts";
+import { tempDir } from "./_util.ts";
+
+const encoder = new TextEncoder();
+
+async function rejectsCode(promise: Promise<unknown>, code: string) {
+  await assert.rejects(promise, (e: unknown) => {
+    assert.equal((e as { code?: string }).code, code, `expected ${code}, got ${e}`);
+    return true;
+  });
+}
+
+for (const variant of fileAccessVariants) {
+  for (const sync of [false, true]) {
+    describe(`local file access: ${variant.name}${sync ? ", sync lookups" : ""}`, () => {
+      let dir: { path: string; remove(): Promise<void> };
+      let files: LocalFileAccess;
+      const at = (...names: string[]) => join(dir.path, ...names);
+      before(async () => {
+        dir = await tempDir("streamftp-access-");
+        files = sync ? variant.access.withSyncLookups() : variant.access;
+        await writeFile(at("file"), "contents");
+        await mkdir(at("sub"));
+        await symlink(at("file"), at("link"));
+        await symlink(at("nowhere"), at("dangling"));
+      });
+      after(() => dir.remove());
+
+      it("stat follows links, lstat does not, realpath resolves them", async () => {
+        const info = await files.stat(at("link"));
+        assert.equal(info.type, "file");
+        assert.equal(info.size, 8);
+        assert.equal(info.mode, (await stat(at("file"))).mode & 0o7777);
+        assert.ok(info.mtime instanceof Date);
+        assert.equal((await files.lstat(at("link"))).type, "link");
+        assert.equal((await files.lstat(at("sub"))).type, "dir");
+        assert.equal((await files.stat(at("sub"))).size, 0);
+        assert.equal(await files.realpath(at("link")), await files.realpath(at("file")));
+        assert.equal(await files.readlink(at("link")), at("file"));
+      });
+
+      it("fails with the error codes of node:fs, as rejections", async () => {
+        await rejectsCode(files.stat(at("missing")), "ENOENT");
+        await rejectsCode(files.lstat(at("missing")), "ENOENT");
+        await rejectsCode(files.realpath(at("dangling")), "ENOENT");
+        await rejectsCode(files.stat(at("file", "child")), "ENOTDIR");
+        await rejectsCode(
+          (async () => {
+            for await (const _ of files.readDir(at("missing"), 10)) { /* drain */ }
+          })(),
+          "ENOENT",
+        );
+      });
+
+      it("reads a directory in batches, telling links apart", async () => {
+        await mkdir(at("many"));
+        for (let i = 0; i < 600; i++) await writeFile(at("many", `f${i}`), "");
+        await symlink(at("file"), at("many", "a-link"));
+        const sizes: number[] = [];
+        const links: string[] = [];
+        let count = 0;
+        for await (const batch of files.readDir(at("many"), 256)) {
+          sizes.push(batch.length);
+          count += batch.length;
+          for (const entry of batch) if (entry.isSymbolicLink) links.push(entry.name);
+        }
+        assert.equal(count, 601);
+        assert.ok(sizes.every((n) => n <= 256) && sizes.length === 3, `batches ${sizes}`);
+        assert.deepEqual(links, ["a-link"]);
+      });
+
+      it("opens for reading and writing without following a link", async () => {
+        await rejectsCode(files.openRead(at("link")), "ELOOP");
+        const modes: LocalWriteMode[] = ["truncate", "append", "update"];
+        for (const mode of modes) await rejectsCode(files.openWrite(at("link"), mode), "ELOOP");
+        await rejectsCode(files.openWrite(at("dangling"), "create-new"), "EEXIST");
+        await rejectsCode(files.openWrite(at("dangling"), "truncate"), "ELOOP");
+        assert.equal(await readFile(at("file"), "utf8"), "contents");
+        assert.equal((await lstat(at("dangling"))).isSymbolicLink(), true);
+      });
+
+      it("opens in each write mode", async () => {
+        const write = async (mode: LocalWriteMode, data: string, position: number | null) => {
+          const file = await files.openWrite(at("w"), mode);
+          const bytes = encoder.encode(data);
+          await file.write(bytes, 0, bytes.length, position);
+          await file.close();
+        };
+        await write("create-new", "abcdef", 0);
+        await rejectsCode(files.openWrite(at("w"), "create-new"), "EEXIST");
+        await write("update", "XY", 2);
+        assert.equal(await readFile(at("w"), "utf8"), "abXYef");
+        await write("append", "!", null);
+        assert.equal(await readFile(at("w"), "utf8"), "abXYef!");
+        await write("truncate", "z", 0);
+        assert.equal(await readFile(at("w"), "utf8"), "z");
+        const file = await files.openRead(at("w"));
+        const buffer = new Uint8Array(4);
+        assert.equal((await file.read(buffer, 0, 4, 0)).bytesRead, 1);
+        assert.equal((await file.stat()).size, 1);
+        await file.close();
+      });
+
+      it("changes modes through a handle that does not follow links", async () => {
+        await chmod(at("file"), 0o644);
+        await rejectsCode(files.chmod(at("link"), 0o600), "ELOOP");
+        assert.equal((await stat(at("file"))).mode & 0o7777, 0o644);
+        await files.chmod(at("file"), 0o640);
+        assert.equal((await stat(at("file"))).mode & 0o7777, 0o640);
+        await files.chmod(at("sub"), 0o750);
+        assert.equal((await stat(at("sub"))).mode & 0o7777, 0o750);
+      });
+
+      it("creates, renames and removes", async () => {
+        await files.mkdir(at("m", "a", "b"), true);
+        await rejectsCode(files.mkdir(at("m"), false), "EEXIST");
+        await files.rename(at("m", "a"), at("m", "c"));
+        assert.equal((await files.lstat(at("m", "c", "b"))).type, "dir");
+        await rejectsCode(files.rmdir(at("m", "c")), "ENOTEMPTY");
+        await files.rmdir(at("m", "c", "b"));
+        await writeFile(at("m", "gone"), "");
+        await files.unlink(at("m", "gone"));
+        await rejectsCode(files.lstat(at("m", "gone")), "ENOENT");
+        const when = new Date(Date.UTC(2003, 4, 5, 6, 7, 8));
+        await files.setModifiedTime(at("m"), when);
+        assert.equal((await files.stat(at("m"))).mtime.getTime(), when.getTime());
+      });
+    });
+  }
+}
