@@ -78,7 +78,10 @@ try {
       throw new Error(`unknown operation ${op}`);
   }
 } catch (error) {
-  process.stderr.write(`${error?.stack ?? error}\n`);
+  // The whole chain of causes: a wrapped socket error says more than its wrapper.
+  for (let cause = error; cause !== undefined; cause = cause?.cause) {
+    process.stderr.write(`${cause === error ? "" : "caused by: "}${cause?.stack ?? cause}\n`);
+  }
   process.exit(1);
 }
 const seconds = (performance.now() - started) / 1000;

@@ -27,30 +27,17 @@ import { ProtocolError, ReplyError } from "../errors.ts";
 import type { ListEntry } from "../protocol/listing/entry.ts";
 import { formatMlsxTime, parseMlsxTime } from "../protocol/listing/mlsx.ts";
 import { parseQuotedPath } from "../protocol/path_quote.ts";
-import {
-  type ExpectedCodes,
-  matchesCode,
-  type Reply,
-  replyText,
-  toPatterns,
-} from "../protocol/reply.ts";
+import { type ExpectedCodes, matchesCode, type Reply, replyText } from "../protocol/reply.ts";
 import { defaultNetwork } from "../network_registry.ts";
 import type { Conn, Network } from "../socket.ts";
 import { deadlineSignal } from "../stream/abort.ts";
-import { concatBytes } from "../stream/bytes.ts";
 import { Throttle } from "../stream/throttle.ts";
 import { ControlChannel } from "./control_channel.ts";
-import {
-  connectWithin,
-  type DataConnectionSettings,
-  DataConnector,
-  type DataLink,
-} from "./data_connection.ts";
-import { DataStream } from "./data_stream.ts";
-import { DirectoryTooDeepError, ListingTooLargeError } from "./errors.ts";
+import { connectWithin, type DataConnectionSettings, DataConnector } from "./data_connection.ts";
+import type { DataStream } from "./data_stream.ts";
 import { ClientSecurity, secureMode } from "./secure.ts";
 import { isFtpUrl, parseFtpUrl } from "./ftp_url.ts";
-import { type ListCommand, type ParsedListing, parseListing, parseMlstReply } from "./listing.ts";
+import { Lister, type Listing, type ListItem } from "./lister.ts";
 import type {
   CallOptions,
   ClientOptions,
@@ -59,8 +46,9 @@ import type {
   StreamOptions,
   TransferStreamOptions,
 } from "./options.ts";
-import { OperationQueue, type Release } from "./operation_queue.ts";
-import { checkArgument, isPlainName, joinRemote, splitRemote } from "./remote_path.ts";
+import { OperationQueue } from "./operation_queue.ts";
+import { NOT_FOUND } from "./file_transfer.ts";
+import { checkArgument, splitRemote } from "./remote_path.ts";
 import {
   type DownloadOptions,
   downloadPath,
@@ -68,32 +56,13 @@ import {
   type UploadOptions,
   uploadPath,
 } from "./transfer.ts";
+import { removeTree } from "./tree.ts";
 
-/** One entry of a listing with its path (the listed directory joined with the entry's name). */
-export interface ListItem {
-  /** The listed directory as given, joined with the entry's name. */
-  path: string;
-  /** The entry. */
-  info: ListEntry;
-}
-
-/**
- * The result of `Client.list`: iterate it for entries one directory at a time, or collect them
- * all with `toArray()`. Each directory is read completely before its entries are yielded, so
- * other calls on the client may be made inside the loop.
- */
-export interface Listing extends AsyncIterable<ListItem> {
-  /** Collects every entry. */
-  toArray(): Promise<ListItem[]>;
-}
+export type { Listing, ListItem } from "./lister.ts";
 
 const DEFAULT_CONNECT_TIMEOUT = 30_000;
-const DEFAULT_MAX_LISTING_BYTES = 64 * 1024 * 1024;
-const DEFAULT_MAX_RECURSION_DEPTH = 64;
 /** Reply codes by which a server says it does not know or implement a command. */
 const UNSUPPORTED = ["500", "502", "504"];
-/** Reply codes by which servers say a path does not exist. */
-const NOT_FOUND = ["550", "450", "501"];
 
 /**
  * An FTP client session. Calls made concurrently on one client wait their turn: one control
@@ -105,14 +74,12 @@ export class Client implements AsyncDisposable {
   readonly #control: ControlChannel;
   readonly #queue = new OperationQueue();
   readonly #data: DataConnector;
+  readonly #lister: Lister;
   readonly #settings: DataConnectionSettings;
   readonly #readThrottle: Throttle;
   readonly #writeThrottle: Throttle;
-  readonly #options: ClientOptions;
   readonly #security: ClientSecurity | undefined;
   #type: string | undefined;
-  #listCommand: ListCommand | undefined;
-  #mlst: boolean | undefined;
   #features: Map<string, string> | undefined;
   #active: DataStream | undefined;
 
@@ -128,7 +95,6 @@ export class Client implements AsyncDisposable {
     security?: ClientSecurity,
   ) {
     this.greeting = greeting;
-    this.#options = options;
     this.#control = control;
     this.#security = security;
     this.#settings = {
@@ -138,9 +104,20 @@ export class Client implements AsyncDisposable {
       allowForeignPassiveHost: options.allowForeignPassiveHost ?? false,
       dataConnectTimeout: options.dataConnectTimeout ?? DEFAULT_CONNECT_TIMEOUT,
     };
-    this.#data = new DataConnector(this.#control, network, this.#settings, security);
     this.#readThrottle = new Throttle(options.readSpeedLimit);
     this.#writeThrottle = new Throttle(options.writeSpeedLimit);
+    this.#data = new DataConnector(this.#control, network, {
+      settings: this.#settings,
+      protector: security,
+      socketTimeout: options.socketTimeout,
+      readThrottle: this.#readThrottle,
+      writeThrottle: this.#writeThrottle,
+    });
+    this.#lister = new Lister({
+      exchange: (line, signal) =>
+        this.#run(signal, () => this.#control.exchange(line, undefined, signal)),
+      openStream: (line, signal) => this.#stream(line, "1xx", { signal }),
+    }, options);
   }
 
   /**
@@ -325,8 +302,7 @@ export class Client implements AsyncDisposable {
       }
       this.#type = undefined;
       this.#features = undefined;
-      this.#listCommand = undefined;
-      this.#mlst = undefined;
+      this.#lister.reset();
       if (this.#security) {
         this.#security.observe("USER", reply);
         await this.#security.protect(this.#control, signal);
@@ -481,15 +457,7 @@ export class Client implements AsyncDisposable {
    */
   list(path = "", options: ListOptions = {}): Listing {
     checkArgument(path, "path");
-    const iterate = () => this.#walk(path, options);
-    return {
-      [Symbol.asyncIterator]: iterate,
-      toArray: async () => {
-        const items: ListItem[] = [];
-        for await (const item of iterate()) items.push(item);
-        return items;
-      },
-    };
+    return this.#lister.list(path, options);
   }
 
   /**
@@ -515,25 +483,7 @@ export class Client implements AsyncDisposable {
    */
   async stat(path: string, options: CallOptions = {}): Promise<ListEntry> {
     checkArgument(path, "path");
-    if (this.#mlst !== false) {
-      const reply = await this.#run(
-        options.signal,
-        () =>
-          this.#control.exchange(path === "" ? "MLST" : `MLST ${path}`, undefined, options.signal),
-      );
-      if (reply.code >= 200 && reply.code < 300) {
-        this.#mlst = true;
-        const entry = parseMlstReply(reply);
-        if (!entry) {
-          throw new ProtocolError(`Cannot parse MLST reply ${JSON.stringify(replyText(reply))}`);
-        }
-        const name = splitRemote(entry.name).name;
-        return { ...entry, name: name === "" ? entry.name : name };
-      }
-      if (!matchesCode(reply.code, UNSUPPORTED)) throw new ReplyError(["2xx"], reply);
-      this.#mlst = false;
-    }
-    return await this.#statFromParent(path, options);
+    return await this.#lister.stat(path, options);
   }
 
   /**
@@ -653,7 +603,8 @@ export class Client implements AsyncDisposable {
    */
   async remove(path: string, options: CallOptions = {}): Promise<void> {
     const info = await this.stat(path, options);
-    await this.#removeEntry(path, info.type, options);
+    const maxDepth = this.#lister.maxRecursionDepth;
+    await removeTree(this, path, info.type, { signal: options.signal, maxDepth });
   }
 
   /**
@@ -761,7 +712,9 @@ export class Client implements AsyncDisposable {
   /**
    * Uploads a local file or directory tree. Without `writeInto`, the source's name is appended
    * to `remotePath` (`upload("dir", "a/b")` creates `a/b/dir/...`); with it, `remotePath` is
-   * the target itself. Missing remote parents are created.
+   * the target itself. Missing remote parents are created (for a single file: once the
+   * server refused the upload, so that the usual upload into an existing directory is one
+   * `STOR`).
    *
    * @param localPath The local file or directory.
    * @param remotePath The remote directory (or target with `writeInto`); default: the working
@@ -784,6 +737,17 @@ export class Client implements AsyncDisposable {
    * that are not a single plain component (`..`, `a/b`, NUL...) are refused, so nothing is
    * written outside the target.
    *
+   * To tell a file from a tree the client asks the server (`MLST`) before the transfer. A
+   * server without MLST (asked once per login) is sent `RETR` at once instead, and the path is
+   * looked at (in a listing of its parent) only when the server refuses it: a directory then
+   * costs one refused `RETR`, a file nothing. {@linkcode Client.downloadFile} never asks.
+   *
+   * @example A file into a directory, a tree to an exact place
+   * ```ts ignore
+   * await client.download("pub/file.bin", "/tmp"); // writes /tmp/file.bin
+   * await client.download("pub/site", "/srv/www", { writeInto: true });
+   * ```
+   *
    * @param remotePath The remote file or directory.
    * @param localPath The local directory (or target with `writeInto`); default `"."`.
    * @param options Resume, progress, checksum verification, signal.
@@ -793,6 +757,35 @@ export class Client implements AsyncDisposable {
    * (found before any file is written).
    */
   async download(
+    remotePath: string,
+    localPath = ".",
+    options: DownloadOptions = {},
+  ): Promise<TransferSummary> {
+    checkArgument(remotePath, "path");
+    const describe = (path: string) => this.#lister.describe(path, { signal: options.signal });
+    return await downloadPath(this, remotePath, localPath, options, describe);
+  }
+
+  /**
+   * Downloads a remote path known to be a file: like {@linkcode Client.download}, with the
+   * same destination rules and options, but without asking the server what the path is, so
+   * a file costs the transfer's own exchanges only (`EPSV`, `RETR`; `TYPE I` once per
+   * session). `resume` and `onProgress` add a `SIZE`.
+   *
+   * @example Many files, one after the other
+   * ```ts ignore
+   * for (const name of ["a.bin", "b.bin"]) {
+   *   await client.downloadFile(`pub/${name}`, `/tmp/${name}`, { writeInto: true });
+   * }
+   * ```
+   *
+   * @param remotePath The remote file.
+   * @param localPath The local directory (or target with `writeInto`); default `"."`.
+   * @param options Resume, progress, checksum verification, signal.
+   * @returns Counts of files and bytes.
+   * @throws {ReplyError} When the server refuses the transfer (a directory: `550`).
+   */
+  async downloadFile(
     remotePath: string,
     localPath = ".",
     options: DownloadOptions = {},
@@ -871,161 +864,24 @@ export class Client implements AsyncDisposable {
     const release = await this.#queue.acquire(signal);
     try {
       await this.#control.drain();
-      return await this.#open(command, expected, options, release);
+      await this.#security?.protect(this.#control, signal);
+      await this.#setType(options.type ?? "I", signal);
+      const stream: DataStream = await this.#data.open(command, {
+        expected,
+        offset: options.offset,
+        autoFinish: options.autoFinish,
+        signal,
+        release,
+        onSettled: () => {
+          if (this.#active === stream) this.#active = undefined;
+        },
+      });
+      if (!stream.settled) this.#active = stream;
+      return stream;
     } catch (error) {
       release();
       throw error;
     }
-  }
-
-  async #open(
-    command: string,
-    expected: ExpectedCodes,
-    options: StreamOptions & { autoFinish?: ExpectedCodes },
-    release: Release,
-  ): Promise<DataStream> {
-    const signal = options.signal;
-    await this.#security?.protect(this.#control, signal);
-    await this.#setType(options.type ?? "I", signal);
-    const link: DataLink = await this.#data.open(signal);
-    let finalOwed = false;
-    let reply: Reply;
-    let finalReply: Reply | undefined;
-    let conn: Conn;
-    try {
-      if (options.offset) await this.#control.exchange(`REST ${options.offset}`, "350", signal);
-      await this.#control.send(command);
-      finalOwed = true;
-      while (true) {
-        reply = await this.#control.read(signal);
-        if (reply.code >= 200) finalOwed = false;
-        if (matchesCode(reply.code, expected)) break;
-        if (reply.code < 200) continue;
-        // A server may skip the preliminary reply and report success at once (an empty
-        // listing, say); the stream then starts finished.
-        if (reply.code < 300) break;
-        throw new ReplyError(toPatterns(expected), reply);
-      }
-      if (reply.code >= 200) finalReply = reply;
-      conn = await link.connection(signal);
-    } catch (error) {
-      link.close();
-      // The sent command's final reply is still to come: get back in step.
-      if (!finalOwed || this.#control.closed) throw error;
-      const replies = await this.#control.resync().catch(() => []);
-      throw this.#security ? this.#security.explainRefusal(error, replies) : error;
-    }
-    const stream: DataStream = new DataStream({
-      control: this.#control,
-      conn,
-      reply,
-      finalReply,
-      release,
-      socketTimeout: this.#options.socketTimeout,
-      readThrottle: this.#readThrottle,
-      writeThrottle: this.#writeThrottle,
-      autoFinish: options.autoFinish,
-      signal,
-      onSettled: () => {
-        if (this.#active === stream) this.#active = undefined;
-      },
-      explainer: this.#security?.explainerFor(conn),
-    });
-    this.#active = stream;
-    return stream;
-  }
-
-  async *#walk(path: string, options: ListOptions): AsyncGenerator<ListItem> {
-    const maxDepth = this.#options.maxRecursionDepth ?? DEFAULT_MAX_RECURSION_DEPTH;
-    const queue = [{ directory: path, depth: 0 }];
-    const seen = new Set<string>();
-    while (queue.length > 0) {
-      const { directory, depth } = queue.shift()!;
-      if (depth > maxDepth) throw new DirectoryTooDeepError(directory, maxDepth);
-      const listing = await this.#listDirectory(directory, options);
-      if (listing.unique) seen.add(listing.unique);
-      for (const info of listing.entries) {
-        const item = { path: joinRemote(directory, info.name), info };
-        if (options.recursive && info.type === "dir" && isPlainName(info.name)) {
-          const unique = info.facts.unique;
-          if (unique === undefined || !seen.has(unique)) {
-            if (unique !== undefined) seen.add(unique);
-            queue.push({ directory: item.path, depth: depth + 1 });
-          }
-        }
-        yield item;
-      }
-    }
-  }
-
-  async #listDirectory(path: string, options: ListOptions): Promise<ParsedListing> {
-    const forced = options.rawCommand;
-    if (forced !== undefined && forced !== "MLSD" && forced !== "LIST") {
-      throw new TypeError(`Unknown listing command "${forced}"`);
-    }
-    let command: ListCommand = forced ?? this.#listCommand ?? "MLSD";
-    while (true) {
-      const line = path === "" ? command : `${command} ${path}`;
-      let text: string;
-      try {
-        text = await this.#fetchListing(line, path, options.signal);
-      } catch (error) {
-        // Any 50x, as aioftp does: servers refuse an MLSD they lack with 500, 501 or 502 alike.
-        if (
-          forced === undefined && command === "MLSD" && error instanceof ReplyError &&
-          matchesCode(error.code, "50x")
-        ) {
-          this.#listCommand = command = "LIST";
-          continue;
-        }
-        throw error;
-      }
-      if (forced === undefined) this.#listCommand = command;
-      return parseListing(text, command, path, this.#options);
-    }
-  }
-
-  async #fetchListing(line: string, path: string, signal?: AbortSignal): Promise<string> {
-    const max = this.#options.maxListingBytes ?? DEFAULT_MAX_LISTING_BYTES;
-    const stream = await this.#stream(line, "1xx", { signal });
-    const chunks: Uint8Array[] = [];
-    let total = 0;
-    const reader = stream.readable.getReader();
-    let tooLarge = false;
-    try {
-      while (!tooLarge) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        total += value.length;
-        tooLarge = total > max;
-        chunks.push(value);
-      }
-    } catch (error) {
-      await stream.abort();
-      throw error;
-    }
-    if (tooLarge) {
-      await stream.abort();
-      throw new ListingTooLargeError(path, max);
-    }
-    await stream.finish("2xx", { signal });
-    return new TextDecoder("utf-8", { fatal: false }).decode(concatBytes(chunks, total));
-  }
-
-  async #statFromParent(path: string, options: CallOptions): Promise<ListEntry> {
-    const { parent, name } = splitRemote(path);
-    if (name === "" || name === "." || name === "..") {
-      return { name: path, type: "dir", facts: {} };
-    }
-    const listing = await this.#listDirectory(parent, { signal: options.signal });
-    const entry = listing.entries.find((e) => e.name === name);
-    if (!entry) {
-      throw new ReplyError(["2xx"], {
-        code: 550,
-        lines: [`"${name}" not found in the listing of "${parent === "" ? "." : parent}"`],
-      });
-    }
-    return entry;
   }
 
   async #statOrUndefined(path: string, options: CallOptions): Promise<ListEntry | undefined> {
@@ -1035,26 +891,5 @@ export class Client implements AsyncDisposable {
       if (error instanceof ReplyError && matchesCode(error.code, NOT_FOUND)) return undefined;
       throw error;
     }
-  }
-
-  async #removeEntry(
-    path: string,
-    type: ListEntry["type"],
-    options: CallOptions,
-    depth = 0,
-  ): Promise<void> {
-    if (type !== "dir") {
-      await this.removeFile(path, options);
-      return;
-    }
-    const maxDepth = this.#options.maxRecursionDepth ?? DEFAULT_MAX_RECURSION_DEPTH;
-    if (depth > maxDepth) throw new DirectoryTooDeepError(path, maxDepth);
-    const listing = await this.#listDirectory(path, { signal: options.signal });
-    for (const entry of listing.entries) {
-      // A name that is not one component cannot be addressed inside this directory.
-      if (!isPlainName(entry.name)) continue;
-      await this.#removeEntry(joinRemote(path, entry.name), entry.type, options, depth + 1);
-    }
-    await this.rmdir(path, options);
   }
 }

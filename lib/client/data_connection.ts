@@ -1,7 +1,8 @@
 /**
- * Data-channel negotiation on the client side: passive mode (EPSV, then PASV when the server
- * refuses EPSV with a 5xx) and active mode (EPRT or PORT on a listener bound to the control
- * connection's local address). A PASV reply naming a host other than the control peer is not
+ * The client's data connector: negotiates a data connection for a transfer command and returns
+ * the transfer as a {@linkcode DataStream}. Passive mode tries EPSV, then PASV when the server
+ * refuses EPSV with a 5xx; active mode sends EPRT or PORT for a listener bound to the control
+ * connection's local address. A PASV reply naming a host other than the control peer is not
  * followed unless allowed (FTP bounce protection), and an active-mode connection from any host
  * but the control peer is refused. Under `PROT P` the client runs the TLS client handshake on
  * every data connection, in both modes, once the server has accepted the transfer command.
@@ -16,10 +17,14 @@ import {
   parseEpsvReply,
   parsePasvReply,
 } from "../protocol/address.ts";
-import type { Reply } from "../protocol/reply.ts";
+import { type ExpectedCodes, matchesCode, type Reply, toPatterns } from "../protocol/reply.ts";
 import type { Conn, Listener, Network } from "../socket.ts";
 import { abortError } from "../stream/abort.ts";
+import type { Throttle } from "../stream/throttle.ts";
 import type { ControlChannel } from "./control_channel.ts";
+import { DataStream } from "./data_stream.ts";
+import type { Release } from "./operation_queue.ts";
+import type { TransferExplainer } from "./secure.ts";
 
 /** A passive-mode command. */
 export type PassiveCommand = "EPSV" | "PASV";
@@ -54,6 +59,20 @@ export interface DataProtector {
    * @returns The secured connection.
    */
   secureData(conn: Conn, control: Conn, timeoutMs: number, signal?: AbortSignal): Promise<Conn>;
+  /**
+   * Explains a transfer command that failed once the data connection was being set up (a
+   * refusal for lack of TLS session reuse); other failures are returned as they are.
+   *
+   * @param error The failure.
+   * @param replies The server's replies read while getting back in step.
+   */
+  explainRefusal(error: unknown, replies: readonly Reply[]): unknown;
+  /**
+   * Returns how a transfer on `conn` explains its failures (`undefined` for a plain one).
+   *
+   * @param conn The data connection.
+   */
+  explainerFor(conn: Conn): TransferExplainer | undefined;
 }
 
 /** A data connection being set up: connected already (passive) or awaiting the server (active). */
@@ -70,12 +89,51 @@ export interface DataLink {
   close(): void;
 }
 
-/** Opens data connections for one control connection, remembering which commands work. */
+/** What every transfer of one client shares. */
+export interface DataConnectorOptions {
+  /** Mode and command order (a live object: changes apply to later transfers). */
+  settings: DataConnectionSettings;
+  /** Secures data connections under `PROT P` (FTPS clients only). */
+  protector?: DataProtector;
+  /** Idle timeout for data reads and writes in milliseconds. */
+  socketTimeout?: number;
+  /** Limits the download rate when its limit is set. */
+  readThrottle?: Throttle;
+  /** Limits the upload rate when its limit is set. */
+  writeThrottle?: Throttle;
+}
+
+/** Options of {@linkcode DataConnector.open}. */
+export interface TransferCommandOptions {
+  /** Codes that mean "transfer starting" (a `2xx` also starts a stream, finished already). */
+  expected: ExpectedCodes;
+  /** Sends `REST offset` before the command. */
+  offset?: number;
+  /** Finish the stream by itself, expecting these codes, when its readable ends or writable closes. */
+  autoFinish?: ExpectedCodes;
+  /** Cancels the set-up and, later, aborts the transfer. */
+  signal?: AbortSignal;
+  /** Ends the caller's turn on the control channel once the transfer has ended. */
+  release: Release;
+  /** Called once when the transfer has ended. */
+  onSettled?: () => void;
+}
+
+/**
+ * Opens data connections for one control connection, remembering which commands work, and
+ * starts transfers over them.
+ *
+ * @example What `Client.getStream` does once it has the turn
+ * ```ts ignore
+ * const stream = await connector.open("RETR f.bin", { expected: "1xx", release });
+ * ```
+ */
 export class DataConnector {
   readonly #control: ControlChannel;
   readonly #network: Network;
   readonly #settings: DataConnectionSettings;
   readonly #protector: DataProtector | undefined;
+  readonly #options: DataConnectorOptions;
   readonly #refused = new Set<string>();
 
   /**
@@ -83,28 +141,75 @@ export class DataConnector {
    *
    * @param control The control channel.
    * @param network Opens connections and listeners.
-   * @param settings Mode and command order (a live object: changes apply to later transfers).
-   * @param protector Secures data connections under `PROT P` (FTPS clients only).
+   * @param options Settings, FTPS, idle timeout and throttles shared by every transfer.
    */
-  constructor(
-    control: ControlChannel,
-    network: Network,
-    settings: DataConnectionSettings,
-    protector?: DataProtector,
-  ) {
+  constructor(control: ControlChannel, network: Network, options: DataConnectorOptions) {
     this.#control = control;
     this.#network = network;
-    this.#settings = settings;
-    this.#protector = protector;
+    this.#settings = options.settings;
+    this.#protector = options.protector;
+    this.#options = options;
   }
 
   /**
-   * Negotiates a data connection with the server.
+   * Starts a transfer: negotiates the data connection, sends `REST` when an offset is given,
+   * sends the command and waits for its preliminary reply, then connects (or accepts) and,
+   * under `PROT P`, secures the data connection. The caller holds the turn on the control
+   * channel, and the stream releases it when the transfer ends.
    *
-   * @param signal Cancels the negotiation.
-   * @returns The link; send the transfer command, then call `connection()`.
+   * @param command The transfer command line.
+   * @param options Expected codes, offset, finishing, signal and the turn's release.
+   * @returns The transfer.
+   * @throws {ReplyError} When the server refuses the negotiation, `REST` or the command.
    */
-  async open(signal?: AbortSignal): Promise<DataLink> {
+  async open(command: string, options: TransferCommandOptions): Promise<DataStream> {
+    const { signal, expected } = options;
+    const link = await this.#link(signal);
+    let finalOwed = false;
+    let reply: Reply;
+    let finalReply: Reply | undefined;
+    let conn: Conn;
+    try {
+      if (options.offset) await this.#control.exchange(`REST ${options.offset}`, "350", signal);
+      await this.#control.send(command);
+      finalOwed = true;
+      while (true) {
+        reply = await this.#control.read(signal);
+        if (reply.code >= 200) finalOwed = false;
+        if (matchesCode(reply.code, expected)) break;
+        if (reply.code < 200) continue;
+        // A server may skip the preliminary reply and report success at once (an empty
+        // listing, say); the stream then starts finished.
+        if (reply.code < 300) break;
+        throw new ReplyError(toPatterns(expected), reply);
+      }
+      if (reply.code >= 200) finalReply = reply;
+      conn = await link.connection(signal);
+    } catch (error) {
+      link.close();
+      // The sent command's final reply is still to come: get back in step.
+      if (!finalOwed || this.#control.closed) throw error;
+      const replies = await this.#control.resync().catch(() => []);
+      throw this.#protector ? this.#protector.explainRefusal(error, replies) : error;
+    }
+    return new DataStream({
+      control: this.#control,
+      conn,
+      reply,
+      finalReply,
+      release: options.release,
+      socketTimeout: this.#options.socketTimeout,
+      readThrottle: this.#options.readThrottle,
+      writeThrottle: this.#options.writeThrottle,
+      autoFinish: options.autoFinish,
+      signal,
+      onSettled: options.onSettled,
+      explainer: this.#protector?.explainerFor(conn),
+    });
+  }
+
+  /** Negotiates a data connection with the server; send the command, then `connection()`. */
+  async #link(signal?: AbortSignal): Promise<DataLink> {
     const link = this.#settings.mode === "active"
       ? await this.#active(signal)
       : await this.#passive(signal);

@@ -69,10 +69,6 @@ export interface FinishOptions {
 export class DataStream implements AsyncDisposable {
   /** The reply that started the transfer (usually `150` or `125`). */
   readonly reply: Reply;
-  /** Bytes from the server. Reaching its end means the server closed the data connection. */
-  readonly readable: ReadableStream<Uint8Array>;
-  /** Bytes to the server. Closing it half-closes the data connection (the end of an upload). */
-  readonly writable: WritableStream<Uint8Array>;
   readonly #control: ControlChannel;
   readonly #conn: Conn;
   readonly #release: Release;
@@ -84,6 +80,8 @@ export class DataStream implements AsyncDisposable {
   readonly #idle: IdleWatch | undefined;
   readonly #explainer: TransferExplainer | undefined;
   #final: Reply | undefined;
+  #readable: ReadableStream<Uint8Array> | undefined;
+  #writable: WritableStream<Uint8Array> | undefined;
   #reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
   #writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
   #readController: ReadableStreamDefaultController<Uint8Array> | undefined;
@@ -124,14 +122,23 @@ export class DataStream implements AsyncDisposable {
       });
     }
     this.#signal?.addEventListener("abort", this.#onSignal, { once: true });
-    this.readable = new ReadableStream<Uint8Array>({
+  }
+
+  /** Bytes from the server. Reaching its end means the server closed the data connection. */
+  get readable(): ReadableStream<Uint8Array> {
+    // Made on first use: a transfer goes one way, and a stream costs more than a small file.
+    return this.#readable ??= new ReadableStream<Uint8Array>({
       start: (controller) => {
         this.#readController = controller;
       },
       pull: (controller) => this.#pull(controller),
       cancel: (reason) => this.#abortQuietly(reason),
     }, { highWaterMark: 0 });
-    this.writable = new WritableStream<Uint8Array>({
+  }
+
+  /** Bytes to the server. Closing it half-closes the data connection (the end of an upload). */
+  get writable(): WritableStream<Uint8Array> {
+    return this.#writable ??= new WritableStream<Uint8Array>({
       start: (controller) => {
         this.#writeController = controller;
       },
@@ -310,8 +317,10 @@ export class DataStream implements AsyncDisposable {
       // confirmed, as it does only after reading everything.
       const linger = this.#conn.secure && this.#writer !== undefined && !this.#readStarted &&
         this.#failure === undefined;
-      // The half-close is what ends an upload; a failure here still leaves a reply to read.
-      await this.#halfClose().catch(() => {});
+      // The half-close is what ends an upload; a failure here still leaves a reply to read. A
+      // download that wrote nothing is ended by the close alone (one system call less).
+      const download = this.#readStarted && this.#writer === undefined;
+      if (!download) await this.#halfClose().catch(() => {});
       if (linger) this.#discardIncoming();
       else this.#conn.close();
       this.#idle?.stop();

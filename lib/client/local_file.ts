@@ -1,74 +1,240 @@
 /**
  * Local file access for uploads and downloads through `node:fs/promises` (which Deno, Bun and
- * Node all provide): files as Web Streams in large chunks (`lib/fs/file_handle_streams.ts`),
- * trees, sizes and checksums. Unlike a `LocalFileSystem`, these paths are the user's own and
- * are not confined.
+ * Node all provide): a download's bytes written into a file and a file's bytes written into an
+ * upload, each with one file operation in flight while the network moves the next chunk; trees,
+ * sizes and checksums. The loops work on the file handle directly: a stream per file would cost
+ * more than the file operations of a small file. Unlike a `LocalFileSystem`, these paths are
+ * the user's own and are not confined.
  *
  * @module
  */
 
 import { createHash } from "node:crypto";
-import { open, readdir, stat } from "node:fs/promises";
-import { join } from "node:path";
-import { readableFromHandle, writableToHandle } from "../fs/file_handle_streams.ts";
+import { type FileHandle, mkdir, open, readdir, stat } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { concatBytes } from "../stream/bytes.ts";
 
-/** Chunk size for reading local files (also the write coalescing threshold). */
+/** Bytes per read of a local file. */
 export const LOCAL_CHUNK_SIZE = 256 * 1024;
+/** Received chunks smaller than this are gathered into one write. */
+const MIN_WRITE = 64 * 1024;
 
-/** Options of {@linkcode openLocalReadable}. */
-export interface LocalReadOptions {
-  /** Byte offset to start at. */
-  offset?: number;
-  /** Bytes per chunk (default {@linkcode LOCAL_CHUNK_SIZE}). */
-  chunkSize?: number;
-}
-
-/**
- * Opens a local file as a stream of chunks, reading two chunks ahead.
- *
- * @param path The file.
- * @param options Start offset and chunk size.
- * @returns The stream; cancelling it closes the file.
- */
-export async function openLocalReadable(
-  path: string,
-  options: LocalReadOptions = {},
-): Promise<ReadableStream<Uint8Array>> {
-  const handle = await open(path, "r");
-  return readableFromHandle(handle, {
-    offset: options.offset,
-    chunkSize: options.chunkSize ?? LOCAL_CHUNK_SIZE,
-    readAhead: 2,
-  });
-}
-
-/** Options of {@linkcode openLocalWritable}. */
-export interface LocalWriteOptions {
+/** Options of {@linkcode saveToLocalFile}. */
+export interface SaveOptions {
   /** Keep the first `offset` bytes and write from there (resuming); 0 truncates the file. */
   offset?: number;
+  /** Called with each chunk's size as it arrives. */
+  onBytes?: (bytes: number) => void;
 }
 
 /**
- * Opens (creating or truncating) a local file for writing as a stream. Small chunks are gathered
- * into writes of {@linkcode LOCAL_CHUNK_SIZE} bytes, and one write runs while the next one is
- * gathered, so the disk and the network work at the same time.
+ * Writes a stream into a local file, creating the file (and its missing parent directories)
+ * or truncating it; with an offset, the file is kept up to there and cut after the last byte
+ * written. Chunks of 64 KiB and more are written as they come, smaller ones gathered; one
+ * write runs while the next chunk is read. On failure (of the stream or of the disk) what was
+ * received stays written, the file is closed and the stream cancelled.
  *
- * @param path The file.
- * @param options Resume offset.
- * @returns The stream; closing it flushes and closes the file, aborting it writes what it
- *   gathered and closes the file.
+ * @example Save a download
+ * ```ts ignore
+ * const bytes = await saveToLocalFile(await client.downloadStream("f.bin"), "/tmp/f.bin");
+ * ```
+ *
+ * @param source The bytes.
+ * @param path The local file.
+ * @param options Resume offset and a byte counter.
+ * @returns The number of bytes written.
  */
-export async function openLocalWritable(
+export async function saveToLocalFile(
+  source: ReadableStream<Uint8Array>,
   path: string,
-  options: LocalWriteOptions = {},
-): Promise<WritableStream<Uint8Array>> {
+  options: SaveOptions = {},
+): Promise<number> {
   const offset = options.offset ?? 0;
-  const handle = await open(path, offset > 0 ? "r+" : "w");
-  return writableToHandle(handle, {
-    position: offset,
-    gather: LOCAL_CHUNK_SIZE,
-    truncateOnClose: offset > 0,
-  });
+  const reader = source.getReader();
+  let handle: FileHandle;
+  try {
+    handle = await openForWriting(path, offset);
+  } catch (error) {
+    await reader.cancel(error).catch(() => {});
+    throw error;
+  }
+  let position = offset;
+  let batch: Uint8Array[] = [];
+  let batched = 0;
+  let inFlight: Promise<void> | undefined;
+  const flush = async () => {
+    if (inFlight) await inFlight;
+    inFlight = undefined;
+    if (batched === 0) return;
+    const data = batch.length === 1 ? batch[0] : concatBytes(batch, batched);
+    inFlight = writeFully(handle, data, position);
+    inFlight.catch(() => {});
+    position += batched;
+    batch = [];
+    batched = 0;
+  };
+  try {
+    try {
+      while (true) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        options.onBytes?.(value.length);
+        batch.push(value);
+        batched += value.length;
+        if (batched >= MIN_WRITE) await flush();
+      }
+    } finally {
+      // Whatever arrived is kept, also when the transfer failed.
+      await flush();
+      await inFlight;
+    }
+    if (offset > 0) await handle.truncate(position);
+  } catch (error) {
+    await reader.cancel(error).catch(() => {});
+    await handle.close().catch(() => {});
+    throw error;
+  }
+  await handle.close();
+  return position - offset;
+}
+
+/** Options of {@linkcode sendLocalFile}. */
+export interface SendOptions {
+  /** Byte offset to start at. */
+  offset?: number;
+  /** The file's size as just stat'ed: a small file then costs one read. */
+  size?: number;
+  /** Called with each chunk's size as it is handed on. */
+  onBytes?: (bytes: number) => void;
+}
+
+/**
+ * Writes a local file into a stream, then closes it (for an upload: waits for the server's
+ * confirmation). One read runs while the previous chunk is written, into the other of two
+ * buffers that alternate: the sink must be done with a chunk once its write resolved, as a
+ * connection's writable is (a data stream's write resolves when the socket has the bytes). On
+ * failure the stream is aborted and the file closed.
+ *
+ * @example Upload a file
+ * ```ts ignore
+ * await sendLocalFile("/tmp/f.bin", await client.uploadStream("f.bin"));
+ * ```
+ *
+ * @param path The local file.
+ * @param sink Where the bytes go.
+ * @param options Start offset, known size, a byte counter.
+ */
+export async function sendLocalFile(
+  path: string,
+  sink: WritableStream<Uint8Array>,
+  options: SendOptions = {},
+): Promise<void> {
+  const writer = sink.getWriter();
+  let handle: FileHandle;
+  try {
+    handle = await open(path, "r");
+  } catch (error) {
+    await writer.abort(error).catch(() => {});
+    throw error;
+  }
+  const reads = new ChunkReader(handle, options.offset ?? 0, options.size);
+  let next = reads.next();
+  try {
+    while (true) {
+      const chunk = await next;
+      if (chunk === null) break;
+      // Reads into the other buffer: the one of the chunk before this is free, as its write
+      // has resolved.
+      next = reads.next();
+      next.catch(() => {});
+      options.onBytes?.(chunk.length);
+      await writer.write(chunk);
+    }
+  } catch (error) {
+    await writer.abort(error).catch(() => {});
+    // The read ahead is done with the handle before it is closed.
+    await next.catch(() => {});
+    await handle.close().catch(() => {});
+    throw error;
+  }
+  await handle.close();
+  await writer.close();
+}
+
+/**
+ * Reads a file handle chunk by chunk into two buffers that alternate (a chunk stays valid until
+ * the second call of `next()` after the one that returned it), reads sized to what is left when
+ * the size is known.
+ */
+class ChunkReader {
+  readonly #handle: FileHandle;
+  readonly #size: number | undefined;
+  readonly #chunkSize: number;
+  readonly #buffers: (Uint8Array | undefined)[] = [undefined, undefined];
+  #turn = 0;
+  #position: number;
+  #ended = false;
+
+  constructor(handle: FileHandle, offset: number, size?: number, chunkSize = LOCAL_CHUNK_SIZE) {
+    this.#handle = handle;
+    this.#position = offset;
+    this.#size = size;
+    this.#chunkSize = chunkSize;
+  }
+
+  /** The next chunk, or `null` at the end. */
+  async next(): Promise<Uint8Array | null> {
+    if (this.#ended) return null;
+    const size = this.#size;
+    // With a known size, ask for what is left and one byte more: a short read is the end.
+    const wanted = size !== undefined && this.#position <= size
+      ? Math.min(this.#chunkSize, size - this.#position + 1)
+      : this.#chunkSize;
+    const turn = this.#turn;
+    this.#turn = 1 - turn;
+    let buffer = this.#buffers[turn];
+    if (buffer === undefined || buffer.length < wanted) {
+      buffer = this.#buffers[turn] = new Uint8Array(wanted);
+    }
+    const { bytesRead } = await this.#handle.read(buffer, 0, wanted, this.#position);
+    this.#position += bytesRead;
+    // A regular file returns fewer bytes than asked only at its end.
+    if (bytesRead === 0 || (size !== undefined && bytesRead < wanted)) this.#ended = true;
+    if (bytesRead === 0) return null;
+    return buffer.subarray(0, bytesRead);
+  }
+}
+
+async function openForWriting(path: string, offset: number): Promise<FileHandle> {
+  const flags = offset > 0 ? "r+" : "w";
+  try {
+    return await open(path, flags);
+  } catch (error) {
+    if (offset > 0 || (error as { code?: string }).code !== "ENOENT") throw error;
+  }
+  await mkdir(dirname(path), { recursive: true });
+  return await open(path, flags);
+}
+
+async function writeFully(handle: FileHandle, data: Uint8Array, position: number): Promise<void> {
+  for (let done = 0; done < data.length;) {
+    const { bytesWritten } = await handle.write(data, done, data.length - done, position + done);
+    done += bytesWritten;
+  }
+}
+
+/**
+ * Creates a local directory with its missing parents; an existing one is fine.
+ *
+ * @example
+ * ```ts ignore
+ * await makeLocalDirectory("/tmp/a/b/c");
+ * ```
+ *
+ * @param path The directory.
+ */
+export async function makeLocalDirectory(path: string): Promise<void> {
+  await mkdir(path, { recursive: true });
 }
 
 /** What a local path is. */
@@ -81,6 +247,11 @@ export interface LocalStat {
 
 /**
  * Looks up a local path, following symbolic links.
+ *
+ * @example
+ * ```ts ignore
+ * const info = await statLocal("/tmp/f.bin"); // { type: "file", size: 4096 }
+ * ```
  *
  * @param path The path.
  * @returns Its type and size, or `undefined` when it does not exist.
@@ -113,6 +284,11 @@ export interface LocalTreeEntry {
  * followed; links to directories are not entered (so a link cycle cannot make the walk
  * endless) and come back as `"other"`, like every entry that is neither file nor directory.
  *
+ * @example
+ * ```ts ignore
+ * for (const entry of await walkLocal("./site")) console.log(entry.parts.join("/"), entry.type);
+ * ```
+ *
  * @param root The directory.
  * @returns Its entries.
  */
@@ -143,17 +319,25 @@ export async function walkLocal(root: string): Promise<LocalTreeEntry[]> {
 /**
  * The digest of a local file.
  *
+ * @example
+ * ```ts ignore
+ * const digest = await hashLocal("/tmp/f.bin", "sha256");
+ * ```
+ *
  * @param path The file.
  * @param algorithm A `node:crypto` hash name (`"sha512"`, `"sha256"`, `"sha1"`, `"md5"`).
  * @returns The digest in lower-case hex.
  */
 export async function hashLocal(path: string, algorithm: string): Promise<string> {
   const hash = createHash(algorithm);
-  const reader = (await openLocalReadable(path, { chunkSize: 1024 * 1024 })).getReader();
-  while (true) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    hash.update(value);
+  const handle = await open(path, "r");
+  try {
+    const reads = new ChunkReader(handle, 0, undefined, 1024 * 1024);
+    for (let chunk = await reads.next(); chunk !== null; chunk = await reads.next()) {
+      hash.update(chunk);
+    }
+  } finally {
+    await handle.close();
   }
   return hash.digest("hex");
 }

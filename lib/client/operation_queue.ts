@@ -7,36 +7,65 @@
  * @module
  */
 
-import { abortable, deferred } from "../stream/abort.ts";
+import { abortError } from "../stream/abort.ts";
 
 /** Gives the turn to the next waiting operation. Calling it again does nothing. */
 export type Release = () => void;
 
-/** A first-in, first-out lock for control-channel operations. */
+/**
+ * A first-in, first-out lock for control-channel operations. A free turn is taken without
+ * waiting for anything (one settled promise), which is the usual case of a client used by one
+ * caller at a time.
+ *
+ * @example
+ * ```ts ignore
+ * const release = await queue.acquire(signal);
+ * try {
+ *   await control.exchange("NOOP", "2xx");
+ * } finally {
+ *   release();
+ * }
+ * ```
+ */
 export class OperationQueue {
-  #tail: Promise<void> = Promise.resolve();
+  #busy = false;
+  readonly #waiting: (() => void)[] = [];
 
   /**
    * Waits for the turn.
    *
-   * @param signal Gives up waiting; the turn, when it comes, is passed on at once.
+   * @param signal Gives up waiting (the call then rejects and never gets the turn).
    * @returns The function that ends the turn.
    */
   acquire(signal?: AbortSignal): Promise<Release> {
-    const previous = this.#tail;
-    const done = deferred<void>();
-    this.#tail = previous.then(() => done.promise);
+    if (signal?.aborted) return Promise.reject(abortError(signal.reason));
+    if (!this.#busy) {
+      this.#busy = true;
+      return Promise.resolve(this.#release());
+    }
+    return new Promise<Release>((resolve, reject) => {
+      const grant = () => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve(this.#release());
+      };
+      const onAbort = () => {
+        const at = this.#waiting.indexOf(grant);
+        if (at >= 0) this.#waiting.splice(at, 1);
+        reject(abortError(signal?.reason));
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.#waiting.push(grant);
+    });
+  }
+
+  #release(): Release {
     let released = false;
-    const release: Release = () => {
+    return () => {
       if (released) return;
       released = true;
-      done.resolve();
+      const next = this.#waiting.shift();
+      if (next) next();
+      else this.#busy = false;
     };
-    const turn = previous.then(() => release);
-    if (!signal) return turn;
-    return abortable(turn, signal).catch((error) => {
-      turn.then((r) => r());
-      throw error;
-    });
   }
 }

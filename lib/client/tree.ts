@@ -1,0 +1,188 @@
+/**
+ * Tree operations over the narrow {@linkcode RemoteFiles} interface: downloading and uploading
+ * a directory with everything in it, and removing one. Downloads walk the whole remote tree
+ * before writing anything, refusing any listed name that is not one plain component, so that
+ * a hostile server cannot make the client write outside the target.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { PathError, ReplyError } from "../errors.ts";
+import type { ListEntry } from "../protocol/listing/entry.ts";
+import { DirectoryTooDeepError } from "./errors.ts";
+import { downloadFile, ProgressTracker, uploadFile } from "./file_transfer.ts";
+import { makeLocalDirectory, walkLocal } from "./local_file.ts";
+import type { CallOptions } from "./options.ts";
+import type { RemoteFiles } from "./remote_files.ts";
+import { isPlainName, joinRemote } from "./remote_path.ts";
+import type { TransferOptions, TransferSummary } from "./transfer.ts";
+
+/**
+ * Downloads a remote directory into a local one (created with its parents). The walk enters no
+ * directory twice (by its `unique` fact) and stops at the client's `maxRecursionDepth`. Links
+ * are fetched like files (the server follows them); one the server will not retrieve, and
+ * every special file, is reported in `notTransferred`.
+ *
+ * @example
+ * ```ts ignore
+ * await downloadTree(client, "pub/site", "/tmp/site", {}, newSummary());
+ * ```
+ *
+ * @param remote The client.
+ * @param remotePath The remote directory.
+ * @param target The local directory that receives its contents.
+ * @param options Resume, verification, progress, signal.
+ * @param summary Receives the counts.
+ * @throws {PathError} With kind `"invalid-path"` for a listed name that is not one plain
+ * component (before any file is written).
+ * @throws {DirectoryTooDeepError} When the tree is deeper than the client's limit.
+ */
+export async function downloadTree(
+  remote: RemoteFiles,
+  remotePath: string,
+  target: string,
+  options: TransferOptions,
+  summary: TransferSummary,
+): Promise<void> {
+  const signal = options.signal;
+  const files: { remote: string; parts: string[]; size?: number; link?: boolean }[] = [];
+  const directories: string[][] = [];
+  const prefix = joinRemote(remotePath, "");
+  for await (const item of remote.list(remotePath, { recursive: true, signal })) {
+    if (!isPlainName(item.info.name)) throw unsafeName(item.path);
+    // The walk descends through plain names only, so the path below the root splits cleanly.
+    const parts = item.path.slice(prefix.length).split("/");
+    const { type, size } = item.info;
+    if (type === "dir") directories.push(parts);
+    else if (type === "file") files.push({ remote: item.path, parts, size });
+    else if (type === "link") files.push({ remote: item.path, parts, link: true });
+    else summary.notTransferred.push(item.path);
+  }
+  await makeLocalDirectory(target);
+  for (const parts of directories) await makeLocalDirectory(join(target, ...parts));
+  const sizes = files.map((f) => f.size);
+  const total = sizes.every((s) => s !== undefined)
+    ? sizes.reduce((sum: number, s) => sum + (s ?? 0), 0)
+    : undefined;
+  const progress = new ProgressTracker(options.onProgress, total);
+  for (const file of files) {
+    const job = {
+      remotePath: file.remote,
+      localPath: join(target, ...file.parts),
+      size: file.size,
+    };
+    try {
+      await downloadFile(remote, job, options, progress, summary);
+    } catch (error) {
+      if (!file.link || !(error instanceof ReplyError && error.code >= 500)) throw error;
+      summary.notTransferred.push(file.remote);
+    }
+  }
+}
+
+/**
+ * Uploads a local directory's contents into a remote directory (created with its parents
+ * unless it is `""`). Links to files are sent as files; links to directories, dangling links
+ * and special files are reported in `notTransferred`.
+ *
+ * @example
+ * ```ts ignore
+ * await uploadTree(client, "./site", "www/site", {}, newSummary());
+ * ```
+ *
+ * @param remote The client.
+ * @param localPath The local directory.
+ * @param target The remote directory that receives its contents.
+ * @param options Resume, verification, progress, signal.
+ * @param summary Receives the counts.
+ */
+export async function uploadTree(
+  remote: RemoteFiles,
+  localPath: string,
+  target: string,
+  options: TransferOptions,
+  summary: TransferSummary,
+): Promise<void> {
+  const signal = options.signal;
+  const tree = await walkLocal(localPath);
+  if (target !== "") await remote.mkdir(target, { parents: true, signal });
+  const total = tree.reduce((sum, entry) => sum + entry.size, 0);
+  const progress = new ProgressTracker(options.onProgress, total);
+  for (const entry of tree) {
+    const remotePath = joinRemote(target, entry.parts.join("/"));
+    const local = join(localPath, ...entry.parts);
+    if (entry.type === "dir") await remote.mkdir(remotePath, { parents: true, signal });
+    else if (entry.type === "file") {
+      const job = { remotePath, localPath: local, size: entry.size };
+      await uploadFile(remote, job, options, progress, summary);
+    } else summary.notTransferred.push(local);
+  }
+}
+
+/** Options of {@linkcode removeTree}. */
+export interface RemoveTreeOptions extends CallOptions {
+  /** How many levels below `path` the removal descends. */
+  maxDepth: number;
+}
+
+/**
+ * Removes a remote path: a file with `DELE`, a directory after everything in it, depth first.
+ * Listed names that are not one component are left alone (they cannot be addressed inside the
+ * directory), so the final `RMD` then fails.
+ *
+ * @example
+ * ```ts ignore
+ * await removeTree(client, "www/old", "dir", { maxDepth: 64 });
+ * ```
+ *
+ * @param remote The client.
+ * @param path The path.
+ * @param type What it is.
+ * @param options The depth limit and a signal.
+ * @throws {DirectoryTooDeepError} When the tree is more than `maxDepth` levels deep.
+ */
+export async function removeTree(
+  remote: RemoteFiles,
+  path: string,
+  type: ListEntry["type"],
+  options: RemoveTreeOptions,
+): Promise<void> {
+  await removeEntry(remote, path, type, options, 0);
+}
+
+async function removeEntry(
+  remote: RemoteFiles,
+  path: string,
+  type: ListEntry["type"],
+  options: RemoveTreeOptions,
+  depth: number,
+): Promise<void> {
+  const signal = options.signal;
+  if (type !== "dir") {
+    await remote.removeFile(path, { signal });
+    return;
+  }
+  if (depth > options.maxDepth) throw new DirectoryTooDeepError(path, options.maxDepth);
+  const entries: ListEntry[] = [];
+  for await (const item of remote.list(path, { signal })) entries.push(item.info);
+  for (const entry of entries) {
+    if (!isPlainName(entry.name)) continue;
+    await removeEntry(remote, joinRemote(path, entry.name), entry.type, options, depth + 1);
+  }
+  await remote.rmdir(path, { signal });
+}
+
+/**
+ * The error for a remote name that would lead a download outside its target.
+ *
+ * @param path The remote path.
+ * @returns The error.
+ */
+export function unsafeName(path: string): PathError {
+  return new PathError(
+    "invalid-path",
+    path,
+    `Refusing to download "${path}": its name is not a single plain file name`,
+  );
+}
