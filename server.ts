@@ -36,8 +36,8 @@ export {
   type TransferType,
 } from "./lib/server/session.ts";
 export type { CommandContext } from "./lib/server/command_context.ts";
+export { DEFAULT_ANONYMOUS_NAMES, isAnonymousName } from "./lib/server/anonymous_names.ts";
 export {
-  isAnonymousName,
   type ServerTlsOptions,
   TlsPolicy,
   type TlsRequirement,
@@ -60,16 +60,48 @@ export {
   PassiveDataChannel,
   type PassiveDataChannelOptions,
 } from "./lib/server/data_channel.ts";
-export { Permission, type PermissionOptions, User, type UserOptions } from "./lib/server/user.ts";
+export {
+  type AccessRight,
+  Permission,
+  type PermissionOptions,
+  READ_RIGHTS,
+  WRITE_RIGHTS,
+} from "./lib/server/permission.ts";
+export { User, type UserOptions } from "./lib/server/user.ts";
 export {
   type GetUserResult,
+  type LoginContext,
   MemoryUserManager,
+  type MemoryUserManagerOptions,
   type UserManager,
 } from "./lib/server/user_manager.ts";
-export { LoginGuard, type LoginGuardOptions } from "./lib/server/login_guard.ts";
+export { type LoginAttempt, LoginGuard, type LoginGuardOptions } from "./lib/server/login_guard.ts";
+export { addressKey } from "./lib/server/address_key.ts";
+export { hashPassword, type HashPasswordOptions, verifyPassword } from "./lib/server/password.ts";
+export type {
+  Awaitable,
+  BeforeTransferEvent,
+  CommandEvent,
+  DisconnectEvent,
+  FileChange,
+  FileTransfer,
+  HookRefusal,
+  LoginEvent,
+  LoginFailedEvent,
+  LoginFailureReason,
+  LogoutEvent,
+  PathEvent,
+  RenameEvent,
+  ServerHooks,
+  SessionEvent,
+  TransferEvent,
+} from "./lib/server/hooks.ts";
+export { type EventLogEntry, eventLogHooks, type EventLogName } from "./lib/server/event_log.ts";
 export {
   NoFreePortError,
+  PassiveListenerLimitError,
   PassivePortPool,
+  type PassivePortPoolOptions,
   type PooledListener,
 } from "./lib/server/passive_port_pool.ts";
 export type {

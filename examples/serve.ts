@@ -4,13 +4,16 @@
  *
  * ```sh
  * deno run -A examples/serve.ts --root ./share --user alice --pass secret
- * bun examples/serve.ts --memory --port 0
+ * bun examples/serve.ts --memory --port 0 --log json
  * deno run -A examples/serve.ts --tls-cert cert.pem --tls-key key.pem --require-tls \
  *   --user alice --pass secret
+ * printf secret | deno run -A examples/serve.ts --hash-password   # prints scrypt$...
+ * deno run -A examples/serve.ts --user alice --pass-hash 'scrypt$16384$8$1$...'
  * ```
  *
- * It prints one line, `ftp://HOST:PORT` (`ftps://` with `--implicit-tls`), once listening, and
- * serves until SIGINT or SIGTERM.
+ * It prints one line, `ftp://HOST:PORT` (`ftps://` with `--implicit-tls`), once listening,
+ * then one line per event (connections, logins, transfers, changes to files; `--log json`:
+ * one JSON object per line; `--quiet`: none), and serves until SIGINT or SIGTERM.
  *
  * @module
  */
@@ -18,15 +21,28 @@
 import { createPrivateKey, X509Certificate } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import process from "node:process";
-import { LocalFileSystem, MemoryFileSystem, Permission, Server, User } from "../server.ts";
+import { parseArgs } from "node:util";
+import {
+  type EventLogEntry,
+  eventLogHooks,
+  hashPassword,
+  LocalFileSystem,
+  MemoryFileSystem,
+  Permission,
+  Server,
+  type ServerHooks,
+  User,
+} from "../server.ts";
 
 const USAGE = `Usage: serve [options]
   --host HOST           address to bind (default 127.0.0.1; :: or 0.0.0.0 for all)
   --port PORT           port to bind (default 2121; 0 = any free port)
   --root DIR            share this directory
   --memory              share an empty in-memory file system (the default without --root)
-  --user NAME           a user who may read and write (needs --pass)
+  --user NAME           a user who may read and write (needs --pass or --pass-hash)
   --pass SECRET         that user's password
+  --pass-hash HASH      that user's password as a hash from --hash-password (scrypt$...)
+  --hash-password       read a password from stdin, print its hash for --pass-hash, exit
   --data-ports MIN-MAX  passive port range
   --pasv-address ADDR   IPv4 address to announce in PASV replies (NAT)
   --tls-cert FILE       PEM certificate (chain) for FTPS: offers AUTH TLS (needs --tls-key)
@@ -34,101 +50,78 @@ const USAGE = `Usage: serve [options]
   --implicit-tls        speak TLS from the first byte (implicit FTPS; needs --tls-cert)
   --require-tls         every user but anonymous/ftp must secure the control connection
                         (AUTH TLS before USER) and data connections (PROT P); needs --tls-cert
+  --log FORMAT          one line per event on stdout: text (the default) or json
+  --quiet               print only the URL
   --help                this text
-Without --user, anyone may log in (any name, no password) and only read.`;
+Without --user, anyone may log in as anonymous or ftp (no password) and only read.`;
 
-interface Options {
-  host: string;
-  port: number;
-  root?: string;
-  user?: string;
-  pass?: string;
-  dataPorts?: { min: number; max: number };
-  pasvAddress?: string;
-  tlsCert?: string;
-  tlsKey?: string;
-  implicitTls: boolean;
-  requireTls: boolean;
-}
+const FLAGS = {
+  help: { type: "boolean", short: "h" },
+  host: { type: "string", default: "127.0.0.1" },
+  port: { type: "string", default: "2121" },
+  root: { type: "string" },
+  memory: { type: "boolean" },
+  user: { type: "string" },
+  pass: { type: "string" },
+  "pass-hash": { type: "string" },
+  "hash-password": { type: "boolean" },
+  "data-ports": { type: "string" },
+  "pasv-address": { type: "string" },
+  "tls-cert": { type: "string" },
+  "tls-key": { type: "string" },
+  "implicit-tls": { type: "boolean" },
+  "require-tls": { type: "boolean" },
+  log: { type: "string", default: "text" },
+  quiet: { type: "boolean" },
+} as const;
+
+type Flags = ReturnType<typeof parseArgs<{ options: typeof FLAGS }>>["values"];
 
 function fail(message: string): never {
   process.stderr.write(`serve: ${message}\n${USAGE}\n`);
   process.exit(2);
 }
 
-function parseArgs(args: string[]): Options {
-  const options: Options = {
-    host: "127.0.0.1",
-    port: 2121,
-    implicitTls: false,
-    requireTls: false,
-  };
-  for (let i = 0; i < args.length; i++) {
-    const flag = args[i];
-    const value = () => args[++i] ?? fail(`${flag} needs a value`);
-    switch (flag) {
-      case "--help":
-      case "-h":
-        process.stdout.write(`${USAGE}\n`);
-        process.exit(0);
-        break;
-      case "--host":
-        options.host = value();
-        break;
-      case "--port": {
-        const port = Number(value());
-        if (!Number.isInteger(port) || port < 0 || port > 65535) fail("--port must be 0-65535");
-        options.port = port;
-        break;
-      }
-      case "--root":
-        options.root = value();
-        break;
-      case "--memory":
-        options.root = undefined;
-        break;
-      case "--user":
-        options.user = value();
-        break;
-      case "--pass":
-        options.pass = value();
-        break;
-      case "--data-ports": {
-        const match = /^(\d+)-(\d+)$/.exec(value());
-        const min = Number(match?.[1]);
-        const max = Number(match?.[2]);
-        if (!match || min < 1 || max > 65535 || min > max) fail("--data-ports must be MIN-MAX");
-        options.dataPorts = { min, max };
-        break;
-      }
-      case "--pasv-address":
-        options.pasvAddress = value();
-        break;
-      case "--tls-cert":
-        options.tlsCert = value();
-        break;
-      case "--tls-key":
-        options.tlsKey = value();
-        break;
-      case "--implicit-tls":
-        options.implicitTls = true;
-        break;
-      case "--require-tls":
-        options.requireTls = true;
-        break;
-      default:
-        fail(`unknown option ${flag}`);
-    }
+function parseFlags(args: string[]): Flags {
+  let flags: Flags;
+  try {
+    flags = parseArgs({ args, options: FLAGS, strict: true, allowPositionals: false }).values;
+  } catch (error) {
+    fail(error instanceof Error ? error.message : String(error));
   }
-  if ((options.user === undefined) !== (options.pass === undefined)) {
-    fail("--user and --pass go together");
+  if (flags.help) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
   }
-  if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) {
+  const port = Number(flags.port);
+  if (!/^\d+$/.test(flags.port) || port > 65535) fail("--port must be 0-65535");
+  if (flags.root !== undefined && flags.memory) fail("--root and --memory exclude each other");
+  if (flags.pass !== undefined && flags["pass-hash"] !== undefined) {
+    fail("--pass and --pass-hash exclude each other");
+  }
+  const secret = flags.pass ?? flags["pass-hash"];
+  if (flags.user !== undefined && secret === undefined) fail("--user needs --pass or --pass-hash");
+  if (flags.user === undefined && secret !== undefined) fail("--pass and --pass-hash need --user");
+  if (flags["data-ports"] !== undefined) dataPorts(flags["data-ports"]);
+  if ((flags["tls-cert"] === undefined) !== (flags["tls-key"] === undefined)) {
     fail("--tls-cert and --tls-key go together");
   }
-  if (options.tlsCert === undefined && options.implicitTls) fail("--implicit-tls needs --tls-cert");
-  if (options.tlsCert === undefined && options.requireTls) fail("--require-tls needs --tls-cert");
-  return options;
+  if (flags["tls-cert"] === undefined && flags["implicit-tls"]) {
+    fail("--implicit-tls needs --tls-cert");
+  }
+  if (flags["tls-cert"] === undefined && flags["require-tls"]) {
+    fail("--require-tls needs --tls-cert");
+  }
+  if (flags.log !== "text" && flags.log !== "json") fail("--log must be text or json");
+  return flags;
+}
+
+function dataPorts(text: string): { min: number; max: number } {
+  const match = /^(\d+)-(\d+)$/.exec(text);
+  const min = Number(match?.[1]);
+  const max = Number(match?.[2]);
+  if (!match || min < 1 || max > 65535 || min > max) fail("--data-ports must be MIN-MAX");
+  return { min, max };
 }
 
 async function readPem(flag: string, path: string): Promise<string> {
@@ -153,28 +146,71 @@ async function loadTls(certPath: string, keyPath: string): Promise<{ cert: strin
   return { cert, key };
 }
 
-const options = parseArgs(process.argv.slice(2));
-const tls = options.tlsCert !== undefined && options.tlsKey !== undefined
-  ? await loadTls(options.tlsCert, options.tlsKey)
+/** `--hash-password`: the password is stdin without its line end. */
+async function printPasswordHash(): Promise<void> {
+  let input = "";
+  for await (const chunk of process.stdin) input += chunk;
+  const password = input.replace(/\r?\n$/, "");
+  if (password === "") fail("--hash-password reads the password from stdin, and got none");
+  process.stdout.write(`${await hashPassword(password)}\n`);
+}
+
+function makeUsers(flags: Flags): User[] {
+  if (flags.user === undefined) {
+    return [new User({ permissions: [new Permission("/", { writable: false })] })];
+  }
+  try {
+    return [
+      new User({ login: flags.user, password: flags.pass, passwordHash: flags["pass-hash"] }),
+    ];
+  } catch (error) {
+    fail(`--pass-hash: ${error instanceof Error ? error.message : error}`);
+  }
+}
+
+/** `--log text`: one readable line per event. */
+function textLine(entry: EventLogEntry): string {
+  const parts = [entry.time, `#${entry.session}`, entry.ip, entry.user ?? "-", entry.event];
+  if (entry.from !== undefined) parts.push(entry.from, "->");
+  if (entry.path !== undefined) parts.push(entry.path);
+  if (entry.bytes !== undefined) parts.push(`${entry.bytes} bytes`);
+  if (entry.ms !== undefined) parts.push(`${entry.ms} ms`);
+  if (entry.code !== undefined) parts.push(String(entry.code));
+  if (entry.complete === false) parts.push("incomplete");
+  if (entry.reason !== undefined) parts.push(`(${entry.reason})`);
+  return parts.join(" ");
+}
+
+function logHooks(flags: Flags): ServerHooks | undefined {
+  if (flags.quiet) return undefined;
+  const format = flags.log === "json" ? JSON.stringify : textLine;
+  return eventLogHooks((entry) => {
+    process.stdout.write(`${format(entry)}\n`);
+  });
+}
+
+const flags = parseFlags(process.argv.slice(2));
+if (flags["hash-password"]) {
+  await printPasswordHash();
+  process.exit(0);
+}
+const tls = flags["tls-cert"] !== undefined && flags["tls-key"] !== undefined
+  ? await loadTls(flags["tls-cert"], flags["tls-key"])
   : undefined;
-const users = options.user !== undefined
-  ? [new User({ login: options.user, password: options.pass })]
-  : [new User({ permissions: [new Permission("/", { writable: false })] })];
 const server = new Server({
-  users,
-  fileSystem: options.root !== undefined
-    ? new LocalFileSystem(options.root)
-    : new MemoryFileSystem(),
-  dataPorts: options.dataPorts,
-  passiveAddress: options.pasvAddress,
+  users: makeUsers(flags),
+  fileSystem: flags.root !== undefined ? new LocalFileSystem(flags.root) : new MemoryFileSystem(),
+  dataPorts: flags["data-ports"] !== undefined ? dataPorts(flags["data-ports"]) : undefined,
+  passiveAddress: flags["pasv-address"],
   tls,
-  implicitTls: options.implicitTls,
-  requireTls: options.requireTls ? "non-anonymous" : "none",
+  implicitTls: flags["implicit-tls"],
+  requireTls: flags["require-tls"] ? "non-anonymous" : "none",
+  hooks: logHooks(flags),
 });
 
-await server.start(options.host, options.port);
+await server.start(flags.host, Number(flags.port));
 const { hostname, port } = server.address;
-const scheme = options.implicitTls ? "ftps" : "ftp";
+const scheme = flags["implicit-tls"] ? "ftps" : "ftp";
 process.stdout.write(
   `${scheme}://${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}\n`,
 );

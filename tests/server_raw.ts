@@ -9,7 +9,7 @@ import { parsePasvReply } from "../lib/protocol/address.ts";
 import { type Reply, ReplyParser } from "../lib/protocol/reply.ts";
 import type { Conn, NetAddr, TlsClientOptions } from "../lib/socket.ts";
 import { LineReader } from "../lib/stream/line_reader.ts";
-import { type FileSystem, Server, type ServerOptions } from "../server.ts";
+import { type FileSystem, Server, type ServerOptions, User } from "../server.ts";
 import { TEST_CA_CERT } from "./fixtures/tls.ts";
 import { testNetwork, within } from "./_util.ts";
 
@@ -191,7 +191,8 @@ export function text(bytes: Uint8Array): string {
 }
 
 /**
- * Runs `fn` against a started server (on 127.0.0.1, any port) and closes it afterwards.
+ * Runs `fn` against a started server (on 127.0.0.1, any port) and closes it afterwards. Without
+ * `users`, it has an anonymous user with every right (a default `Server` may only read).
  *
  * @param options The server's options.
  * @param fn The test body.
@@ -200,7 +201,7 @@ export async function withServer(
   options: ServerOptions,
   fn: (server: Server) => Promise<void>,
 ): Promise<void> {
-  const server = new Server(options);
+  const server = new Server({ users: [new User()], ...options });
   await server.start("127.0.0.1", 0);
   try {
     await fn(server);

@@ -85,7 +85,7 @@ describe("examples/serve.ts", { skip }, () => {
         port: Number(url.port),
         family: "IPv4",
       });
-      assert.equal(await c.ask("USER anyone"), "230 anonymous login");
+      assert.equal(await c.ask("USER anonymous"), "230 anonymous login");
       const pasv = await c.command("EPSV");
       const port = Number(/\|\|\|(\d+)\|/.exec(pasv.lines[0])![1]);
       assert.ok(port >= 40000 && port <= 40100, `data port ${port} outside the range`);
@@ -407,7 +407,7 @@ describe("examples/serve.ts with TLS", { skip }, () => {
       const c = await TlsControl.connect(Number(served.url.port), true);
       assert.equal(c.conn.secure, true);
       assert.equal(await c.next(), "220 welcome");
-      assert.equal(await c.ask("USER anyone"), "230 anonymous login");
+      assert.equal(await c.ask("USER anonymous"), "230 anonymous login");
       assert.equal(await c.ask("PBSZ 0"), "200 PBSZ=0");
       assert.equal(await c.ask("PROT P"), "200 protection level set to P");
       const list = await c.protectedTransfer("NLST");

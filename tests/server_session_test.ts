@@ -75,10 +75,11 @@ describe("server: greeting and login", () => {
         "503 bad sequence of commands (no user (use USER firstly))",
       );
       assert.equal(await c.ask("PWD"), "530 Please login with USER and PASS");
-      assert.equal(await c.ask("USER nobody"), "530 no such username");
+      assert.equal(await c.ask("USER nobody"), "331 password required");
+      assert.equal(await c.ask("PASS p"), "530 login incorrect");
       assert.equal(await c.ask("USER u"), "331 password required");
       assert.equal(await c.ask("PWD"), "530 Please login with USER and PASS");
-      assert.equal(await c.ask("PASS bad"), "530 wrong password");
+      assert.equal(await c.ask("PASS bad"), "530 login incorrect");
       assert.equal(await c.ask("PASS p"), "230 normal login");
       assert.equal(await c.ask("PASS p"), "503 already logged in");
       assert.equal(await c.ask("PWD"), '257 "/"');
@@ -91,10 +92,11 @@ describe("server: greeting and login", () => {
     });
   });
 
-  it("anonymous user accepts any name without password", T, async () => {
+  it("the anonymous user takes the names anonymous and ftp without password", T, async () => {
     await withServer({}, async (server) => {
       const c = await RawControl.connect(server.address);
-      assert.equal(await c.ask("USER whoever"), "230 anonymous login");
+      assert.equal(await c.ask("USER ftp"), "230 anonymous login");
+      assert.equal(await c.ask("USER anonymous"), "230 anonymous login");
       assert.equal(await c.ask("PWD"), '257 "/"');
       c.close();
     });
@@ -120,7 +122,7 @@ describe("server: greeting and login", () => {
           const c = await RawControl.connect(server.address);
           await c.command("USER u");
           const started = Date.now();
-          assert.equal(await c.ask("PASS bad"), "530 wrong password");
+          assert.equal(await c.ask("PASS bad"), "530 login incorrect");
           assert.ok(Date.now() - started >= 250, "the 530 came without delay");
           assert.equal(
             await c.ask("PASS bad"),
@@ -141,8 +143,8 @@ describe("server: greeting and login", () => {
         async (server) => {
           const a = await RawControl.connect(server.address);
           await a.command("USER u");
-          assert.equal(await a.ask("PASS bad"), "530 wrong password");
-          assert.equal(await a.ask("PASS bad"), "530 wrong password");
+          assert.equal(await a.ask("PASS bad"), "530 login incorrect");
+          assert.equal(await a.ask("PASS bad"), "530 login incorrect");
           a.close();
           const b = await RawControl.connect(server.address);
           await b.command("USER u");
@@ -162,24 +164,32 @@ describe("server: greeting and login", () => {
     },
   );
 
-  it("per-user connection limit: 530 for the extra session, slot freed by QUIT", T, async () => {
-    const limited = new User({ login: "one", password: "p", maxConnections: 1 });
-    await withServer({ users: [limited], loginFailureDelay: 0 }, async (server) => {
-      // Knowing the name is not enough to hold a slot: only a completed login takes one.
-      const early = await RawControl.connect(server.address);
-      assert.equal(await early.ask("USER one"), "331 password required");
-      const a = await RawControl.connect(server.address);
-      await a.login("one", "p");
-      const b = await RawControl.connect(server.address);
-      assert.equal(await b.ask("USER one"), "530 too much connections for 'one'");
-      assert.equal(await early.ask("PASS p"), "530 wrong password");
-      early.close();
-      assert.equal(await a.ask("QUIT"), "221 bye");
-      await a.waitClosed();
-      assert.equal(await b.ask("USER one"), "331 password required");
-      b.close();
-    });
-  });
+  it(
+    "per-user connection limit: 530 at PASS for the extra session, slot freed by QUIT",
+    T,
+    async () => {
+      const limited = new User({ login: "one", password: "p", maxConnections: 1 });
+      await withServer({ users: [limited], loginFailureDelay: 0 }, async (server) => {
+        // Knowing the name is not enough to hold a slot: only a completed login takes one.
+        const early = await RawControl.connect(server.address);
+        assert.equal(await early.ask("USER one"), "331 password required");
+        const a = await RawControl.connect(server.address);
+        await a.login("one", "p");
+        const b = await RawControl.connect(server.address);
+        // A full account is answered like any other at USER, and fails at PASS like a wrong
+        // password, also for a session that named it before it filled up.
+        assert.equal(await b.ask("USER one"), "331 password required");
+        assert.equal(await b.ask("PASS p"), "530 login incorrect");
+        assert.equal(await early.ask("PASS p"), "530 login incorrect");
+        early.close();
+        assert.equal(await a.ask("QUIT"), "221 bye");
+        await a.waitClosed();
+        assert.equal(await b.ask("USER one"), "331 password required");
+        assert.equal(await b.ask("PASS p"), "230 normal login");
+        b.close();
+      });
+    },
+  );
 
   it("server connection limit: 421 Too many connections and close", T, async () => {
     await withServer({ maxConnections: 2 }, async (server) => {

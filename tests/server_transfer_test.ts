@@ -166,14 +166,15 @@ describe("server: data connections", () => {
   });
 
   it(
-    "passive port range: a busy port is skipped, exhaustion answers 421 and keeps the session",
+    "passive port range: a busy port is skipped, exhaustion answers 425 and keeps the session",
     T,
     async () => {
       const busy = await testNetwork().listen({ hostname: "127.0.0.1", port: 0 });
       const free = await freePort();
       const fs = await memory();
       try {
-        await withServer({ fileSystem: fs, dataPorts: [busy.addr.port, free] }, async (server) => {
+        const options = { fileSystem: fs, dataPorts: [busy.addr.port, free] };
+        await withServer({ ...options, maxPassiveListenersPerIp: 2 }, async (server) => {
           const a = await RawControl.connect(server.address);
           const b = await RawControl.connect(server.address);
           await a.login();
@@ -181,7 +182,7 @@ describe("server: data connections", () => {
           const pasv = await a.command("EPSV");
           assert.equal(pasv.lines[0], `Entering Extended Passive Mode (|||${free}|)`);
           assert.equal(server.portPool.used, 1);
-          assert.equal(await b.ask("PASV"), "421 no free ports");
+          assert.equal(await b.ask("PASV"), "425 no free passive port, try again later");
           assert.equal(await b.ask("NOOP"), "200 NOOP ok");
           // The port comes back once the first session's channel is used.
           const data = await testNetwork().connect({ hostname: "127.0.0.1", port: free });

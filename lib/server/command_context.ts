@@ -10,10 +10,12 @@ import type { FileStat, FileSystem } from "../fs/file_system.ts";
 import type { NetAddr } from "../socket.ts";
 import type { CommandSpec, PathRule } from "./command_table.ts";
 import type { DataChannel } from "./data_channel.ts";
+import type { FileChange, FileTransfer, LoginFailureReason } from "./hooks.ts";
 import type { LogRecord } from "./log_record.ts";
 import type { Server } from "./server.ts";
 import type { StartTransferOptions, TransferStatus } from "./transfer_worker.ts";
-import type { Permission, User } from "./user.ts";
+import type { Permission } from "./permission.ts";
+import type { User } from "./user.ts";
 
 /** How a transfer's data is represented: `"A"` (ASCII, CRLF line ends) or `"I"` (image). */
 export type TransferType = "A" | "I";
@@ -151,17 +153,46 @@ export interface CommandContext extends SessionState {
 
   /**
    * Names the user (USER) or logs in or out, installing the user's speed limits; resets the
-   * directory to the user's home.
+   * directory to the user's home. Logging a user out tells the user manager and the `logout`
+   * hook.
    *
-   * @param user The user, or `undefined`.
-   * @param loggedIn Whether the login is complete.
+   * @param user The user, or `undefined` (with a `loginName`: a name that will not log in).
+   * @param loggedIn Whether the login is complete (`true` skips the `login` hook: USER and PASS
+   * name the user first and then call {@linkcode CommandContext.completeLogin}).
    * @param loginName The name sent with USER.
    */
   setUser(user: User | undefined, loggedIn: boolean, loginName?: string): Promise<void>;
-  /** Completes the login of the named user (PASS accepted): failures are reset. */
-  completeLogin(): void;
-  /** Counts one failed login in this session. */
-  countLoginFailure(): number;
+  /**
+   * Completes the login of the named user (its password was accepted, or it needs none): the
+   * server's `login` hook may still refuse it. Failures are reset once logged in.
+   *
+   * @returns `undefined` once logged in; the refusal's text when the hook refused (the user
+   * manager was told the login is over).
+   */
+  completeLogin(): Promise<string | undefined>;
+  /**
+   * Counts one failed login in this session and reports it to the `loginFailed` hook.
+   *
+   * @param reason Why it failed.
+   * @returns The failed logins so far in this session.
+   */
+  countLoginFailure(reason: LoginFailureReason): Promise<number>;
+  /**
+   * Asks the server's `beforeTransfer` hook whether a file transfer may start; call it before
+   * the file is opened, and give the same `file` to `startTransfer` for the `transfer` hook.
+   * When refused, it sends the refusal (`552`, `550`, or `451` when the hook failed) itself.
+   *
+   * @param file The direction, path and offset.
+   * @returns `true` when the transfer may start.
+   */
+  allowTransfer(file: FileTransfer): Promise<boolean>;
+  /**
+   * Reports a change to the file tree that succeeded to the server's hooks (`delete`,
+   * `mkdir`, `rmdir`, `rename`).
+   *
+   * @param change What changed.
+   */
+  fileChanged(change: FileChange): Promise<void>;
   /**
    * Sets the current directory.
    *

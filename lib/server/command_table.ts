@@ -8,6 +8,7 @@
 
 import type { FileStat } from "../fs/file_system.ts";
 import type { CommandContext } from "./command_context.ts";
+import type { AccessRight } from "./permission.ts";
 
 /**
  * A precondition the dispatcher checks before a handler runs, in the order given:
@@ -22,10 +23,35 @@ export type CommandRequirement = "login" | "data-channel";
 /** What a path argument must be, checked after the permission (which hides existence). */
 export type PathCondition = "exists" | "file" | "dir" | "absent";
 
-/** The path rule of a command whose argument is a path. */
+/**
+ * The path rule of a command whose argument is a path. The rights are checked on the path as
+ * named and, when the file system resolves symbolic links (`realPath`), on the path it leads to.
+ *
+ * @example
+ * ```ts
+ * import type { PathRule } from "../../server.ts";
+ * // STOR: a new file needs "write", replacing an existing one needs "overwrite".
+ * const stor: PathRule = { access: "write", existing: "overwrite", creating: true };
+ * console.log(stor.existing);
+ * ```
+ */
 export interface PathRule {
-  /** The right the path needs (the nearest-ancestor {@linkcode Permission} decides). */
-  access: "read" | "write";
+  /**
+   * The right the path needs (the nearest-ancestor {@linkcode Permission} decides), or several
+   * of which any one will do (MLST, SIZE and MDTM: `["list", "read"]`).
+   */
+  access: AccessRight | readonly AccessRight[];
+  /**
+   * The right needed instead of `access` when the path already exists (STOR: `"overwrite"`,
+   * APPE: `"append"`). The path is looked up only when the user has one right but not the other.
+   */
+  existing?: AccessRight;
+  /**
+   * Whether the command moves the path with everything below it (RNFR, RNTO): it is refused
+   * with `550` when another permission's path lies below it, since part of the tree would leave
+   * its rule, or come under one.
+   */
+  moves?: boolean;
   /** What must hold for the path; nothing is checked when left out. */
   must?: PathCondition;
   /** Whether the path names something to create (a bad name is then `553`, not `501`). */
@@ -50,8 +76,8 @@ export interface CommandRequest {
   path: string;
   /**
    * The path's metadata when the path rule looked it up (`must` is `"exists"`, `"file"` or
-   * `"dir"`): use it instead of a second stat, and hand it to `openRead` (one stat per
-   * transfer).
+   * `"dir"`, or an `existing` right had to tell an old file from a new one): use it instead of
+   * a second stat, and hand it to `openRead` (one stat per transfer).
    */
   stat?: FileStat;
 }

@@ -30,12 +30,20 @@ export interface PassiveDataChannelOptions {
   acceptPeer(peer: NetAddr): boolean;
   /** Told about each refused peer (for logs). */
   onRefused?(peer: NetAddr): void;
+  /**
+   * How long the listener waits for a connection while no transfer waits for one; then it is
+   * closed, its port goes back to the pool, and a later transfer gets no connection (default:
+   * no limit). A transfer that waits sets its own limit.
+   */
+  acceptTimeout?: number;
+  /** Told when the listener was closed by {@linkcode PassiveDataChannelOptions.acceptTimeout}. */
+  onExpired?(): void;
 }
 
 /**
  * A passive channel: accepts connections on its listener until one comes from an allowed peer,
  * then stops listening (the port goes back to the pool) and keeps that connection for the
- * transfer.
+ * transfer. A listener nobody connects to within its accept timeout is closed.
  */
 export class PassiveDataChannel implements DataChannel {
   /** Always `"passive"`. */
@@ -47,17 +55,28 @@ export class PassiveDataChannel implements DataChannel {
   #conn: Conn | undefined;
   #taken = false;
   #closed = false;
+  #expiry: ReturnType<typeof setTimeout> | undefined;
 
   /**
    * Starts accepting on a bound listener.
    *
    * @param pooled The listener and its release function.
-   * @param options The peer check.
+   * @param options The peer check and the accept timeout.
    */
   constructor(pooled: PooledListener, options: PassiveDataChannelOptions) {
     this.#pooled = pooled;
     this.addr = pooled.listener.addr;
     this.#accepted.promise.catch(() => {});
+    const timeout = options.acceptTimeout;
+    if (timeout !== undefined && timeout > 0 && Number.isFinite(timeout)) {
+      this.#expiry = setTimeout(() => {
+        this.#expiry = undefined;
+        this.#closed = true;
+        options.onExpired?.();
+        this.#accepted.reject(new Error(`No data connection within ${timeout} ms`));
+        void this.#pooled.release().catch(() => {});
+      }, timeout);
+    }
     this.#acceptLoop(options);
   }
 
@@ -81,12 +100,14 @@ export class PassiveDataChannel implements DataChannel {
     } catch (error) {
       this.#accepted.reject(error);
     } finally {
+      this.#stopExpiry();
       await this.#pooled.release().catch(() => {});
     }
   }
 
   /** {@inheritDoc DataChannel.open} */
   async open(signal?: AbortSignal): Promise<Conn> {
+    this.#stopExpiry();
     const conn = await abortable(this.#accepted.promise, signal);
     this.#taken = true;
     return conn;
@@ -96,9 +117,15 @@ export class PassiveDataChannel implements DataChannel {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#stopExpiry();
     this.#accepted.reject(new Error("Data channel closed"));
     if (this.#conn && !this.#taken) this.#conn.close();
     await this.#pooled.release().catch(() => {});
+  }
+
+  #stopExpiry(): void {
+    clearTimeout(this.#expiry);
+    this.#expiry = undefined;
   }
 }
 

@@ -8,7 +8,7 @@
 import type { DirEntry, FileStat, FileSystem } from "../fs/file_system.ts";
 import { formatMlsxTime } from "../protocol/listing/mlsx.ts";
 import { formatUnixListLine } from "../protocol/listing/unix.ts";
-import type { Permission } from "./user.ts";
+import type { AccessRight, Permission } from "./permission.ts";
 
 /** The MLSx facts the server knows, in the order FEAT lists them. */
 export const MLSX_FACTS: readonly string[] = ["type", "size", "modify", "perm", "unix.mode"];
@@ -105,10 +105,18 @@ function oneLine(text: string): string {
   return text.includes("\r") || text.includes("\n") ? text.replace(/[\r\n]/g, " ") : text;
 }
 
-/** RFC 3659 §7.5.5: what the user may do with the entry. */
+/**
+ * RFC 3659 §7.5.5: what the user may do with the entry. Directories: `e` CWD, `l` list, `c`
+ * create files, `d` RMD, `f` rename, `m` MKD, `p` delete entries; files: `r` RETR, `a` APPE,
+ * `d` DELE, `f` rename, `w` STOR over it.
+ */
 function permFact(stat: FileStat, permission: Permission | undefined): string {
-  const read = permission?.readable ?? false;
-  const write = permission?.writable ?? false;
-  if (stat.type === "dir") return (read ? "el" : "") + (write ? "cdfmp" : "");
-  return (read ? "r" : "") + (write ? "adfw" : "");
+  if (!permission) return "";
+  const letter = (right: AccessRight, code: string) => permission.allows(right) ? code : "";
+  if (stat.type === "dir") {
+    return letter("cd", "e") + letter("list", "l") + letter("write", "c") + letter("rmdir", "d") +
+      letter("rename", "f") + letter("mkdir", "m") + letter("delete", "p");
+  }
+  return letter("read", "r") + letter("append", "a") + letter("delete", "d") +
+    letter("rename", "f") + letter("overwrite", "w");
 }

@@ -1,10 +1,14 @@
 /**
  * Counts failed logins per client address across sessions, so that reconnecting does not reset
  * a password guesser's budget: an address with too many failures in a time window is refused
- * until its oldest failures leave the window.
+ * until its oldest failures leave the window. Attempts still being checked count against the
+ * budget too, so that many parallel guesses cannot overrun it. Addresses are counted by
+ * {@linkcode addressKey}: IPv4 addresses one by one, IPv6 addresses by their /64 network.
  *
  * @module
  */
+
+import { addressKey } from "./address_key.ts";
 
 /** Limits of {@linkcode LoginGuard}. */
 export interface LoginGuardOptions {
@@ -14,16 +18,39 @@ export interface LoginGuardOptions {
   window: number;
 }
 
+/** A login attempt admitted by {@linkcode LoginGuard.begin}; end it exactly once. */
+export interface LoginAttempt {
+  /**
+   * Ends the attempt.
+   *
+   * @param failed Whether the login failed (it then counts for the address).
+   */
+  end(failed: boolean): void;
+}
+
 /** Addresses kept before expired ones are swept out. */
 const SWEEP_AT = 10_000;
 
-/** Failed logins per address within a sliding window. */
+/** Failed logins per address within a sliding window, and the attempts being checked. */
 export class LoginGuard {
   readonly #options: LoginGuardOptions;
   readonly #failures = new Map<string, number[]>();
+  readonly #inFlight = new Map<string, number>();
 
   /**
    * Creates a guard.
+   *
+   * @example
+   * ```ts
+   * import { LoginGuard } from "./login_guard.ts";
+   * const guard = new LoginGuard({ maxFailures: 2, window: 60_000 });
+   * const first = guard.begin("2001:db8::1")!;
+   * const second = guard.begin("2001:db8::2")!; // the same /64
+   * console.assert(guard.begin("2001:db8::3") === undefined); // two in flight fill the budget
+   * first.end(true);
+   * second.end(true);
+   * console.assert(guard.blocked("2001:db8::99"));
+   * ```
    *
    * @param options The limit and its window.
    */
@@ -32,37 +59,59 @@ export class LoginGuard {
   }
 
   /**
-   * Records a failed login.
+   * Admits a login attempt from an address, unless its failures and the attempts from it
+   * still in flight have used up its budget.
    *
    * @param ip The client's address.
+   * @returns The attempt, to end once the login succeeded or failed; `undefined` when the
+   * address must be refused.
    */
-  recordFailure(ip: string): void {
+  begin(ip: string): LoginAttempt | undefined {
+    const key = addressKey(ip);
     const now = Date.now();
-    if (this.#failures.size >= SWEEP_AT) this.#sweep(now);
-    const times = this.#recent(ip, now);
-    times.push(now);
-    this.#failures.set(ip, times);
+    const inFlight = this.#inFlight.get(key) ?? 0;
+    if (this.#recent(key, now).length + inFlight >= this.#options.maxFailures) return undefined;
+    this.#inFlight.set(key, inFlight + 1);
+    let ended = false;
+    return {
+      end: (failed) => {
+        if (ended) return;
+        ended = true;
+        const left = (this.#inFlight.get(key) ?? 1) - 1;
+        if (left > 0) this.#inFlight.set(key, left);
+        else this.#inFlight.delete(key);
+        if (failed) this.#record(key);
+      },
+    };
   }
 
   /**
-   * Whether an address has used up its failed logins.
+   * Whether an address has used up its failed logins (attempts in flight not counted).
    *
    * @param ip The client's address.
    * @returns `true` when it must be refused.
    */
   blocked(ip: string): boolean {
-    return this.#recent(ip, Date.now()).length >= this.#options.maxFailures;
+    return this.#recent(addressKey(ip), Date.now()).length >= this.#options.maxFailures;
   }
 
-  #recent(ip: string, now: number): number[] {
+  #record(key: string): void {
+    const now = Date.now();
+    if (this.#failures.size >= SWEEP_AT) this.#sweep(now);
+    const times = this.#recent(key, now);
+    times.push(now);
+    this.#failures.set(key, times);
+  }
+
+  #recent(key: string, now: number): number[] {
     const since = now - this.#options.window;
-    const times = (this.#failures.get(ip) ?? []).filter((t) => t > since);
-    if (times.length === 0) this.#failures.delete(ip);
-    else this.#failures.set(ip, times);
+    const times = (this.#failures.get(key) ?? []).filter((t) => t > since);
+    if (times.length === 0) this.#failures.delete(key);
+    else this.#failures.set(key, times);
     return times;
   }
 
   #sweep(now: number): void {
-    for (const ip of [...this.#failures.keys()]) this.#recent(ip, now);
+    for (const key of [...this.#failures.keys()]) this.#recent(key, now);
   }
 }

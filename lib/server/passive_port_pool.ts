@@ -1,12 +1,14 @@
 /**
- * The ports passive data listeners may use. Binding goes straight to the next port of the
- * range and moves on when that port is taken (no probe-then-bind race).
+ * The ports passive data listeners may use, and how many listeners one client address may hold.
+ * Each bind starts at a random port of the range (so that the next port cannot be predicted)
+ * and goes straight to binding, moving on when that port is taken (no probe-then-bind race).
  *
  * @module
  */
 
 import { FtpError } from "../errors.ts";
 import type { Listener } from "../socket.ts";
+import { addressKey } from "./address_key.ts";
 
 /** No port of the passive range could be bound. */
 export class NoFreePortError extends FtpError {
@@ -14,6 +16,28 @@ export class NoFreePortError extends FtpError {
   constructor(message = "No free port in the passive range", options?: ErrorOptions) {
     super(message, options);
     this.name = "NoFreePortError";
+  }
+}
+
+/**
+ * A client address already holds as many passive listeners as it may.
+ *
+ * @example
+ * ```ts
+ * import { PassiveListenerLimitError } from "../../server.ts";
+ * const error = new PassiveListenerLimitError(2);
+ * console.log(error.limit, error.message); // 2 "Too many passive listeners for one address (at most 2)"
+ * ```
+ */
+export class PassiveListenerLimitError extends FtpError {
+  /**
+   * Creates the error.
+   *
+   * @param limit The limit per address.
+   */
+  constructor(readonly limit: number) {
+    super(`Too many passive listeners for one address (at most ${limit})`);
+    this.name = "PassiveListenerLimitError";
   }
 }
 
@@ -25,37 +49,70 @@ export interface PooledListener {
   release(): Promise<void>;
 }
 
+/** Options of {@linkcode PassivePortPool}. */
+export interface PassivePortPoolOptions {
+  /**
+   * Most passive listeners one client address (IPv4, or IPv6 /64) may hold at once (default 32,
+   * but at most half of a port range, and at least 1).
+   */
+  maxPerIp?: number;
+}
+
+/** Listeners one address may hold when the range does not make it less. */
+const DEFAULT_MAX_PER_IP = 32;
+
 /**
- * Hands out passive ports from a range. Without a range every listener binds port 0 (any free
- * port). Ports are tried in turn, starting after the last one handed out, so that a port just
- * released rests a while; a port another process holds is skipped.
+ * Hands out passive ports from a range, and counts the listeners of each client address.
+ * Without a range every listener binds port 0 (any free port). A port another process holds is
+ * skipped.
+ *
+ * @example
+ * ```ts
+ * import { PassivePortPool } from "../../server.ts";
+ * const pool = new PassivePortPool({ min: 50000, max: 50009 });
+ * console.log(pool.maxPerIp); // 5: half of the range
+ * ```
  */
 export class PassivePortPool {
+  /** Most listeners one client address may hold at once. */
+  readonly maxPerIp: number;
   readonly #ports: readonly number[] | undefined;
   readonly #inUse = new Set<number>();
-  #cursor = 0;
+  readonly #perAddress = new Map<string, number>();
 
   /**
    * Creates a pool.
    *
    * @param ports The allowed ports, a `{min, max}` range, or `undefined` for any free port.
-   * @throws {RangeError} When a port is not an integer in 1–65535 or the list is empty.
+   * @param options The limit per client address.
+   * @throws {RangeError} When a port is not an integer in 1–65535, the list is empty, or
+   * `maxPerIp` is not a positive integer (or `Infinity`).
    */
-  constructor(ports?: Iterable<number> | { min: number; max: number }) {
-    if (ports === undefined) return;
-    const list: number[] = [];
-    if (Symbol.iterator in ports) {
-      for (const port of ports) list.push(port);
-    } else {
-      for (let port = ports.min; port <= ports.max; port++) list.push(port);
-    }
-    for (const port of list) {
-      if (!Number.isInteger(port) || port < 1 || port > 65535) {
-        throw new RangeError(`Passive port ${JSON.stringify(port)} is not in 1-65535`);
+  constructor(
+    ports?: Iterable<number> | { min: number; max: number },
+    options: PassivePortPoolOptions = {},
+  ) {
+    if (ports !== undefined) {
+      const list: number[] = [];
+      if (Symbol.iterator in ports) {
+        for (const port of ports) list.push(port);
+      } else {
+        for (let port = ports.min; port <= ports.max; port++) list.push(port);
       }
+      for (const port of list) {
+        if (!Number.isInteger(port) || port < 1 || port > 65535) {
+          throw new RangeError(`Passive port ${JSON.stringify(port)} is not in 1-65535`);
+        }
+      }
+      if (list.length === 0) throw new RangeError("Passive port range is empty");
+      this.#ports = [...new Set(list)];
     }
-    if (list.length === 0) throw new RangeError("Passive port range is empty");
-    this.#ports = [...new Set(list)];
+    const maxPerIp = options.maxPerIp ??
+      Math.max(1, Math.min(DEFAULT_MAX_PER_IP, Math.floor((this.#ports?.length ?? Infinity) / 2)));
+    if (!(maxPerIp === Infinity || (Number.isInteger(maxPerIp) && maxPerIp > 0))) {
+      throw new RangeError(`maxPerIp ${JSON.stringify(maxPerIp)} is not a positive integer`);
+    }
+    this.maxPerIp = maxPerIp;
   }
 
   /** How many ports of the range are handed out now (0 without a range). */
@@ -64,42 +121,65 @@ export class PassivePortPool {
   }
 
   /**
-   * Binds a listener on a free port of the pool.
+   * Binds a listener on a free port of the pool for a client.
    *
    * @param listen Binds one port (the caller's network and host).
+   * @param client The client's IP address (its listeners are counted).
    * @returns The listener and its release function.
+   * @throws {PassiveListenerLimitError} When the client holds {@linkcode PassivePortPool.maxPerIp}
+   * listeners already.
    * @throws {NoFreePortError} When every port is in use.
    */
-  async bind(listen: (port: number) => Promise<Listener>): Promise<PooledListener> {
-    const ports = this.#ports;
-    if (!ports) {
-      const listener = await listen(0);
-      return { listener, release: once(() => listener.close()) };
-    }
-    for (let i = 0; i < ports.length; i++) {
-      const index = (this.#cursor + i) % ports.length;
-      const port = ports[index];
-      if (this.#inUse.has(port)) continue;
-      this.#inUse.add(port);
-      let listener: Listener;
-      try {
-        listener = await listen(port);
-      } catch (error) {
-        this.#inUse.delete(port);
-        if (isAddressInUse(error)) continue;
-        throw error;
-      }
-      this.#cursor = index + 1;
+  async bind(
+    listen: (port: number) => Promise<Listener>,
+    client: string,
+  ): Promise<PooledListener> {
+    const key = addressKey(client);
+    const held = this.#perAddress.get(key) ?? 0;
+    if (held >= this.maxPerIp) throw new PassiveListenerLimitError(this.maxPerIp);
+    // Counted before the first await, so that parallel binds cannot pass the limit together.
+    this.#perAddress.set(key, held + 1);
+    const forget = () => {
+      const left = (this.#perAddress.get(key) ?? 1) - 1;
+      if (left <= 0) this.#perAddress.delete(key);
+      else this.#perAddress.set(key, left);
+    };
+    try {
+      const { listener, port } = await this.#bindPort(listen);
       return {
         listener,
         release: once(async () => {
           try {
             await listener.close();
           } finally {
-            this.#inUse.delete(port);
+            if (port !== undefined) this.#inUse.delete(port);
+            forget();
           }
         }),
       };
+    } catch (error) {
+      forget();
+      throw error;
+    }
+  }
+
+  async #bindPort(
+    listen: (port: number) => Promise<Listener>,
+  ): Promise<{ listener: Listener; port?: number }> {
+    const ports = this.#ports;
+    if (!ports) return { listener: await listen(0) };
+    const first = Math.floor(Math.random() * ports.length);
+    for (let i = 0; i < ports.length; i++) {
+      const port = ports[(first + i) % ports.length];
+      if (this.#inUse.has(port)) continue;
+      this.#inUse.add(port);
+      try {
+        return { listener: await listen(port), port };
+      } catch (error) {
+        this.#inUse.delete(port);
+        if (isAddressInUse(error)) continue;
+        throw error;
+      }
     }
     throw new NoFreePortError();
   }

@@ -5,12 +5,13 @@
  * @module
  */
 
+import { ConnectionClosedError } from "../errors.ts";
 import type { FileSystem } from "../fs/file_system.ts";
 import { MemoryFileSystem } from "../fs/memory.ts";
 import { defaultNetwork } from "../network_registry.ts";
 import { formatReply } from "../protocol/reply.ts";
 import type { Conn, Listener, NetAddr, Network } from "../socket.ts";
-import { deferred } from "../stream/abort.ts";
+import { type Deferred, deferred } from "../stream/abort.ts";
 import { Throttle } from "../stream/throttle.ts";
 import { CommandTable } from "./command_table.ts";
 import { authCommands } from "./commands/auth.ts";
@@ -19,10 +20,15 @@ import { listingCommands } from "./commands/listing.ts";
 import { miscCommands } from "./commands/misc.ts";
 import { navigationCommands } from "./commands/navigation.ts";
 import { transferCommands } from "./commands/transfer.ts";
-import { ConnectionLimiter } from "./connection_limiter.ts";
+import {
+  ConnectionLimiter,
+  type ConnectionRefusal,
+  type ConnectionSlot,
+} from "./connection_limiter.ts";
 import { LoginGuard } from "./login_guard.ts";
 import { PassivePortPool } from "./passive_port_pool.ts";
 import { tlsCommands } from "./commands/tls.ts";
+import type { ServerHooks } from "./hooks.ts";
 import type { LogRecord } from "./log_record.ts";
 import { Session } from "./session.ts";
 import {
@@ -31,12 +37,17 @@ import {
   type TlsRequirement,
   type TlsRequirements,
 } from "./tls_policy.ts";
+import { Permission } from "./permission.ts";
 import { User } from "./user.ts";
 import { MemoryUserManager, type UserManager } from "./user_manager.ts";
 
 /** Options of {@linkcode Server}. Times are in milliseconds, speeds in bytes per second. */
 export interface ServerOptions {
-  /** Accounts, or a user manager (default: one anonymous user with read+write on `/`). */
+  /**
+   * Accounts, or a user manager (default: one anonymous user who may only read and list `/`;
+   * writing needs accounts given here, e.g. `[new User()]` for an anonymous user with every
+   * right).
+   */
   users?: readonly User[] | UserManager;
   /** The file system of users without their own (default: a new `MemoryFileSystem`). */
   fileSystem?: FileSystem;
@@ -46,8 +57,25 @@ export interface ServerOptions {
   welcome?: string;
   /** Most control connections at once; more are answered `421` and closed (default 512; `Infinity` for none). */
   maxConnections?: number;
-  /** Most control connections at once from one IP address (default 64; `Infinity` for none). */
+  /**
+   * Most control connections at once from one address, an IPv4 address or an IPv6 /64 (default
+   * 64; `Infinity` for none).
+   */
   maxConnectionsPerIp?: number;
+  /**
+   * Most control connections at once that have not logged in yet (anyone can open them), also
+   * counted in `maxConnections`; more are answered `421` and closed (default 128; `Infinity`
+   * for none).
+   */
+  maxPreLoginConnections?: number;
+  /** Most control connections at once from one address that have not logged in yet (default 32). */
+  maxPreLoginConnectionsPerIp?: number;
+  /**
+   * How long a session may take to log in, however busy it keeps (NOOP, FEAT, HELP...): then
+   * it gets `421` and is closed (default 60000; 0 = no limit). A session that logged in once
+   * is not timed again.
+   */
+  loginTimeout?: number;
   /** Failed USER/PASS attempts after which the session gets `421` and is closed (default 3). */
   maxLoginAttempts?: number;
   /** Delay before each failed-login reply (default 1000). */
@@ -61,7 +89,11 @@ export interface ServerOptions {
   loginFailureWindow?: number;
   /** Silence after which the session gets `421` and is closed; never while a transfer runs (default 300000; 0 = none). */
   idleTimeout?: number;
-  /** How long a transfer waits for its data connection before `425` (default 15000). */
+  /**
+   * How long a transfer waits for its data connection before `425`, and how long a passive
+   * listener waits for a connection while no transfer waits for one before it is closed
+   * (default 15000).
+   */
   dataConnectTimeout?: number;
   /**
    * How long a running transfer may move no byte before it is ended with `426`, so that a
@@ -71,6 +103,11 @@ export interface ServerOptions {
   dataTimeout?: number;
   /** Passive ports: a list or `{min, max}` (default: any free port). */
   dataPorts?: Iterable<number> | { min: number; max: number };
+  /**
+   * Most passive listeners (PASV, EPSV) one address, an IPv4 address or an IPv6 /64, may hold
+   * at once; more get `425` (default 32, but at most half of `dataPorts`).
+   */
+  maxPassiveListenersPerIp?: number;
   /**
    * IPv4 address put into PASV replies (NAT), or a function choosing it from the client's
    * address (default: the address the client reached the server on).
@@ -93,6 +130,18 @@ export interface ServerOptions {
   /** Receives log records (default: none, the server prints nothing). */
   log?: (record: LogRecord) => void;
   /**
+   * Functions the server calls, and awaits, on what happens in it: connections, logins,
+   * commands, transfers, changes to files. The "before" ones may refuse (see
+   * {@linkcode ServerHooks}); with none set, nothing is spent on them.
+   */
+  hooks?: ServerHooks;
+  /**
+   * The login names that mean the anonymous account (a `User` without `login`), compared
+   * without case; every other unknown name is refused (default `["anonymous", "ftp"]`). The
+   * TLS policy's `"non-anonymous"` spares the same names.
+   */
+  anonymousNames?: readonly string[];
+  /**
    * The certificate and key (PEM) for FTPS. With them, FEAT lists `AUTH TLS`, `PBSZ` and
    * `PROT`, and clients may secure the control connection with AUTH TLS and data connections
    * with PROT P (the server is always the TLS server, in active mode too).
@@ -101,7 +150,7 @@ export interface ServerOptions {
   /** Speak TLS from the first byte (implicit FTPS, conventionally port 990; needs `tls`). */
   implicitTls?: boolean;
   /**
-   * Who must use TLS: `"all"`, `"non-anonymous"` (every user but `anonymous` and `ftp`) or
+   * Who must use TLS: `"all"`, `"non-anonymous"` (every name but the `anonymousNames`) or
    * `"none"` (the default), for logins and data alike or separately. A USER in clear text that
    * needs TLS gets `530`; a transfer or listing under PROT C that needs PROT P gets `521`.
    */
@@ -115,6 +164,11 @@ export interface ServerOptions {
   requireTlsSessionReuse?: boolean;
   /** How long a control connection's TLS handshake may take before it is closed (default 10000). */
   tlsHandshakeTimeout?: number;
+  /**
+   * The permission bits SITE CHMOD may set: the mode asked for is masked with it (default
+   * `0o777`: no setuid, setgid or sticky bit; `0o7777` allows them).
+   */
+  chmodMask?: number;
 }
 
 /** {@linkcode ServerOptions} with the defaults filled in. */
@@ -127,6 +181,9 @@ export type ResolvedServerOptions =
         | "welcome"
         | "maxConnections"
         | "maxConnectionsPerIp"
+        | "maxPreLoginConnections"
+        | "maxPreLoginConnectionsPerIp"
+        | "loginTimeout"
         | "maxLoginAttempts"
         | "loginFailureDelay"
         | "maxLoginFailuresPerIp"
@@ -180,6 +237,8 @@ export class Server {
   readonly loginGuard: LoginGuard;
   /** Where TLS is offered and required. */
   readonly tlsPolicy: TlsPolicy;
+  /** The hooks (`ServerOptions.hooks`; an empty object when none were given). */
+  readonly hooks: ServerHooks;
   /** Upload limit across all sessions (its `limit` may be changed at any time). */
   readonly readThrottle: Throttle;
   /** Download limit across all sessions (its `limit` may be changed at any time). */
@@ -193,7 +252,7 @@ export class Server {
   #address: NetAddr | undefined;
   #acceptLoop: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
-  #stopped = deferred<void>();
+  #stopped = stoppedSignal();
   #nextId = 1;
 
   /**
@@ -207,6 +266,9 @@ export class Server {
       welcome: options.welcome ?? "welcome",
       maxConnections: options.maxConnections ?? 512,
       maxConnectionsPerIp: options.maxConnectionsPerIp ?? 64,
+      maxPreLoginConnections: options.maxPreLoginConnections ?? 128,
+      maxPreLoginConnectionsPerIp: options.maxPreLoginConnectionsPerIp ?? 32,
+      loginTimeout: options.loginTimeout ?? 60_000,
       maxLoginAttempts: options.maxLoginAttempts ?? 3,
       loginFailureDelay: options.loginFailureDelay ?? 1000,
       maxLoginFailuresPerIp: options.maxLoginFailuresPerIp ?? 20,
@@ -218,10 +280,16 @@ export class Server {
       tlsHandshakeTimeout: options.tlsHandshakeTimeout ?? 10_000,
     };
     this.tlsPolicy = new TlsPolicy(options);
-    const users = options.users ?? [new User()];
-    this.userManager = isUserList(users) ? new MemoryUserManager(users) : users;
+    const users = options.users ??
+      [new User({ permissions: [new Permission("/", { writable: false })] })];
+    this.userManager = isUserList(users)
+      ? new MemoryUserManager(users, { anonymousNames: options.anonymousNames })
+      : users;
+    this.hooks = options.hooks ?? {};
     this.fileSystem = options.fileSystem ?? new MemoryFileSystem();
-    this.portPool = new PassivePortPool(options.dataPorts);
+    this.portPool = new PassivePortPool(options.dataPorts, {
+      maxPerIp: options.maxPassiveListenersPerIp,
+    });
     this.loginGuard = new LoginGuard({
       maxFailures: this.options.maxLoginFailuresPerIp,
       window: this.options.loginFailureWindow,
@@ -334,15 +402,17 @@ export class Server {
     this.#listener = listener;
     this.#address = listener.addr;
     this.#closing = undefined;
-    this.#stopped = deferred<void>();
+    this.#stopped = stoppedSignal();
     this.#acceptLoop = this.#accept(listener);
     this.#log("info", `Serving on ${formatAddress(listener.addr)}`);
   }
 
   /**
-   * Waits until the server is closed.
+   * Waits until the server is closed, or its listener failed for good.
    *
-   * @returns Settles after {@linkcode Server.close}.
+   * @returns Resolves after {@linkcode Server.close}.
+   * @throws {Error} The listener's error when it stopped accepting by itself (the sessions go
+   * on until {@linkcode Server.close}).
    */
   serveForever(): Promise<void> {
     return this.#listener ? this.#stopped.promise : Promise.resolve();
@@ -388,26 +458,34 @@ export class Server {
   }
 
   async #accept(listener: Listener): Promise<void> {
+    let retryIn = ACCEPT_RETRY_FIRST_MS;
     while (true) {
       let conn: Conn;
       try {
         conn = await listener.accept();
       } catch (error) {
         if (this.#listener !== listener) return;
-        // Anything but a closed listener (EMFILE...) may pass: wait a little and go on.
-        this.#log("error", "Accepting a connection failed", error);
-        await new Promise((resolve) => setTimeout(resolve, 100));
+        if (error instanceof ConnectionClosedError) {
+          this.#log("error", "The listener is gone: no more connections are accepted", error);
+          this.#stopped.reject(error);
+          return;
+        }
+        // Anything else (EMFILE...) may pass: wait, longer each time, and go on.
+        this.#log("error", `Accepting a connection failed; retrying in ${retryIn} ms`, error);
+        await new Promise((resolve) => setTimeout(resolve, retryIn));
+        retryIn = Math.min(retryIn * 2, ACCEPT_RETRY_MAX_MS);
         continue;
       }
+      retryIn = ACCEPT_RETRY_FIRST_MS;
       if (this.#listener !== listener) {
         conn.close();
         return;
       }
-      this.#admit(conn);
+      void this.#admit(conn, listener);
     }
   }
 
-  #admit(conn: Conn): void {
+  async #admit(conn: Conn, listener: Listener): Promise<void> {
     const ip = conn.remoteAddr.hostname;
     // On an implicit-TLS listener a clear-text 421 would only garble the client's handshake.
     const refuse = this.tlsPolicy.implicit ? (c: Conn) => c.close() : refuseInClear;
@@ -416,28 +494,64 @@ export class Server {
       refuse(conn, "Too many failed logins from your address");
       return;
     }
-    const refusal = this.#limiter.acquire(ip);
-    if (refusal) {
-      this.#log("info", `Refused ${ip}: too many connections (${refusal})`);
-      refuse(
-        conn,
-        refusal === "server" ? "Too many connections" : "Too many connections from your address",
-      );
+    const slot = await this.#acquireSlot(ip);
+    if (this.#listener !== listener) {
+      if (typeof slot !== "string") slot.release();
+      conn.close();
+      return;
+    }
+    if (typeof slot === "string") {
+      this.#log("info", `Refused ${ip}: too many connections (${slot})`);
+      refuse(conn, REFUSAL_TEXT[slot]);
       return;
     }
     conn.setNoDelay(true);
     const session = this.createSession(conn, this.#nextId++);
     this.#sessions.add(session);
     session.log("info", `Session from ${formatAddress(conn.remoteAddr)}`);
+    // The slot is free as soon as the session ends (the peer closed, QUIT, a timeout), not
+    // once its cleanup is done; it stops counting as not logged in at its first login.
+    session.signal.addEventListener("abort", () => slot.release(), { once: true });
+    session.loginCompleted.then(() => slot.loggedIn());
     session.run().finally(() => {
       this.#sessions.delete(session);
-      this.#limiter.release(ip);
+      slot.release();
     });
+  }
+
+  /**
+   * Takes a connection slot. When the limits refuse, it looks once more after the I/O already
+   * waiting has been handled: the close of a client's last connection may be read only after
+   * its next one was accepted.
+   */
+  async #acquireSlot(ip: string): Promise<ConnectionSlot | ConnectionRefusal> {
+    const slot = this.#limiter.acquire(ip);
+    if (typeof slot !== "string") return slot;
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    return this.#limiter.acquire(ip);
   }
 
   #log(level: LogRecord["level"], message: string, error?: unknown): void {
     this.options.log?.({ level, message, error });
   }
+}
+
+/** The first wait after a failed accept; it doubles with each failure in a row, up to the most. */
+const ACCEPT_RETRY_FIRST_MS = 10;
+const ACCEPT_RETRY_MAX_MS = 1000;
+
+const REFUSAL_TEXT: Readonly<Record<ConnectionRefusal, string>> = {
+  "server": "Too many connections",
+  "ip": "Too many connections from your address",
+  "pre-login": "Too many connections waiting to log in",
+  "pre-login-ip": "Too many connections waiting to log in from your address",
+};
+
+/** What `serveForever()` waits on; its failure is handled here and surfaces there only. */
+function stoppedSignal(): Deferred<void> {
+  const stopped = deferred<void>();
+  stopped.promise.catch(() => {});
+  return stopped;
 }
 
 function isUserList(users: readonly User[] | UserManager): users is readonly User[] {

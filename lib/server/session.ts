@@ -9,8 +9,9 @@
 import { PathError } from "../errors.ts";
 import type { FileStat, FileSystem } from "../fs/file_system.ts";
 import { resolveVirtualPath } from "../fs/virtual_path.ts";
+import { parseCommand } from "../protocol/command.ts";
 import type { Conn, NetAddr } from "../socket.ts";
-import { deadlineSignal } from "../stream/abort.ts";
+import { deadlineSignal, deferred } from "../stream/abort.ts";
 import { LineTooLongError } from "../stream/line_reader.ts";
 import { Throttle } from "../stream/throttle.ts";
 import type { CommandContext, DataProtection, TransferType } from "./command_context.ts";
@@ -18,15 +19,27 @@ import type { CommandSpec, PathRule } from "./command_table.ts";
 import { ControlConnection } from "./control_connection.ts";
 import type { DataChannel } from "./data_channel.ts";
 import { Dispatcher } from "./dispatcher.ts";
+import {
+  askHook,
+  type FileChange,
+  type FileTransfer,
+  type LoginFailureReason,
+  notifyHook,
+  type ServerHooks,
+  type SessionEvent,
+} from "./hooks.ts";
 import { MLSX_FACTS } from "./listing_format.ts";
 import type { LogRecord } from "./log_record.ts";
+import type { FinalReply } from "./path_error_reply.ts";
 import type { Server } from "./server.ts";
 import {
   type StartTransferOptions,
+  type TransferOutcome,
   type TransferStatus,
   TransferWorker,
 } from "./transfer_worker.ts";
-import type { Permission, User } from "./user.ts";
+import { type AccessRight, type Permission, uniformRights } from "./permission.ts";
+import type { User } from "./user.ts";
 
 export type { DataProtection, SessionState, TransferType } from "./command_context.ts";
 export type { FinalReply } from "./path_error_reply.ts";
@@ -36,6 +49,16 @@ export type { StartTransferOptions, TransferStatus } from "./transfer_worker.ts"
 /** How long a closing session may take to flush its last replies. */
 const CLOSE_GRACE_MS = 2000;
 const NO_DATA_CHANNEL = "bad sequence of commands (use PASV, EPSV, PORT or EPRT first)";
+/** What a hook that throws gets its connection, login or transfer refused with. */
+const CONNECT_HOOK_FAILED = {
+  code: 421,
+  text: "service not available, closing control connection",
+};
+const LOGIN_HOOK_FAILED = { code: 530, text: "login refused" };
+const TRANSFER_HOOK_FAILED = {
+  code: 451,
+  text: "requested action aborted: local error in processing",
+};
 
 /** One control connection and its state; handlers see it as their {@linkcode CommandContext}. */
 export class Session implements CommandContext {
@@ -59,6 +82,11 @@ export class Session implements CommandContext {
   #loginFailures = 0;
   #protectionBufferSet = false;
   #dataProtection: DataProtection = "C";
+  /** The first reply of the command a `command` hook observes; -1 when none is observed. */
+  #commandCode = -1;
+  #commandText = "";
+  /** When the session started serving (after an implicit TLS handshake); 0 before. */
+  #startedAt = 0;
 
   readonly #control: ControlConnection;
   readonly #dispatcher: Dispatcher;
@@ -79,6 +107,8 @@ export class Session implements CommandContext {
   #userWriteThrottle: Throttle | undefined;
   #resolveClosed!: () => void;
   #forceTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #loginCompleted = deferred<void>();
+  #loginTimer: ReturnType<typeof setTimeout> | undefined;
 
   /**
    * Wraps an accepted control connection; {@linkcode Session.run} serves it. Servers create
@@ -99,14 +129,16 @@ export class Session implements CommandContext {
         this.log("info", "The client took no reply within the idle timeout, closing"),
     });
     this.#worker = new TransferWorker({
-      reply: (code, text) => this.reply(code, text),
+      reply: (code, text) => this.#send(code, text),
       log: (message, error) => this.log("debug", message, error),
       dataConnectTimeout: options.dataConnectTimeout,
       dataTimeout: options.dataTimeout,
     });
     this.#dispatcher = new Dispatcher(this, {
       commands: server.commands,
-      transferOpened: () => this.#worker.opened,
+      transferOpened: async () => {
+        await this.#worker.opened;
+      },
       dataProtectionMissing: () =>
         this.#dataProtection !== "P" && server.tlsPolicy.dataNeedsTls(this.#loginName),
       logCommands: options.log !== undefined,
@@ -201,6 +233,11 @@ export class Session implements CommandContext {
     return this.#closed;
   }
 
+  /** Settles at the session's first completed login (never, when none completes). */
+  get loginCompleted(): Promise<void> {
+    return this.#loginCompleted.promise;
+  }
+
   /** Whether the session is ending. */
   get closing(): boolean {
     return this.#closer.signal.aborted;
@@ -243,6 +280,12 @@ export class Session implements CommandContext {
 
   /** {@inheritDoc CommandContext.reply} */
   reply(code: number, text: string | readonly string[] = ""): Promise<void> {
+    if (this.#commandCode === 0) this.#observeReply(code, text);
+    return this.#send(code, text);
+  }
+
+  /** Sends a reply that belongs to no command (the transfer worker's). */
+  #send(code: number, text: string | readonly string[]): Promise<void> {
     if (this.server.options.log) {
       this.log("debug", `< ${code} ${typeof text === "string" ? text : text.join(" | ")}`);
     }
@@ -256,6 +299,7 @@ export class Session implements CommandContext {
     body: AsyncIterable<string>,
     last: string,
   ): Promise<void> {
+    if (this.#commandCode === 0) this.#observeReply(code, first);
     return this.#control.replyLines(
       code,
       { first, body, last },
@@ -285,13 +329,35 @@ export class Session implements CommandContext {
 
   /** {@inheritDoc CommandContext.inspectPath} */
   async inspectPath(path: string, rule: PathRule): Promise<{ stat?: FileStat } | undefined> {
-    const permission = this.permissionFor(path);
-    if (!(rule.access === "read" ? permission?.readable : permission?.writable)) {
+    const user = this.#loggedIn ? this.#user : undefined;
+    if (!user) {
       await this.reply(550, "permission denied");
       return undefined;
     }
+    // A link may lead under another rule: where the rules differ by path, the path it leads to
+    // must allow the command too.
+    const paths = [path];
+    const fs = this.fileSystem;
+    if (fs.realPath && !uniformRights(user.permissions)) {
+      const real = await fs.realPath(path);
+      if (real !== path) paths.push(real);
+    }
+    const rules = paths.map((p) => user.permissionFor(p));
+    const allows = (right: AccessRight) => rules.every((p) => p.allows(right));
+    const mayCreate = typeof rule.access === "string"
+      ? allows(rule.access)
+      : rule.access.some(allows);
+    const mayReplace = rule.existing === undefined ? mayCreate : allows(rule.existing);
+    if (!mayCreate && !mayReplace) {
+      await this.reply(550, "permission denied");
+      return undefined;
+    }
+    if (rule.moves && paths.some((p) => user.permissions.some((q) => q.liesBelow(p)))) {
+      await this.reply(550, "permission denied: other rules apply below this path");
+      return undefined;
+    }
     const must = rule.must;
-    if (!must) return {};
+    if (!must && mayCreate === mayReplace) return {};
     // One stat answers every condition; a path that cannot be looked up (missing, a file in
     // the way, outside the root) does not exist, and only an I/O failure is an error.
     let stat: FileStat | undefined;
@@ -300,12 +366,16 @@ export class Session implements CommandContext {
     } catch (error) {
       if (!(error instanceof PathError) || error.kind === "io") throw error;
     }
+    if (!(stat ? mayReplace : mayCreate)) {
+      await this.reply(550, stat ? "permission denied: path exists" : "permission denied");
+      return undefined;
+    }
     let failure: string | undefined;
     if (must === "absent") {
       if (stat) failure = "path already exists";
-    } else if (!stat) failure = "path does not exist";
-    else if (must === "file" && stat.type !== "file") failure = "path is not a file";
-    else if (must === "dir" && stat.type !== "dir") failure = "path is not a directory";
+    } else if (must && !stat) failure = "path does not exist";
+    else if (must === "file" && stat?.type !== "file") failure = "path is not a file";
+    else if (must === "dir" && stat?.type !== "dir") failure = "path is not a directory";
     if (failure) {
       await this.reply(550, failure);
       return undefined;
@@ -321,13 +391,20 @@ export class Session implements CommandContext {
   /** {@inheritDoc CommandContext.setUser} */
   async setUser(user: User | undefined, loggedIn: boolean, loginName?: string): Promise<void> {
     if (this.#user && this.#loggedIn && this.#user !== user) {
-      await this.server.userManager.notifyLogout(this.#user).catch((e) =>
-        this.log("error", "User manager failed on logout", e)
-      );
+      const name = this.#loginName ?? "anonymous";
+      await this.#releaseLogin(this.#user);
+      const hook = this.server.hooks.logout;
+      if (hook) {
+        await notifyHook(hook, { ...this.#event(), user: name }, {
+          name: "logout",
+          log: this.#hookFailed,
+        });
+      }
     }
     this.#user = user;
-    this.#loginName = user ? loginName ?? user.login : undefined;
+    this.#loginName = loginName ?? user?.login;
     this.#loggedIn = user !== undefined && loggedIn;
+    if (this.#loggedIn) this.#loggedInOnce();
     if (user) {
       this.#cwd = user.home;
       this.#userReadThrottle = new Throttle(user.readSpeedLimitPerConnection);
@@ -338,15 +415,74 @@ export class Session implements CommandContext {
   }
 
   /** {@inheritDoc CommandContext.completeLogin} */
-  completeLogin(): void {
-    if (!this.#user) throw new Error("No user to log in: USER comes first");
+  async completeLogin(): Promise<string | undefined> {
+    const user = this.#user;
+    if (!user) throw new Error("No user to log in: USER comes first");
+    const hook = this.server.hooks.login;
+    if (hook) {
+      const event = {
+        ...this.#event(),
+        user: this.#loginName ?? "",
+        anonymous: user.login === undefined,
+      };
+      const refusal = await askHook(hook, event, {
+        name: "login",
+        refusalCode: 530,
+        failure: LOGIN_HOOK_FAILED,
+        log: this.#hookFailed,
+      });
+      if (refusal) {
+        // The user manager counted the login as complete: its slot goes back.
+        await this.#releaseLogin(user);
+        return typeof refusal.text === "string" ? refusal.text : refusal.text.join(" ");
+      }
+    }
     this.#loggedIn = true;
     this.#loginFailures = 0;
+    this.#loggedInOnce();
+    return undefined;
   }
 
   /** {@inheritDoc CommandContext.countLoginFailure} */
-  countLoginFailure(): number {
-    return ++this.#loginFailures;
+  async countLoginFailure(reason: LoginFailureReason): Promise<number> {
+    const failures = ++this.#loginFailures;
+    const hook = this.server.hooks.loginFailed;
+    if (hook) {
+      await notifyHook(hook, { ...this.#event(), user: this.#loginName ?? "", reason }, {
+        name: "loginFailed",
+        log: this.#hookFailed,
+      });
+    }
+    return failures;
+  }
+
+  /** {@inheritDoc CommandContext.allowTransfer} */
+  async allowTransfer(transfer: FileTransfer): Promise<boolean> {
+    const hook = this.server.hooks.beforeTransfer;
+    if (!hook) return true;
+    const event = { ...this.#event(), ...transfer, dataProtection: this.#dataProtection };
+    const refusal = await askHook(hook, event, {
+      name: "beforeTransfer",
+      refusalCode: 550,
+      failure: TRANSFER_HOOK_FAILED,
+      log: this.#hookFailed,
+    });
+    if (!refusal) return true;
+    await this.reply(refusal.code, refusal.text);
+    return false;
+  }
+
+  /** {@inheritDoc CommandContext.fileChanged} */
+  async fileChanged(change: FileChange): Promise<void> {
+    const hook = this.server.hooks[change.action] as
+      | ((event: SessionEvent & FileChange) => void | Promise<void>)
+      | undefined;
+    if (hook) {
+      await notifyHook(hook, { ...this.#event(), ...change }, {
+        name: change.action,
+        log: this.#hookFailed,
+      });
+    }
   }
 
   /** {@inheritDoc CommandContext.setCwd} */
@@ -460,6 +596,7 @@ export class Session implements CommandContext {
       tls: tls && { options: tls, requireSessionReuse: policy.requireSessionReuse },
       readThrottles: this.#throttles("read"),
       writeThrottles: this.#throttles("write"),
+      onEnd: options.file && this.#transferEnded(options.file),
     }, options).finally(() => {
       if (this.#waitingForCommand) this.#armIdle();
     });
@@ -491,20 +628,113 @@ export class Session implements CommandContext {
    * never rejects.
    */
   async run(): Promise<void> {
+    this.#startLoginDeadline();
     try {
       if (this.server.tlsPolicy.implicit && !await this.#implicitHandshake()) return;
+      this.#startedAt = performance.now();
+      const refusal = await this.#askConnectHook();
+      if (refusal) {
+        await this.reply(421, refusal.text);
+        return;
+      }
       await this.reply(220, this.server.options.welcome.split(/\r?\n/));
       while (!this.closing) {
         const line = await this.#readLine();
         if (line === null) break;
         if (line === undefined) continue;
-        await this.#dispatcher.dispatch(line);
+        const observer = this.server.hooks.command;
+        if (observer) await this.#dispatchObserved(line, observer);
+        else await this.#dispatcher.dispatch(line);
       }
     } catch (error) {
       if (!this.closing) this.log("debug", "Control connection failed", error);
     } finally {
       await this.#cleanUp();
     }
+  }
+
+  /** The event fields every hook gets. */
+  #event(): SessionEvent {
+    return {
+      sessionId: this.id,
+      remoteAddr: this.remoteAddr,
+      secure: this.secure,
+      user: this.#loginName,
+    };
+  }
+
+  readonly #hookFailed = (message: string, error: unknown): void =>
+    this.log("error", message, error);
+
+  /** Tells the user manager that a completed login is over. */
+  async #releaseLogin(user: User): Promise<void> {
+    const context = { remoteAddr: this.remoteAddr, secure: this.secure, sessionId: this.id };
+    await this.server.userManager.notifyLogout(user, context).catch((e) =>
+      this.log("error", "User manager failed on logout", e)
+    );
+  }
+
+  async #askConnectHook(): Promise<FinalReply | undefined> {
+    const hook = this.server.hooks.connect;
+    if (!hook) return undefined;
+    return await askHook(hook, this.#event(), {
+      name: "connect",
+      refusalCode: 421,
+      failure: CONNECT_HOOK_FAILED,
+      log: this.#hookFailed,
+    });
+  }
+
+  /** The transfer worker's `onEnd` for a file transfer: the `transfer` hook, when set. */
+  #transferEnded(file: FileTransfer): ((outcome: TransferOutcome) => Promise<void>) | undefined {
+    const hook = this.server.hooks.transfer;
+    if (!hook) return undefined;
+    const dataProtection = this.#dataProtection;
+    return (outcome) =>
+      notifyHook(hook, {
+        ...this.#event(),
+        ...file,
+        dataProtection,
+        ...outcome,
+        complete: outcome.code >= 200 && outcome.code < 300,
+      }, { name: "transfer", log: this.#hookFailed });
+  }
+
+  #observeReply(code: number, text: string | readonly string[]): void {
+    this.#commandCode = code;
+    this.#commandText = typeof text === "string" ? text : text[0] ?? "";
+  }
+
+  /**
+   * Runs a command for a `command` hook: the hook gets the command's first reply, or, for a
+   * command that started a transfer, the `150` (or what replaced it) once it is out; that wait
+   * does not hold up the next command (ABOR).
+   */
+  async #dispatchObserved(
+    line: string,
+    hook: NonNullable<ServerHooks["command"]>,
+  ): Promise<void> {
+    this.#commandCode = 0;
+    await this.#dispatcher.dispatch(line);
+    const reply = this.#commandCode
+      ? { code: this.#commandCode, text: this.#commandText }
+      : undefined;
+    this.#commandCode = -1;
+    const { verb, argument } = parseCommand(line);
+    const shown = this.server.commands.get(verb)?.secret ? "****" : argument;
+    const notify = ({ code, text }: FinalReply) =>
+      notifyHook(hook, {
+        ...this.#event(),
+        verb,
+        argument: shown,
+        code,
+        text: typeof text === "string" ? text : text[0] ?? "",
+      }, { name: "command", log: this.#hookFailed });
+    if (reply || !this.#worker.status) {
+      await notify(reply ?? { code: 0, text: "" });
+      return;
+    }
+    void this.#worker.opened.then((opened) => opened && notify(opened));
   }
 
   /** TLS from the first byte; a client that does not speak it gets no greeting. */
@@ -587,11 +817,30 @@ export class Session implements CommandContext {
     this.#control.disarmIdle();
   }
 
+  /** Ends a session that has not logged in within the login timeout, however busy it keeps. */
+  #startLoginDeadline(): void {
+    const timeout = this.server.options.loginTimeout;
+    if (!timeout || !Number.isFinite(timeout)) return;
+    this.#loginTimer = setTimeout(() => {
+      if (this.closing) return;
+      this.log("info", `No login from ${this.remoteAddr.hostname} within ${timeout} ms, closing`);
+      this.reply(421, "login timeout, closing control connection").catch(() => {});
+      this.close();
+    }, timeout);
+  }
+
+  #loggedInOnce(): void {
+    clearTimeout(this.#loginTimer);
+    this.#loginCompleted.resolve();
+  }
+
   async #cleanUp(): Promise<void> {
     this.#closer.abort();
+    clearTimeout(this.#loginTimer);
     this.#disarmIdle();
     await this.#worker.close();
     await this.setDataChannel(undefined).catch(() => {});
+    const user = this.#loginName;
     if (this.#user) await this.setUser(undefined, false);
     if (this.#forceTimer === undefined) {
       this.#forceTimer = setTimeout(() => this.#control.close(), CLOSE_GRACE_MS);
@@ -599,6 +848,14 @@ export class Session implements CommandContext {
     await this.#control.finish();
     clearTimeout(this.#forceTimer);
     this.#control.close();
+    const disconnect = this.server.hooks.disconnect;
+    if (disconnect && this.#startedAt) {
+      const duration = performance.now() - this.#startedAt;
+      await notifyHook(disconnect, { ...this.#event(), user, duration }, {
+        name: "disconnect",
+        log: this.#hookFailed,
+      });
+    }
     this.log("info", `Session from ${this.remoteAddr.hostname} closed`);
     this.#resolveClosed();
   }

@@ -6,6 +6,7 @@
  */
 
 import type { TlsServerOptions } from "../socket.ts";
+import { DEFAULT_ANONYMOUS_NAMES, isAnonymousName } from "./anonymous_names.ts";
 
 /** Who must use TLS: nobody, every user, or every user but anonymous ones. */
 export type TlsRequirement = "none" | "all" | "non-anonymous";
@@ -26,21 +27,6 @@ export interface TlsRequirements {
   data: TlsRequirement;
 }
 
-/** Login names that mean the anonymous account whatever the user manager says. */
-const ANONYMOUS_NAMES = new Set(["anonymous", "ftp"]);
-
-/**
- * Tells whether a login name is an anonymous one (`anonymous`, `ftp`), for the policy's
- * "non-anonymous" requirement. Decided on the name alone, so the answer to USER tells nothing
- * about which accounts exist.
- *
- * @param login The name sent with USER.
- * @returns `true` for an anonymous name.
- */
-export function isAnonymousName(login: string): boolean {
-  return ANONYMOUS_NAMES.has(login.trim().toLowerCase());
-}
-
 /** What a server's TLS settings allow and demand. */
 export class TlsPolicy {
   /** The certificate and key, or `undefined` when the server offers no TLS. */
@@ -51,6 +37,8 @@ export class TlsPolicy {
   readonly required: TlsRequirements;
   /** Whether protected data connections must resume the control connection's session. */
   readonly requireSessionReuse: boolean;
+  /** The names `"non-anonymous"` spares. */
+  readonly #anonymousNames: readonly string[];
 
   /**
    * Builds the policy from the server's options.
@@ -63,7 +51,9 @@ export class TlsPolicy {
     implicitTls?: boolean;
     requireTls?: TlsRequirement | Partial<TlsRequirements>;
     requireTlsSessionReuse?: boolean;
+    anonymousNames?: readonly string[];
   }) {
+    this.#anonymousNames = options.anonymousNames ?? DEFAULT_ANONYMOUS_NAMES;
     this.certificate = options.tls;
     this.implicit = options.implicitTls ?? false;
     const required = options.requireTls ?? "none";
@@ -97,7 +87,7 @@ export class TlsPolicy {
    * @returns `true` when USER must come after AUTH TLS.
    */
   loginNeedsTls(login: string): boolean {
-    return applies(this.required.login, login);
+    return this.#applies(this.required.login, login);
   }
 
   /**
@@ -107,10 +97,11 @@ export class TlsPolicy {
    * @returns `true` when transfers need PROT P.
    */
   dataNeedsTls(login: string | undefined): boolean {
-    return applies(this.required.data, login ?? "anonymous");
+    return this.#applies(this.required.data, login ?? this.#anonymousNames[0] ?? "anonymous");
   }
-}
 
-function applies(requirement: TlsRequirement, login: string): boolean {
-  return requirement === "all" || (requirement === "non-anonymous" && !isAnonymousName(login));
+  #applies(requirement: TlsRequirement, login: string): boolean {
+    return requirement === "all" ||
+      (requirement === "non-anonymous" && !isAnonymousName(login, this.#anonymousNames));
+  }
 }

@@ -13,6 +13,7 @@ import { type Deferred, deferred } from "../stream/abort.ts";
 import type { Throttle } from "../stream/throttle.ts";
 import type { DataChannel } from "./data_channel.ts";
 import { DataConnection } from "./data_connection.ts";
+import type { FileTransfer } from "./hooks.ts";
 import { type FinalReply, pathErrorReply } from "./path_error_reply.ts";
 
 /** What `startTransfer` runs. */
@@ -23,6 +24,11 @@ export interface StartTransferOptions {
   opening: string;
   /** Text of the `426` reply when the transfer is aborted (default `"transfer aborted"`). */
   abortedText?: string;
+  /**
+   * The file this transfer moves, for the server's `transfer` hook (called when it ends);
+   * leave it out for transfers of no file (listings, extensions' data commands).
+   */
+  file?: FileTransfer;
   /**
    * Moves the data. Resolves with the final reply (default `226 transfer done`). On ABOR,
    * QUIT or a closed session, `signal` aborts and the data connection is closed.
@@ -76,6 +82,18 @@ export interface TransferSetup {
   readThrottles: readonly Throttle[];
   /** Limits on bytes sent; empty for none. */
   writeThrottles: readonly Throttle[];
+  /** Called once the transfer has ended, before its final reply is sent. */
+  onEnd?(outcome: TransferOutcome): Promise<void>;
+}
+
+/** How a transfer ended, as {@linkcode TransferSetup.onEnd} gets it. */
+export interface TransferOutcome {
+  /** Bytes moved on the data connection. */
+  bytes: number;
+  /** Milliseconds from the start to the end. */
+  duration: number;
+  /** The final reply's code. */
+  code: number;
 }
 
 interface RunningTransfer extends TransferStatus {
@@ -83,8 +101,8 @@ interface RunningTransfer extends TransferStatus {
   /** Set when the stall check ended the transfer. */
   stalled: boolean;
   readonly controller: AbortController;
-  /** Settles once the 150 (or the reply that replaced it) is written. */
-  readonly opened: Deferred<void>;
+  /** Settles with the 150 (or the reply that replaced it) once it is written. */
+  readonly opened: Deferred<FinalReply>;
   done: Promise<void>;
 }
 
@@ -111,9 +129,12 @@ export class TransferWorker {
     return this.#transfer;
   }
 
-  /** Settles once the running transfer's `150` is written (at once when none runs). */
-  get opened(): Promise<void> {
-    return this.#transfer?.opened.promise ?? Promise.resolve();
+  /**
+   * Settles once the running transfer's `150` (or the reply that replaced it, such as `425`)
+   * is written, with that reply; at once, with `undefined`, when none runs.
+   */
+  get opened(): Promise<FinalReply | undefined> {
+    return this.#transfer?.opened.promise ?? Promise.resolve(undefined);
   }
 
   /**
@@ -129,12 +150,12 @@ export class TransferWorker {
       bytes: 0,
       stalled: false,
       controller: new AbortController(),
-      opened: deferred<void>(),
+      opened: deferred<FinalReply>(),
       done: Promise.resolve(),
     };
     this.#transfer = running;
     running.done = this.#run(setup, transfer, running).finally(() => {
-      running.opened.resolve();
+      running.opened.resolve({ code: 451, text: "transfer failed" });
       this.#transfer = undefined;
     });
     return running.done;
@@ -160,15 +181,23 @@ export class TransferWorker {
   ): Promise<void> {
     const signal = transfer.controller.signal;
     const aborted = { code: 426, text: options.abortedText ?? "transfer aborted" };
+    const started = setup.onEnd ? performance.now() : 0;
+    const end = async (final: FinalReply) => {
+      await setup.onEnd?.({
+        bytes: transfer.bytes,
+        duration: performance.now() - started,
+        code: final.code,
+      });
+      await this.#replyQuietly(final);
+      transfer.opened.resolve(final);
+    };
     let conn: Conn;
     try {
       conn = await this.#withinConnectTimeout(signal, (s) => setup.channel.open(s));
     } catch {
       await setup.channel.close();
       await options.discard?.().catch(() => {});
-      await this.#replyQuietly(
-        signal.aborted ? aborted : { code: 425, text: "Can't open data connection" },
-      );
+      await end(signal.aborted ? aborted : { code: 425, text: "Can't open data connection" });
       return;
     }
     const closeOnAbort = () => conn.close();
@@ -176,7 +205,9 @@ export class TransferWorker {
     this.#watchForStall();
     let final: FinalReply;
     try {
-      await this.#options.reply(150, options.opening).finally(() => transfer.opened.resolve());
+      await this.#options.reply(150, options.opening).finally(() =>
+        transfer.opened.resolve({ code: 150, text: options.opening })
+      );
       const secured = setup.tls ? await this.#secure(conn, setup.tls, signal) : { conn };
       if ("refusal" in secured) {
         await options.discard?.().catch(() => {});
@@ -205,7 +236,7 @@ export class TransferWorker {
       signal.removeEventListener("abort", closeOnAbort);
       conn.close();
     }
-    await this.#replyQuietly(final);
+    await end(final);
   }
 
   /**

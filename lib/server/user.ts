@@ -1,64 +1,28 @@
 /**
- * Server accounts: {@linkcode User} (login, password, home, permissions, limits, file system)
- * and {@linkcode Permission} (read/write rights on a virtual path and everything below it).
+ * Server accounts: {@linkcode User} (login, password, home, permissions, limits, file system);
+ * its rights are {@linkcode Permission}s.
  *
  * @module
  */
 
 import type { FileSystem } from "../fs/file_system.ts";
-
-/** Options of {@linkcode Permission}. */
-export interface PermissionOptions {
-  /** Whether files below the path may be read and directories listed (default `true`). */
-  readable?: boolean;
-  /** Whether files and directories below the path may be created, changed or removed (default `true`). */
-  writable?: boolean;
-}
-
-/**
- * Rights on a virtual path and everything below it. Of several permissions, the one whose path
- * is the nearest ancestor of the path in question decides.
- */
-export class Permission {
-  /** The absolute virtual path this permission covers (normalized, no trailing slash). */
-  readonly path: string;
-  /** Whether reading is allowed. */
-  readonly readable: boolean;
-  /** Whether writing is allowed. */
-  readonly writable: boolean;
-
-  /**
-   * Creates a permission.
-   *
-   * @param path Absolute virtual path (default `"/"`).
-   * @param options The rights (both default to `true`).
-   * @throws {TypeError} When `path` is not absolute.
-   */
-  constructor(path = "/", options: PermissionOptions = {}) {
-    if (!path.startsWith("/")) throw new TypeError(`Permission path "${path}" is not absolute`);
-    this.path = path.length > 1 ? path.replace(/\/+$/, "") || "/" : path;
-    this.readable = options.readable ?? true;
-    this.writable = options.writable ?? true;
-  }
-
-  /**
-   * Tells whether `path` is this permission's path or below it.
-   *
-   * @param path An absolute, normalized virtual path.
-   * @returns `true` when the permission covers the path.
-   */
-  covers(path: string): boolean {
-    if (this.path === "/") return path.startsWith("/");
-    return path === this.path || path.startsWith(this.path + "/");
-  }
-}
+import { parsePasswordHash, secretsEqual, verifyPassword } from "./password.ts";
+import { Permission } from "./permission.ts";
 
 /** Options of {@linkcode User}. */
 export interface UserOptions {
-  /** Login name; leave it out for an anonymous account that accepts any name. */
+  /**
+   * Login name; leave it out for the anonymous account, which the anonymous names
+   * (`anonymous` and `ftp`, or the server's `anonymousNames`) log into, and no other name.
+   */
   login?: string;
-  /** Password; leave it out for a login without password. */
+  /** Password in clear text; leave it and `passwordHash` out for a login without password. */
   password?: string;
+  /**
+   * The password as a hash from `hashPassword()` (`scrypt$N$r$p$salt$key`), instead of
+   * `password`: the account then keeps no clear text.
+   */
+  passwordHash?: string;
   /** Absolute virtual path the session starts in (default `"/"`; it need not exist). */
   home?: string;
   /** Rights (default: read and write on `"/"`). Paths no permission covers are denied. */
@@ -83,8 +47,10 @@ const DENIED = new Permission("/", { readable: false, writable: false });
 export class User {
   /** Login name, or `undefined` for the anonymous catch-all. */
   readonly login: string | undefined;
-  /** Password, or `undefined` when none is asked. */
+  /** Password in clear text, or `undefined` when none is asked or it is kept as a hash. */
   readonly password: string | undefined;
+  /** Password hash (`scrypt$...`), or `undefined` when none is asked or it is in clear text. */
+  readonly passwordHash: string | undefined;
   /** Start directory (absolute virtual path). */
   readonly home: string;
   /** Rights, nearest ancestor first when looked up. */
@@ -105,14 +71,28 @@ export class User {
   /**
    * Creates an account.
    *
+   * @example
+   * ```ts
+   * import { hashPassword } from "./password.ts";
+   * import { User } from "./user.ts";
+   * const alice = new User({ login: "alice", passwordHash: await hashPassword("secret") });
+   * console.assert(await alice.checkPassword("secret"));
+   * ```
+   *
    * @param options Login, password, home, permissions, file system and limits.
-   * @throws {TypeError} When `home` is not absolute.
+   * @throws {TypeError} When `home` is not absolute, when both `password` and `passwordHash`
+   * are given, or when `passwordHash` is no hash `hashPassword()` makes.
    */
   constructor(options: UserOptions = {}) {
     const home = options.home ?? "/";
     if (!home.startsWith("/")) throw new TypeError(`User home "${home}" is not absolute`);
+    if (options.password !== undefined && options.passwordHash !== undefined) {
+      throw new TypeError("A user has a password or a passwordHash, not both");
+    }
+    if (options.passwordHash !== undefined) parsePasswordHash(options.passwordHash);
     this.login = options.login;
     this.password = options.password;
+    this.passwordHash = options.passwordHash;
     this.home = home;
     this.permissions = options.permissions ?? [new Permission()];
     this.fileSystem = options.fileSystem;
@@ -121,6 +101,23 @@ export class User {
     this.writeSpeedLimit = options.writeSpeedLimit;
     this.readSpeedLimitPerConnection = options.readSpeedLimitPerConnection;
     this.writeSpeedLimitPerConnection = options.writeSpeedLimitPerConnection;
+  }
+
+  /** Whether a password is asked (in clear text or as a hash). */
+  get hasPassword(): boolean {
+    return this.password !== undefined || this.passwordHash !== undefined;
+  }
+
+  /**
+   * Checks a password in constant time: against the hash with scrypt, or against the clear
+   * text through their digests. An account without password accepts any.
+   *
+   * @param password The password the client sent.
+   * @returns `true` when it is right.
+   */
+  checkPassword(password: string): Promise<boolean> {
+    if (this.passwordHash !== undefined) return verifyPassword(password, this.passwordHash);
+    return Promise.resolve(this.password === undefined || secretsEqual(this.password, password));
   }
 
   /**

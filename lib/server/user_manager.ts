@@ -6,79 +6,127 @@
  * @module
  */
 
+import type { NetAddr } from "../socket.ts";
+import { DEFAULT_ANONYMOUS_NAMES, isAnonymousName } from "./anonymous_names.ts";
 import type { User } from "./user.ts";
 
-/** The answer of {@linkcode UserManager.getUser}. */
+/** Who is logging in, besides the name and password: what a manager may also decide on. */
+export interface LoginContext {
+  /** The client's address (allow lists per IP). */
+  readonly remoteAddr: NetAddr;
+  /** Whether the control connection runs TLS (refuse clear-text logins). */
+  readonly secure: boolean;
+  /** The session's number, as in log records and hook events. */
+  readonly sessionId: number;
+}
+
+/**
+ * The answer of {@linkcode UserManager.getUser}. The client learns nothing from a refusal at
+ * USER: every name that is not logged in at once gets the same `331 password required`, and
+ * the PASS of a refused one fails like a wrong password.
+ */
 export type GetUserResult =
   /** The user is logged in at once (`230 <info>`). */
   | { state: "ok"; user: User; info: string }
-  /** The user must send a password (`331 <info>`). */
+  /** The user must send a password (`331 password required`; `info` is not sent). */
   | { state: "password-required"; user: User; info: string }
-  /** The login is refused (`530 <info>`). */
-  | { state: "error"; info: string };
+  /**
+   * The login is refused; `info` is logged, and `reason` goes to the `loginFailed` hook
+   * (default `"refused"`).
+   */
+  | { state: "error"; info: string; reason?: "unknown-user" | "user-limit" | "refused" };
 
 /**
  * A source of accounts. The server calls `getUser` on USER, `authenticate` on PASS, and
  * `notifyLogout` when a session whose login completed (`getUser` said `ok`, or `authenticate`
- * said `true`) ends or sends USER again.
+ * said `true`) ends, sends USER again, or was refused by a `login` hook. Each call gets the
+ * {@linkcode LoginContext}: the client's address and whether the control connection is secure.
  */
 export interface UserManager {
   /**
    * Looks up a login name.
    *
    * @param login The USER argument.
+   * @param context The client's address and whether it uses TLS.
    * @returns Whether the user may log in, needs a password, or is refused, with the reply text.
    */
-  getUser(login: string): Promise<GetUserResult>;
+  getUser(login: string, context: LoginContext): Promise<GetUserResult>;
   /**
    * Checks a password.
    *
    * @param user The user `getUser` returned.
    * @param password The PASS argument.
+   * @param context The client's address and whether it uses TLS.
    * @returns `true` when the password is right.
    */
-  authenticate(user: User, password: string): Promise<boolean>;
+  authenticate(user: User, password: string, context: LoginContext): Promise<boolean>;
   /**
    * Tells the manager that a logged-in session no longer uses `user` (to release a slot).
    *
    * @param user The user `getUser` returned.
+   * @param context The client's address and whether it uses TLS.
    */
-  notifyLogout(user: User): Promise<void>;
+  notifyLogout(user: User, context: LoginContext): Promise<void>;
+}
+
+/** Options of {@linkcode MemoryUserManager}. */
+export interface MemoryUserManagerOptions {
+  /** The names that log into the anonymous account (default `anonymous` and `ftp`). */
+  anonymousNames?: readonly string[];
 }
 
 /**
- * Accounts from a list: an exact login match wins, otherwise the first anonymous user (no
- * login) accepts any name. A user's `maxConnections` is enforced here: a slot is taken when the
- * login completes (so that someone who only knows the name cannot use up the slots) and given
- * back by `notifyLogout`; a full user is refused at USER, and at PASS when the slots filled up
- * in between.
+ * Accounts from a list: an exact login match wins; an anonymous name (`anonymous`, `ftp`)
+ * logs into the first anonymous user (no login), and any other name is refused. Passwords are
+ * checked in constant time, against clear text or scrypt hashes (`User.checkPassword`). A
+ * user's `maxConnections` is enforced here: a slot is taken when the login completes (so that
+ * someone who only knows the name cannot use up the slots) and given back by `notifyLogout`; a
+ * full user is refused at USER, and at PASS when the slots filled up in between.
+ *
+ * @example Override it to refuse clear-text logins
+ * ```ts ignore
+ * class TlsOnly extends MemoryUserManager {
+ *   override getUser(login: string, context: LoginContext): Promise<GetUserResult> {
+ *     if (!context.secure) return Promise.resolve({ state: "error", info: "TLS required" });
+ *     return super.getUser(login, context);
+ *   }
+ * }
+ * ```
  */
 export class MemoryUserManager implements UserManager {
   /** The accounts. */
   readonly users: readonly User[];
+  readonly #anonymousNames: readonly string[];
   readonly #sessions = new Map<User, number>();
 
   /**
    * Creates the manager.
    *
    * @param users The accounts.
+   * @param options The anonymous names.
    */
-  constructor(users: readonly User[]) {
+  constructor(users: readonly User[], options: MemoryUserManagerOptions = {}) {
     this.users = users;
+    this.#anonymousNames = options.anonymousNames ?? DEFAULT_ANONYMOUS_NAMES;
   }
 
   /** {@inheritDoc UserManager.getUser} */
-  getUser(login: string): Promise<GetUserResult> {
+  getUser(login: string, _context?: LoginContext): Promise<GetUserResult> {
     const user = this.users.find((u) => u.login === login) ??
-      this.users.find((u) => u.login === undefined);
-    if (!user) return Promise.resolve({ state: "error", info: "no such username" });
+      (isAnonymousName(login, this.#anonymousNames)
+        ? this.users.find((u) => u.login === undefined)
+        : undefined);
+    if (!user) {
+      return Promise.resolve({ state: "error", info: "no such username", reason: "unknown-user" });
+    }
     if (this.#full(user)) {
       return Promise.resolve({
         state: "error",
-        info: `too much connections for '${user.login ?? "anonymous"}'`,
+        info: `too many sessions for '${user.login ?? "anonymous"}'`,
+        reason: "user-limit",
       });
     }
-    if (user.login === undefined || user.password === undefined) {
+    if (user.login === undefined || !user.hasPassword) {
       this.#take(user);
       const info = user.login === undefined ? "anonymous login" : "login without password";
       return Promise.resolve({ state: "ok", user, info });
@@ -87,15 +135,14 @@ export class MemoryUserManager implements UserManager {
   }
 
   /** {@inheritDoc UserManager.authenticate} */
-  authenticate(user: User, password: string): Promise<boolean> {
-    const right = user.password === undefined || timingSafeEqual(user.password, password);
-    if (!right || this.#full(user)) return Promise.resolve(false);
+  async authenticate(user: User, password: string, _context?: LoginContext): Promise<boolean> {
+    if (!await user.checkPassword(password) || this.#full(user)) return false;
     this.#take(user);
-    return Promise.resolve(true);
+    return true;
   }
 
   /** {@inheritDoc UserManager.notifyLogout} */
-  notifyLogout(user: User): Promise<void> {
+  notifyLogout(user: User, _context?: LoginContext): Promise<void> {
     const used = this.#sessions.get(user) ?? 0;
     if (used <= 1) this.#sessions.delete(user);
     else this.#sessions.set(user, used - 1);
@@ -110,13 +157,4 @@ export class MemoryUserManager implements UserManager {
   #take(user: User): void {
     this.#sessions.set(user, (this.#sessions.get(user) ?? 0) + 1);
   }
-}
-
-/** Compares two strings in time that depends only on their lengths (no early exit). */
-function timingSafeEqual(a: string, b: string): boolean {
-  const x = new TextEncoder().encode(a);
-  const y = new TextEncoder().encode(b);
-  let diff = x.length ^ y.length;
-  for (let i = 0; i < x.length; i++) diff |= x[i] ^ (y[i % (y.length || 1)] ?? 0);
-  return diff === 0;
 }

@@ -16,17 +16,18 @@ const LOGIN = ["login"] as const;
 
 const MKD: CommandSpec = {
   requires: LOGIN,
-  path: { access: "write", must: "absent", creating: true },
+  path: { access: "mkdir", must: "absent", creating: true },
   help: "<SP> <pathname>",
   async handler(ctx, { path }) {
     await ctx.fileSystem.mkdir(path);
+    await ctx.fileChanged({ action: "mkdir", path });
     await ctx.reply(257, `${quotePath(path)} created`);
   },
 };
 
 const RMD: CommandSpec = {
   requires: LOGIN,
-  path: { access: "write", must: "dir" },
+  path: { access: "rmdir", must: "dir" },
   help: "<SP> <pathname>",
   async handler(ctx, { path }) {
     if (path === "/") {
@@ -34,6 +35,7 @@ const RMD: CommandSpec = {
       return;
     }
     await ctx.fileSystem.rmdir(path);
+    await ctx.fileChanged({ action: "rmdir", path });
     await ctx.reply(250, "directory removed");
   },
 };
@@ -46,16 +48,17 @@ export const fileCommands: Record<string, CommandSpec> = {
   XRMD: RMD,
   DELE: {
     requires: LOGIN,
-    path: { access: "write", must: "file" },
+    path: { access: "delete", must: "file" },
     help: "<SP> <pathname>",
     async handler(ctx, { path }) {
       await ctx.fileSystem.unlink(path);
+      await ctx.fileChanged({ action: "delete", path });
       await ctx.reply(250, "file deleted");
     },
   },
   RNFR: {
     requires: LOGIN,
-    path: { access: "write", must: "exists" },
+    path: { access: "rename", must: "exists", moves: true },
     help: "<SP> <pathname>",
     async handler(ctx, { path }) {
       ctx.setRenameFrom(path);
@@ -85,8 +88,9 @@ export const fileCommands: Record<string, CommandSpec> = {
         await ctx.reply(code, text);
         return;
       }
-      if (!await ctx.checkPath(to, { access: "write", must: "absent" })) return;
+      if (!await ctx.checkPath(to, { access: "rename", must: "absent", moves: true })) return;
       await ctx.fileSystem.rename(from, to);
+      await ctx.fileChanged({ action: "rename", from, to });
       await ctx.reply(250, "rename successful");
     },
   },
@@ -102,7 +106,7 @@ export const fileCommands: Record<string, CommandSpec> = {
         return;
       }
       const path = ctx.resolvePath(match[2]);
-      if (!await ctx.checkPath(path, { access: "write", must: "exists" })) return;
+      if (!await ctx.checkPath(path, { access: "mtime", must: "exists" })) return;
       await ctx.fileSystem.setModifiedTime(path, time);
       await ctx.reply(213, `Modify=${match[1]}; ${match[2]}`);
     },
@@ -161,9 +165,17 @@ export const siteCommands: Record<string, CommandSpec> = {
         return;
       }
       const path = ctx.resolvePath(match[2]);
-      if (!await ctx.checkPath(path, { access: "write", must: "exists" })) return;
-      await fs.chmod(path, parseInt(match[1], 8));
-      await ctx.reply(200, "SITE CHMOD command successful");
+      if (!await ctx.checkPath(path, { access: "chmod", must: "exists" })) return;
+      // No setuid, setgid or sticky bit unless the operator allows them.
+      const asked = parseInt(match[1], 8);
+      const mode = asked & (ctx.server.options.chmodMask ?? 0o777);
+      await fs.chmod(path, mode);
+      await ctx.reply(
+        200,
+        mode === asked
+          ? "SITE CHMOD command successful"
+          : `SITE CHMOD command successful, mode set to ${mode.toString(8).padStart(4, "0")}`,
+      );
     },
   },
   HELP: {

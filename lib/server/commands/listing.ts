@@ -15,6 +15,8 @@ import type { CommandContext } from "../command_context.ts";
 const TRANSFER = ["login", "data-channel"] as const;
 const BATCH_BYTES = 64 * 1024;
 const encoder = new TextEncoder();
+/** MLST, SIZE and MDTM tell what a listing would, or what a download needs to know first. */
+const LIST_OR_READ = ["list", "read"] as const;
 
 /** The listing and metadata verbs. */
 export const listingCommands: Record<string, CommandSpec> = {
@@ -31,7 +33,7 @@ export const listingCommands: Record<string, CommandSpec> = {
   },
   MLSD: {
     requires: TRANSFER,
-    path: { access: "read", must: "exists", optional: true },
+    path: { access: "list", must: "exists", optional: true },
     help: "[<SP> <pathname>]",
     async handler(ctx, { path, stat }) {
       const fs = ctx.fileSystem;
@@ -61,7 +63,7 @@ export const listingCommands: Record<string, CommandSpec> = {
     requires: ["login"],
     feature: (ctx) =>
       `MLST ${MLSX_FACTS.map((f) => ctx.mlstFacts.includes(f) ? `${f}*;` : `${f};`).join("")}`,
-    path: { access: "read", must: "exists", optional: true },
+    path: { access: LIST_OR_READ, must: "exists", optional: true },
     help: "[<SP> <pathname>]",
     async handler(ctx, { path, stat }) {
       stat ??= await ctx.fileSystem.stat(path);
@@ -72,7 +74,7 @@ export const listingCommands: Record<string, CommandSpec> = {
   SIZE: {
     requires: ["login"],
     feature: "SIZE",
-    path: { access: "read", must: "exists" },
+    path: { access: LIST_OR_READ, must: "exists" },
     help: "<SP> <pathname>",
     async handler(ctx, { path, stat }) {
       stat ??= await ctx.fileSystem.stat(path);
@@ -83,7 +85,7 @@ export const listingCommands: Record<string, CommandSpec> = {
   MDTM: {
     requires: ["login"],
     feature: "MDTM",
-    path: { access: "read", must: "exists" },
+    path: { access: LIST_OR_READ, must: "exists" },
     help: "<SP> <pathname>",
     async handler(ctx, { path, stat }) {
       stat ??= await ctx.fileSystem.stat(path);
@@ -112,7 +114,7 @@ async function listing(
   line: (entry: DirEntry, now: Date) => string,
 ): Promise<void> {
   const path = ctx.resolvePath(listPathArgument(argument));
-  const found = await ctx.inspectPath(path, { access: "read", must: "exists" });
+  const found = await ctx.inspectPath(path, { access: "list", must: "exists" });
   if (!found) return;
   const fs = ctx.fileSystem;
   await ctx.startTransfer({

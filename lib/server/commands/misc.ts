@@ -125,7 +125,7 @@ async function pathStatus(ctx: CommandContext, argument: string): Promise<void> 
     return;
   }
   const path = ctx.resolvePath(listPathArgument(argument));
-  const found = await ctx.inspectPath(path, { access: "read", must: "exists" });
+  const found = await ctx.inspectPath(path, { access: "list", must: "exists" });
   if (!found) return;
   const fs = ctx.fileSystem;
   const stat = found.stat ?? await fs.stat(path);

@@ -16,14 +16,14 @@ const cwd: CommandHandler = async (ctx, { path }) => {
 
 const cdup: CommandHandler = async (ctx) => {
   const parent = ctx.resolvePath("..");
-  if (!await ctx.checkPath(parent, { access: "read", must: "dir" })) return;
+  if (!await ctx.checkPath(parent, { access: "cd", must: "dir" })) return;
   await cwd(ctx, { verb: "CDUP", argument: "..", path: parent });
 };
 
 const PWD: CommandSpec = { requires: ["login"], handler: pwd, help: "(print working directory)" };
 const CWD: CommandSpec = {
   requires: ["login"],
-  path: { access: "read", must: "dir", optional: true },
+  path: { access: "cd", must: "dir", optional: true },
   handler: cwd,
   help: "<SP> <pathname>",
 };

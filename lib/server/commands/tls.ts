@@ -42,8 +42,9 @@ export const tlsCommands: Record<string, CommandSpec> = {
       }
       // A new security exchange: protection starts over (RFC 4217 §8, §9).
       ctx.setDataProtection("C");
-      // A user named before AUTH must log in again, now under TLS.
-      if (ctx.user) await ctx.setUser(undefined, false);
+      // A user named before AUTH must log in again, now under TLS (any name: a known and an
+      // unknown one must not be told apart by what PASS answers next).
+      if (ctx.loginName !== undefined) await ctx.setUser(undefined, false);
     },
   },
   PBSZ: {

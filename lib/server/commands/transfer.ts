@@ -6,6 +6,7 @@
  */
 
 import { PathError, ProtocolError } from "../../errors.ts";
+import type { FileStat } from "../../fs/file_system.ts";
 import {
   formatEpsvAddress,
   formatPasvAddress,
@@ -15,10 +16,11 @@ import {
 import { crlfToLf, lfToCrlf } from "../ascii_mode.ts";
 import type { CommandRequest, CommandSpec } from "../command_table.ts";
 import { ActiveDataChannel, PassiveDataChannel } from "../data_channel.ts";
-import { NoFreePortError } from "../passive_port_pool.ts";
+import { NoFreePortError, PassiveListenerLimitError } from "../passive_port_pool.ts";
 import { pathErrorReply } from "../path_error_reply.ts";
 import { sameHost } from "../same_host.ts";
 import type { CommandContext } from "../command_context.ts";
+import type { FileTransfer } from "../hooks.ts";
 
 const LOGIN = ["login"] as const;
 const TRANSFER = ["login", "data-channel"] as const;
@@ -164,13 +166,13 @@ export const transferCommands: Record<string, CommandSpec> = {
   },
   STOR: {
     requires: TRANSFER,
-    path: { access: "write", creating: true },
+    path: { access: "write", existing: "overwrite", creating: true },
     help: "<SP> <pathname>",
     handler: (ctx, { path }) => store(ctx, path, "STOR"),
   },
   APPE: {
     requires: TRANSFER,
-    path: { access: "write", creating: true },
+    path: { access: "write", existing: "append", creating: true },
     help: "<SP> <pathname>",
     handler: (ctx, { path }) => store(ctx, path, "APPE"),
   },
@@ -217,26 +219,42 @@ async function refusedAfterEpsvAll(ctx: CommandContext, verb: string): Promise<b
   return true;
 }
 
-/** Binds a passive listener on the control connection's local address; `421` when no port is free. */
+/**
+ * Binds a passive listener on the control connection's local address; `425` when no port is
+ * free or the client's address holds its share of listeners. The listener is closed when
+ * nobody connects to it within the data-connect timeout.
+ */
 async function openPassive(ctx: CommandContext): Promise<PassiveDataChannel | undefined> {
   const server = ctx.server;
   await ctx.setDataChannel(undefined);
   let pooled;
   try {
-    pooled = await server.portPool.bind((port) =>
-      server.network.listen({ hostname: ctx.localAddr.hostname, port })
+    pooled = await server.portPool.bind(
+      (port) => server.network.listen({ hostname: ctx.localAddr.hostname, port }),
+      ctx.remoteAddr.hostname,
     );
   } catch (error) {
-    if (!(error instanceof NoFreePortError)) throw error;
-    await ctx.reply(421, "no free ports");
-    return undefined;
+    if (error instanceof NoFreePortError) {
+      await ctx.reply(425, "no free passive port, try again later");
+      return undefined;
+    }
+    if (error instanceof PassiveListenerLimitError) {
+      await ctx.reply(425, "too many passive listeners for your address");
+      return undefined;
+    }
+    throw error;
   }
+  const timeout = server.options.dataConnectTimeout;
+  const port = pooled.listener.addr.port;
   const channel = new PassiveDataChannel(pooled, {
     acceptPeer: (peer) =>
       server.options.allowForeignDataPeer === true ||
       sameHost(peer.hostname, ctx.remoteAddr.hostname),
     onRefused: (peer) =>
       ctx.log("warn", `Refused a data connection from foreign peer ${peer.hostname}`),
+    acceptTimeout: timeout,
+    onExpired: () =>
+      ctx.log("info", `Closed passive port ${port}: no data connection within ${timeout} ms`),
   });
   await ctx.setDataChannel(channel);
   return channel;
@@ -268,24 +286,40 @@ async function prepareActive(
 
 /**
  * RETR: the file is opened before the data connection, so that a failure is the first reply.
- * The dispatcher checked the data channel and the path; the stat it found opens the file.
+ * The dispatcher checked the data channel and the path; the stat it found opens the file. The
+ * REST offset is consumed once the file is open: a refused RETR leaves it for the next command.
  */
 async function retrieve(ctx: CommandContext, { path, stat }: CommandRequest): Promise<void> {
-  const offset = ctx.takeRestOffset();
+  const offset = ctx.restOffset;
+  const transfer: FileTransfer = { direction: "download", path, offset, append: false };
+  if (!await ctx.allowTransfer(transfer)) return;
   const file = await ctx.fileSystem.openRead(path, { offset, stat });
+  ctx.takeRestOffset();
   const source = ctx.transferType === "A" ? file.pipeThrough(lfToCrlf()) : file;
   await ctx.startTransfer({
     description: `RETR ${path}`,
     opening: "data transfer started",
     run: (data, signal) => data.send(source, signal),
     discard: () => source.cancel(),
+    file: transfer,
   });
 }
 
-/** STOR and APPE (APPE appends whatever REST said; STOR writes at the REST offset). */
+/**
+ * STOR and APPE (APPE appends whatever REST said; STOR writes at the REST offset). A REST
+ * offset beyond the end of the file is refused with `554` (RFC 1123, 4.1.3.4): writing there
+ * would first fill the gap, as large as the client likes. As with RETR, a refused command
+ * leaves the REST offset as it was; the upload that starts consumes it.
+ */
 async function store(ctx: CommandContext, path: string, verb: "STOR" | "APPE"): Promise<void> {
-  const offset = ctx.takeRestOffset();
-  if (!await checkTarget(ctx, path)) return;
+  const target = await checkTarget(ctx, path);
+  if (!target) return;
+  const offset = ctx.restOffset;
+  const size = target.stat?.size ?? 0;
+  if (offset > size) {
+    await ctx.reply(554, `invalid REST parameter: ${offset} is beyond the end of the file`);
+    return;
+  }
   await upload(ctx, path, verb, verb === "APPE" ? { append: true } : { offset });
 }
 
@@ -301,24 +335,34 @@ async function storeUnique(ctx: CommandContext, { argument }: CommandRequest): P
   }
   if (!await ctx.checkPath(base, { access: "write" })) return;
   const fs = ctx.fileSystem;
-  let path = base;
-  for (let n = 1; await fs.exists(path); n++) {
-    if (n > 999) {
-      await ctx.reply(553, "cannot find a unique file name");
+  for (let n = 0; n < 1000; n++) {
+    const path = n === 0 ? base : `${base}.${n}`;
+    if (await fs.exists(path)) continue;
+    if (!await ctx.checkPath(path, { access: "write" })) return;
+    if (!await checkTarget(ctx, path)) return;
+    try {
+      // An exclusive create: a file that appeared since the check (a concurrent upload) is
+      // never truncated; the next name is tried instead.
+      const name = path.slice(path.lastIndexOf("/") + 1);
+      await upload(ctx, path, "STOU", { createNew: true }, `FILE: ${name}`);
       return;
+    } catch (error) {
+      if (!(error instanceof PathError && error.kind === "exists")) throw error;
     }
-    path = `${base}.${n}`;
   }
-  if (!await ctx.checkPath(path, { access: "write" })) return;
-  if (!await checkTarget(ctx, path)) return;
-  await upload(ctx, path, "STOU", {}, `FILE: ${path.slice(path.lastIndexOf("/") + 1)}`);
+  await ctx.reply(553, "cannot find a unique file name");
 }
 
 /**
  * An upload target must not be a directory, and its parent must be one: one stat when the
  * target exists (its parent is then a directory), a second one of the parent when not.
+ *
+ * @returns `undefined` when refused (the `550` is sent), else the target's stat if it exists.
  */
-async function checkTarget(ctx: CommandContext, path: string): Promise<boolean> {
+async function checkTarget(
+  ctx: CommandContext,
+  path: string,
+): Promise<{ stat?: FileStat } | undefined> {
   const fs = ctx.fileSystem;
   const stat = await fs.stat(path).catch((error) => {
     if (error instanceof PathError && error.kind !== "io") return undefined;
@@ -326,31 +370,43 @@ async function checkTarget(ctx: CommandContext, path: string): Promise<boolean> 
   });
   if (stat?.type === "dir") {
     await ctx.reply(550, "path is not a file");
-    return false;
+    return undefined;
   }
   const parent = path.slice(0, path.lastIndexOf("/")) || "/";
   if (!stat && !await fs.isDir(parent)) {
     await ctx.reply(550, "path unreachable");
-    return false;
+    return undefined;
   }
-  return true;
+  return { stat };
 }
 
-/** Uploads into `path`, opened before the data connection so that a failure is the first reply. */
+/**
+ * Uploads into `path`, opened before the data connection so that a failure is the first reply;
+ * the REST offset is consumed once it is open.
+ */
 async function upload(
   ctx: CommandContext,
   path: string,
   verb: string,
-  options: { offset?: number; append?: boolean },
+  options: { offset?: number; append?: boolean; createNew?: boolean },
   opening = "data transfer started",
 ): Promise<void> {
+  const transfer: FileTransfer = {
+    direction: "upload",
+    path,
+    offset: options.offset ?? 0,
+    append: options.append ?? false,
+  };
+  if (!await ctx.allowTransfer(transfer)) return;
   const sink = await ctx.fileSystem.openWrite(path, options);
+  ctx.takeRestOffset();
   const ascii = ctx.transferType === "A";
   await ctx.startTransfer({
     description: `${verb} ${path}`,
     opening,
     abortedText: "transfer aborted, partial file kept",
     discard: () => sink.close(),
+    file: transfer,
     async run(data, signal) {
       try {
         if (ascii) await data.readable.pipeThrough(crlfToLf()).pipeTo(sink, { signal });
