@@ -170,18 +170,13 @@ describe("login holes", () => {
     async () => {
       const sessions = 60;
       let checked = 0;
-      let answered = 0;
       let open!: () => void;
       const gate = new Promise<void>((resolve) => (open = resolve));
-      // Every password check waits until each PASS is either being checked or answered, so
-      // that all of them are in flight at once.
-      const settle = () => {
-        if (checked + answered >= sessions) open();
-      };
+      // The password checks are held until 20 are under way: without a budget for the attempts
+      // in flight, all 60 would be checked by then.
       class Slow extends MemoryUserManager {
         override async authenticate(user: User, password: string, context: LoginContext) {
-          checked++;
-          settle();
+          if (++checked === 20) open();
           await gate;
           return await super.authenticate(user, password, context);
         }
@@ -198,13 +193,7 @@ describe("login holes", () => {
         );
         for (const c of clients) assert.equal(await c.ask("USER u"), "331 password required");
         const replies = await within(
-          Promise.all(clients.map(async (c) => {
-            await c.send("PASS wrong");
-            const reply = await c.next(10000);
-            answered++;
-            settle();
-            return reply;
-          })),
+          Promise.all(clients.map((c) => c.ask("PASS wrong", 10000))),
           20000,
           "the PASS replies",
         );
@@ -212,6 +201,44 @@ describe("login holes", () => {
         const blocked = "421 too many failed logins from your address, closing control connection";
         assert.equal(replies.filter((r) => r === blocked).length, sessions - 20);
         assert.ok(replies.every((r) => /^(421|530) /.test(r)), replies.join("\n"));
+        for (const c of clients) c.close();
+      });
+    },
+  );
+
+  it(
+    "40 parallel right PASS from one address all log in: attempts beyond the budget wait",
+    T,
+    async () => {
+      const sessions = 40;
+      let checking = 0;
+      let most = 0;
+      class Counting extends MemoryUserManager {
+        override async authenticate(user: User, password: string, context: LoginContext) {
+          most = Math.max(most, ++checking);
+          try {
+            return await super.authenticate(user, password, context);
+          } finally {
+            checking--;
+          }
+        }
+      }
+      await withServer({
+        users: new Counting([new User({ login: "u", password: "right" })]),
+        maxConnectionsPerIp: 100,
+        maxPreLoginConnectionsPerIp: 100,
+      }, async (server) => {
+        const clients = await Promise.all(
+          Array.from({ length: sessions }, () => RawControl.connect(server.address)),
+        );
+        for (const c of clients) assert.equal(await c.ask("USER u"), "331 password required");
+        const replies = await within(
+          Promise.all(clients.map((c) => c.ask("PASS right", 10000))),
+          20000,
+          "the PASS replies",
+        );
+        assert.deepEqual(new Set(replies), new Set(["230 normal login"]));
+        assert.ok(most <= 20, `at most 20 checked at once (${most})`);
         for (const c of clients) c.close();
       });
     },
@@ -241,7 +268,7 @@ describe("login holes", () => {
     });
   });
 
-  it("per-address limits count an IPv6 /64 as one address, IPv4 addresses one by one", () => {
+  it("per-address limits count an IPv6 /64 as one address, IPv4 addresses one by one", async () => {
     assert.equal(addressKey("192.0.2.1"), "192.0.2.1");
     assert.equal(addressKey("2001:db8:1:2:3:4:5:6"), "2001:db8:1:2::/64");
     assert.equal(addressKey("2001:DB8:1:2::9"), "2001:db8:1:2::/64");
@@ -253,25 +280,34 @@ describe("login holes", () => {
     assert.equal(addressKey("not:an:address::x"), "not:an:address::x");
     const guard = new LoginGuard({ maxFailures: 3, window: 60_000 });
     for (const ip of ["2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:2:ffff::3"]) {
-      guard.begin(ip)!.end(true);
+      (await guard.begin(ip))!.end(true);
     }
     assert.equal(guard.blocked("2001:db8:1:2:abcd::99"), true, "the same /64");
-    assert.equal(guard.begin("2001:db8:1:2::4"), undefined);
+    assert.equal(await guard.begin("2001:db8:1:2::4"), undefined);
     assert.equal(guard.blocked("2001:db8:1:3::1"), false, "the next /64");
-    for (const ip of ["192.0.2.1", "192.0.2.2", "192.0.2.3"]) guard.begin(ip)!.end(true);
+    for (const ip of ["192.0.2.1", "192.0.2.2", "192.0.2.3"]) (await guard.begin(ip))!.end(true);
     assert.equal(guard.blocked("192.0.2.4"), false);
   });
 
-  it("attempts in flight count: the budget is full while they are checked, free again after success", () => {
+  it("attempts in flight count: one beyond the budget waits for them, and is refused if they fail", async () => {
     const guard = new LoginGuard({ maxFailures: 2, window: 60_000 });
-    const a = guard.begin("192.0.2.1")!;
-    const b = guard.begin("192.0.2.1")!;
-    assert.equal(guard.begin("192.0.2.1"), undefined);
+    const a = (await guard.begin("192.0.2.1"))!;
+    const b = (await guard.begin("192.0.2.1"))!;
+    let third: unknown = "waiting";
+    const waiting = guard.begin("192.0.2.1").then((attempt) => (third = attempt));
+    await Promise.resolve();
+    assert.equal(third, "waiting", "two in flight fill the budget");
     a.end(false);
-    b.end(false);
+    const admitted = (await waiting)!;
+    assert.ok(admitted, "admitted once one ended well");
+    const fourth = guard.begin("192.0.2.1");
+    const fifth = guard.begin("192.0.2.1");
+    b.end(true);
     b.end(true); // a second end is ignored
-    assert.equal(guard.blocked("192.0.2.1"), false);
-    assert.ok(guard.begin("192.0.2.1"));
+    admitted.end(true);
+    assert.equal(await fourth, undefined, "two failures: refused");
+    assert.equal(await fifth, undefined, "and the next one in line too");
+    assert.equal(guard.blocked("192.0.2.1"), true);
   });
 
   it(

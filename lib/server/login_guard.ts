@@ -36,6 +36,8 @@ export class LoginGuard {
   readonly #options: LoginGuardOptions;
   readonly #failures = new Map<string, number[]>();
   readonly #inFlight = new Map<string, number>();
+  /** Attempts waiting for one in flight to end, per address. */
+  readonly #waiting = new Map<string, Array<() => void>>();
 
   /**
    * Creates a guard.
@@ -44,11 +46,12 @@ export class LoginGuard {
    * ```ts
    * import { LoginGuard } from "./login_guard.ts";
    * const guard = new LoginGuard({ maxFailures: 2, window: 60_000 });
-   * const first = guard.begin("2001:db8::1")!;
-   * const second = guard.begin("2001:db8::2")!; // the same /64
-   * console.assert(guard.begin("2001:db8::3") === undefined); // two in flight fill the budget
+   * const first = (await guard.begin("2001:db8::1"))!;
+   * const second = (await guard.begin("2001:db8::2"))!; // the same /64
+   * const third = guard.begin("2001:db8::3"); // waits: two in flight fill the budget
    * first.end(true);
    * second.end(true);
+   * console.assert(await third === undefined); // both failed: the /64 is blocked
    * console.assert(guard.blocked("2001:db8::99"));
    * ```
    *
@@ -59,30 +62,34 @@ export class LoginGuard {
   }
 
   /**
-   * Admits a login attempt from an address, unless its failures and the attempts from it
-   * still in flight have used up its budget.
+   * Admits a login attempt from an address. While its failures and the attempts from it still
+   * in flight fill its budget, the attempt waits for one of those to end (so that parallel
+   * guesses cannot overrun the budget, and parallel right logins are only queued); once the
+   * failures alone fill it, the address is refused.
    *
    * @param ip The client's address.
    * @returns The attempt, to end once the login succeeded or failed; `undefined` when the
    * address must be refused.
    */
-  begin(ip: string): LoginAttempt | undefined {
+  async begin(ip: string): Promise<LoginAttempt | undefined> {
     const key = addressKey(ip);
-    const now = Date.now();
-    const inFlight = this.#inFlight.get(key) ?? 0;
-    if (this.#recent(key, now).length + inFlight >= this.#options.maxFailures) return undefined;
-    this.#inFlight.set(key, inFlight + 1);
-    let ended = false;
-    return {
-      end: (failed) => {
-        if (ended) return;
-        ended = true;
-        const left = (this.#inFlight.get(key) ?? 1) - 1;
-        if (left > 0) this.#inFlight.set(key, left);
-        else this.#inFlight.delete(key);
-        if (failed) this.#record(key);
-      },
-    };
+    for (;;) {
+      const failures = this.#recent(key, Date.now()).length;
+      if (failures >= this.#options.maxFailures) {
+        this.#wakeOne(key); // the next one in line is refused as well
+        return undefined;
+      }
+      const inFlight = this.#inFlight.get(key) ?? 0;
+      if (failures + inFlight < this.#options.maxFailures) {
+        this.#inFlight.set(key, inFlight + 1);
+        return this.#attempt(key);
+      }
+      await new Promise<void>((wake) => {
+        const waiting = this.#waiting.get(key);
+        if (waiting) waiting.push(wake);
+        else this.#waiting.set(key, [wake]);
+      });
+    }
   }
 
   /**
@@ -93,6 +100,30 @@ export class LoginGuard {
    */
   blocked(ip: string): boolean {
     return this.#recent(addressKey(ip), Date.now()).length >= this.#options.maxFailures;
+  }
+
+  #attempt(key: string): LoginAttempt {
+    let ended = false;
+    return {
+      end: (failed) => {
+        if (ended) return;
+        ended = true;
+        const left = (this.#inFlight.get(key) ?? 1) - 1;
+        if (left > 0) this.#inFlight.set(key, left);
+        else this.#inFlight.delete(key);
+        if (failed) this.#record(key);
+        this.#wakeOne(key);
+      },
+    };
+  }
+
+  /** Lets the longest-waiting attempt of an address look again (it waits again if need be). */
+  #wakeOne(key: string): void {
+    const waiting = this.#waiting.get(key);
+    if (!waiting) return;
+    const wake = waiting.shift()!;
+    if (waiting.length === 0) this.#waiting.delete(key);
+    wake();
   }
 
   #record(key: string): void {

@@ -7,8 +7,8 @@
  * fails at PASS like a wrong password: `530 login incorrect`, after the same delay
  * (`loginFailureDelay`, counted from the PASS). After `maxLoginAttempts` failures in the
  * session, or `maxLoginFailuresPerIp` from the address, the session ends with `421`; an
- * address that used up its failures, counting the attempts still being checked, is refused
- * before anything is checked. Where the TLS policy requires a secured control connection, a
+ * address that used up its failures is refused before anything is checked, and while the
+ * attempts still being checked would fill its budget, a new one waits for them. Where the TLS policy requires a secured control connection, a
  * USER in clear text is refused with `530` before any account is looked up.
  *
  * @module
@@ -127,12 +127,13 @@ function loginContext(ctx: CommandContext): LoginContext {
 }
 
 /**
- * Admits a login attempt from the client's address, or ends the session with `421` when the
- * address has used up its failed logins (the attempts in flight included).
+ * Admits a login attempt from the client's address (waiting while the attempts in flight
+ * fill its budget), or ends the session with `421` once the address has used up its failed
+ * logins.
  */
 async function beginAttempt(ctx: CommandContext): Promise<LoginAttempt | undefined> {
   const ip = ctx.remoteAddr.hostname;
-  const attempt = ctx.server.loginGuard.begin(ip);
+  const attempt = await ctx.server.loginGuard.begin(ip);
   if (attempt) return attempt;
   ctx.log("info", `Refused a login from ${ip}: too many failed logins`);
   await ctx.reply(421, "too many failed logins from your address, closing control connection");
