@@ -114,8 +114,8 @@ export type {
   OpenReadOptions,
   OpenWriteOptions,
 } from "./lib/fs/file_system.ts";
-export { MemoryFileSystem } from "./lib/fs/memory.ts";
-export { LocalFileSystem } from "./lib/fs/local.ts";
+export { MemoryFileSystem, type MemoryFileSystemOptions } from "./lib/fs/memory.ts";
+export { LocalFileSystem, type LocalFileSystemOptions } from "./lib/fs/local.ts";
 export {
   ConnectionClosedError,
   FtpError,
