@@ -86,7 +86,7 @@ export class ConnState {
   #bytesWritten = 0;
   #readSize = MIN_READ;
   /** The last read buffer, kept when its bytes were copied out (see `#pull`). */
-  #spare: Uint8Array | undefined;
+  #spare: Uint8Array<ArrayBuffer> | undefined;
 
   /**
    * Takes a socket; its streams are built when first asked for.
@@ -314,7 +314,8 @@ export class ConnState {
   #pulledReadable(): ReadableStream<Uint8Array> {
     return new ReadableStream({
       type: "bytes",
-      start: (controller) => this.#startReads(controller),
+      // Its enqueue() takes ArrayBuffer-backed views only: this stream enqueues nothing else.
+      start: (controller) => this.#startReads(controller as unknown as ReadController),
       pull: (controller) => this.#pull(controller),
       cancel: () => {
         this.#readOpen = false;
@@ -332,7 +333,11 @@ export class ConnState {
   async #pull(controller: ReadableByteStreamController): Promise<void> {
     const request = controller.byobRequest;
     const view = request?.view
-      ? new Uint8Array(request.view.buffer, request.view.byteOffset, request.view.byteLength)
+      ? new Uint8Array(
+        request.view.buffer as ArrayBuffer,
+        request.view.byteOffset,
+        request.view.byteLength,
+      )
       : this.#takeBuffer();
     let count: number | null;
     this.#reading = true;
@@ -374,7 +379,7 @@ export class ConnState {
     }
   }
 
-  #takeBuffer(): Uint8Array {
+  #takeBuffer(): Uint8Array<ArrayBuffer> {
     const spare = this.#spare;
     this.#spare = undefined;
     return spare ?? new Uint8Array(this.#readSize);

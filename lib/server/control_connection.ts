@@ -53,6 +53,8 @@ export class ControlConnection {
   readonly #options: ControlConnectionOptions;
   #conn: Conn;
   #writer: WritableStreamDefaultWriter<Uint8Array>;
+  /** Whether the writer closed (or failed): nothing more may be written to it. */
+  #writeEnded = false;
   #lines: LineReader;
   #releaseInput: () => void = () => {};
   /** The last write or multi-write reply; it settles after every earlier one. */
@@ -201,6 +203,7 @@ export class ControlConnection {
     const secured = await this.#conn.startTls(tls, options.signal);
     this.#conn = secured;
     this.#writer = this.#attachWriter(secured);
+    this.#writeEnded = false; // releasing the clear-text writer's lock ended that one
     this.#lines = this.#attachReader(secured);
   }
 
@@ -228,6 +231,7 @@ export class ControlConnection {
   /** Flushes the replies written so far and sends FIN. */
   async finish(): Promise<void> {
     await this.#settled();
+    this.#writeEnded = true;
     await this.#writer.close().catch(() => {});
   }
 
@@ -241,7 +245,10 @@ export class ControlConnection {
 
   #attachWriter(conn: Conn): WritableStreamDefaultWriter<Uint8Array> {
     const writer = conn.writable.getWriter();
-    writer.closed.catch(() => {});
+    const ended = () => {
+      if (this.#writer === writer) this.#writeEnded = true;
+    };
+    writer.closed.then(ended, ended);
     return writer;
   }
 
@@ -267,6 +274,9 @@ export class ControlConnection {
 
   /** Hands bytes to the writer under the reply timeout. */
   #write(bytes: Uint8Array): Promise<void> {
+    // Node's streams throw an internal assertion (not a rejection) on a write to a closed
+    // stream: a reply after the end is refused here.
+    if (this.#writeEnded) return Promise.reject(new TypeError("The control connection is closed"));
     const timeout = this.#options.replyTimeout;
     if (!timeout || !Number.isFinite(timeout)) return this.#writer.write(bytes);
     if (this.#writing++ === 0) this.#progressAt = performance.now();
