@@ -204,4 +204,29 @@ describe("ControlConnection replies", () => {
       }
     },
   );
+
+  it(
+    "a reply after finish() is a rejection, in every runtime (Node's streams would throw)",
+    T,
+    async () => {
+      const { client, control, listener } = await controlPair(5000);
+      try {
+        const reader = client.readable.getReader();
+        await control.reply(220, "ready");
+        await control.finish();
+        const late = control.reply(421, "too late");
+        assert.ok(late instanceof Promise, "reply() returned a promise");
+        await assert.rejects(late);
+        const seen = await readUntil(reader, "220 ready\r\n");
+        assert.equal(seen, "220 ready\r\n");
+        assert.equal(
+          (await within(reader.read(), 5000, "the end")).done,
+          true,
+          "FIN, nothing more",
+        );
+      } finally {
+        await listener.close();
+      }
+    },
+  );
 });
