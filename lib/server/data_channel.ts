@@ -1,7 +1,8 @@
 /**
  * A prepared data channel of a session: passive (PASV/EPSV: the server listens and accepts the
  * client's connection) or active (PORT/EPRT: the server connects to the client). A transfer
- * takes the channel and opens it; each channel carries one data connection.
+ * takes the channel and opens it; each channel carries one data connection. The session
+ * expires a passive channel no transfer took within its data-connect timeout.
  *
  * @module
  */
@@ -22,6 +23,12 @@ export interface DataChannel {
   open(signal?: AbortSignal): Promise<Conn>;
   /** Closes the listener and any connection not yet taken. Idempotent. */
   close(): Promise<void>;
+  /**
+   * Gives up waiting for a connection nobody made: the session calls it when no transfer took
+   * the channel within its data-connect timeout. A later `open` then fails. Channels that hold
+   * nothing while they wait (active ones) leave it out.
+   */
+  expire?(): void;
 }
 
 /** Options of {@linkcode PassiveDataChannel}. */
@@ -30,20 +37,25 @@ export interface PassiveDataChannelOptions {
   acceptPeer(peer: NetAddr): boolean;
   /** Told about each refused peer (for logs). */
   onRefused?(peer: NetAddr): void;
-  /**
-   * How long the listener waits for a connection while no transfer waits for one; then it is
-   * closed, its port goes back to the pool, and a later transfer gets no connection (default:
-   * no limit). A transfer that waits sets its own limit.
-   */
-  acceptTimeout?: number;
-  /** Told when the listener was closed by {@linkcode PassiveDataChannelOptions.acceptTimeout}. */
+  /** Told when {@linkcode PassiveDataChannel.expire} closed the listener. */
   onExpired?(): void;
 }
 
 /**
  * A passive channel: accepts connections on its listener until one comes from an allowed peer,
  * then stops listening (the port goes back to the pool) and keeps that connection for the
- * transfer. A listener nobody connects to within its accept timeout is closed.
+ * transfer. {@linkcode PassiveDataChannel.expire} closes a listener nobody connected to.
+ *
+ * @example What PASV does (the session expires the channel when no transfer takes it)
+ * ```ts ignore
+ * const pooled = await server.portPool.bind(
+ *   (port) => server.network.listen({ hostname: ctx.localAddr.hostname, port }),
+ *   ctx.remoteAddr.hostname,
+ * );
+ * await ctx.setDataChannel(
+ *   new PassiveDataChannel(pooled, { acceptPeer: (peer) => peer.hostname === "127.0.0.1" }),
+ * );
+ * ```
  */
 export class PassiveDataChannel implements DataChannel {
   /** Always `"passive"`. */
@@ -55,28 +67,21 @@ export class PassiveDataChannel implements DataChannel {
   #conn: Conn | undefined;
   #taken = false;
   #closed = false;
-  #expiry: ReturnType<typeof setTimeout> | undefined;
+  /** Whether the listener still waits for a connection. */
+  #listening = true;
+  readonly #onExpired: (() => void) | undefined;
 
   /**
    * Starts accepting on a bound listener.
    *
    * @param pooled The listener and its release function.
-   * @param options The peer check and the accept timeout.
+   * @param options The peer check and what to tell.
    */
   constructor(pooled: PooledListener, options: PassiveDataChannelOptions) {
     this.#pooled = pooled;
     this.addr = pooled.listener.addr;
+    this.#onExpired = options.onExpired;
     this.#accepted.promise.catch(() => {});
-    const timeout = options.acceptTimeout;
-    if (timeout !== undefined && timeout > 0 && Number.isFinite(timeout)) {
-      this.#expiry = setTimeout(() => {
-        this.#expiry = undefined;
-        this.#closed = true;
-        options.onExpired?.();
-        this.#accepted.reject(new Error(`No data connection within ${timeout} ms`));
-        void this.#pooled.release().catch(() => {});
-      }, timeout);
-    }
     this.#acceptLoop(options);
   }
 
@@ -100,15 +105,17 @@ export class PassiveDataChannel implements DataChannel {
     } catch (error) {
       this.#accepted.reject(error);
     } finally {
-      this.#stopExpiry();
+      this.#listening = false;
       await this.#pooled.release().catch(() => {});
     }
   }
 
   /** {@inheritDoc DataChannel.open} */
   async open(signal?: AbortSignal): Promise<Conn> {
-    this.#stopExpiry();
-    const conn = await abortable(this.#accepted.promise, signal);
+    // Usually the client connected right after the PASV reply: there is nothing to wait for.
+    const conn = this.#conn && !signal?.aborted
+      ? this.#conn
+      : await abortable(this.#accepted.promise, signal);
     this.#taken = true;
     return conn;
   }
@@ -117,15 +124,22 @@ export class PassiveDataChannel implements DataChannel {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#stopExpiry();
     this.#accepted.reject(new Error("Data channel closed"));
     if (this.#conn && !this.#taken) this.#conn.close();
     await this.#pooled.release().catch(() => {});
   }
 
-  #stopExpiry(): void {
-    clearTimeout(this.#expiry);
-    this.#expiry = undefined;
+  /**
+   * Closes the listener when nobody has connected yet (its port goes back to the pool, a later
+   * `open` fails, and `onExpired` is told); does nothing once a connection came or the channel
+   * is closed.
+   */
+  expire(): void {
+    if (this.#closed || !this.#listening) return;
+    this.#closed = true;
+    this.#onExpired?.();
+    this.#accepted.reject(new Error("No data connection within the data-connect timeout"));
+    void this.#pooled.release().catch(() => {});
   }
 }
 

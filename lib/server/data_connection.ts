@@ -1,11 +1,12 @@
 /**
- * The open data connection a transfer works on: the raw connection, with byte counting (for
- * STAT and the stall check) and, only when a limit is set, the session's speed limits.
+ * The open data connection a transfer works on: the raw connection, whose own byte counts are
+ * the transfer's (for STAT, the stall check and the `transfer` hook), and, only when a limit is
+ * set, the session's speed limits.
  *
  * {@linkcode DataConnection.send} and {@linkcode DataConnection.receive} move a whole stream:
- * one read and one write per chunk, counted where the chunk passes, throttled in place when a
- * limit is set; no stream is put in between. `readable` and `writable` are for transfers that
- * read or write chunk by chunk themselves (listings, extensions); they count the same way.
+ * one read and one write per chunk, throttled in place when a limit is set; no stream is put
+ * in between. `readable` and `writable` are for transfers that read or write chunk by chunk
+ * themselves (listings, extensions): without a limit they are the connection's own streams.
  *
  * @module
  */
@@ -19,8 +20,6 @@ export interface DataConnectionOptions {
   readThrottles?: readonly Throttle[];
   /** Limits on bytes sent (downloads); empty for none. */
   writeThrottles?: readonly Throttle[];
-  /** Told about every chunk that passes, in either direction. */
-  onBytes?(count: number): void;
   /** Stops waiting for a throttle and ends `send`/`receive` (ABOR). */
   signal?: AbortSignal;
 }
@@ -31,14 +30,23 @@ const ignore = () => {};
  * One data connection, as a transfer's `run` receives it. Move a whole stream with
  * {@linkcode DataConnection.send} (downloads) or {@linkcode DataConnection.receive} (uploads),
  * or read `readable` / write `writable` yourself (close or release `writable` when done).
- * `conn` is the raw connection (no counting, no limits).
+ * `conn` is the raw connection (counted, but not limited).
+ *
+ * @example A handler's transfer that sends one line
+ * ```ts ignore
+ * const line = new TextEncoder().encode("hello\r\n");
+ * await ctx.startTransfer({
+ *   description: "HELLO",
+ *   opening: "sending a greeting",
+ *   run: (data, signal) => data.send(ReadableStream.from([line]), signal),
+ * });
+ * ```
  */
 export class DataConnection {
-  /** The raw connection (no counting, no limits). */
+  /** The raw connection (counted, not limited). */
   readonly conn: Conn;
   readonly #readThrottles: readonly Throttle[];
   readonly #writeThrottles: readonly Throttle[];
-  readonly #onBytes: (count: number) => void;
   readonly #signal: AbortSignal | undefined;
   #readable: ReadableStream<Uint8Array> | undefined;
   #writable: WritableStream<Uint8Array> | undefined;
@@ -49,30 +57,37 @@ export class DataConnection {
    * Wraps an open connection.
    *
    * @param conn The data connection.
-   * @param options Limits and byte counting.
+   * @param options Limits, and the signal that stops waiting for them.
    */
   constructor(conn: Conn, options: DataConnectionOptions = {}) {
     this.conn = conn;
     this.#readThrottles = options.readThrottles ?? [];
     this.#writeThrottles = options.writeThrottles ?? [];
-    this.#onBytes = options.onBytes ?? ignore;
     this.#signal = options.signal;
   }
 
-  /** Bytes from the client, counted and limited (made at first use). */
-  get readable(): ReadableStream<Uint8Array> {
-    return this.#readable ??= this.#countedReadable();
+  /** Bytes moved so far, both directions (the connection counts them as they pass). */
+  get bytes(): number {
+    return this.conn.bytesRead + this.conn.bytesWritten;
   }
 
-  /** Bytes to the client, counted and limited; closing it sends FIN once everything is flushed. */
+  /** Bytes from the client, limited when a limit is set (the connection's own otherwise). */
+  get readable(): ReadableStream<Uint8Array> {
+    return this.#readable ??= this.#readThrottles.length === 0
+      ? this.conn.readable
+      : this.#throttledReadable();
+  }
+
+  /** Bytes to the client, limited when a limit is set; closing it sends FIN once flushed. */
   get writable(): WritableStream<Uint8Array> {
-    return this.#writable ??= this.#countedWritable();
+    return this.#writable ??= this.#writeThrottles.length === 0
+      ? this.conn.writable
+      : this.#throttledWritable();
   }
 
   /**
    * Sends a stream to the client and closes the sending side (FIN) once it is flushed. Chunks
-   * go straight from `source` to the socket, counted as they pass, throttled only when a
-   * limit is set. On a failure (or when `signal` aborts) `source` is cancelled, the connection
+   * go straight from `source` to the socket, throttled only when a limit is set. On a failure (or when `signal` aborts) `source` is cancelled, the connection
    * aborted, and the error (or the signal's reason) thrown.
    *
    * @param source What to send; it is read to its end.
@@ -82,7 +97,6 @@ export class DataConnection {
     this.#sent = true;
     await pump(source.getReader(), this.conn.writable.getWriter(), {
       throttles: this.#writeThrottles,
-      onBytes: this.#onBytes,
       throttleSignal: this.#signal,
       signal,
       // The socket may be what waits (a client that reads nothing): aborting it ends the wait.
@@ -92,8 +106,7 @@ export class DataConnection {
 
   /**
    * Receives the client's bytes into `sink` until the client ends the connection, then closes
-   * `sink`. Chunks go straight from the socket to `sink`, counted as they pass, throttled only
-   * when a limit is set. On a failure (or when `signal` aborts) `sink` is aborted (a file keeps
+   * `sink`. Chunks go straight from the socket to `sink`, throttled only when a limit is set. On a failure (or when `signal` aborts) `sink` is aborted (a file keeps
    * what it got), reading stops, and the error (or the signal's reason) is thrown.
    *
    * @param sink Where the bytes go.
@@ -102,7 +115,6 @@ export class DataConnection {
   async receive(sink: WritableStream<Uint8Array>, signal?: AbortSignal): Promise<void> {
     await pump(this.conn.readable.getReader(), sink.getWriter(), {
       throttles: this.#readThrottles,
-      onBytes: this.#onBytes,
       throttleSignal: this.#signal,
       signal,
       abortSinkAtOnce: false,
@@ -120,11 +132,10 @@ export class DataConnection {
     if (!writable.locked) await writable.close().catch(() => {});
   }
 
-  /** The socket's bytes, counted chunk by chunk as they are read; throttled when limited. */
-  #countedReadable(): ReadableStream<Uint8Array> {
+  /** The socket's bytes, throttled. */
+  #throttledReadable(): ReadableStream<Uint8Array> {
     const reader = this.conn.readable.getReader();
     const throttles = this.#readThrottles;
-    const onBytes = this.#onBytes;
     const signal = this.#signal;
     return new ReadableStream<Uint8Array>({
       async pull(controller) {
@@ -134,23 +145,18 @@ export class DataConnection {
           reader.releaseLock();
           return;
         }
-        onBytes(value.byteLength);
         await passThrottled(value, throttles, (piece) => controller.enqueue(piece), signal);
       },
       cancel: (reason) => reader.cancel(reason),
     }, { highWaterMark: 0 });
   }
 
-  /** Writes to the socket, counted chunk by chunk; throttled when limited. */
-  #countedWritable(): WritableStream<Uint8Array> {
+  /** Writes to the socket, throttled. */
+  #throttledWritable(): WritableStream<Uint8Array> {
     const writer = this.conn.writable.getWriter();
     const throttles = this.#writeThrottles;
-    const onBytes = this.#onBytes;
     const signal = this.#signal;
-    const write = (piece: Uint8Array) => {
-      onBytes(piece.byteLength);
-      return writer.write(piece);
-    };
+    const write = (piece: Uint8Array) => writer.write(piece);
     return new WritableStream<Uint8Array>({
       write: (chunk) => passThrottled(chunk, throttles, write, signal),
       close: () => writer.close(),
@@ -161,7 +167,6 @@ export class DataConnection {
 
 interface PumpOptions {
   throttles: readonly Throttle[];
-  onBytes(count: number): void;
   /** Cancels waiting for a throttle. */
   throttleSignal: AbortSignal | undefined;
   /** Ends the pump. */
@@ -173,7 +178,7 @@ interface PumpOptions {
 /**
  * Moves chunks from a reader to a writer until the reader ends, then closes the writer: one
  * read and one write per chunk, with one write in flight while the next chunk is read, as
- * `pipeTo` does, but counted in place and without its per-pipe set-up. Both streams are
+ * `pipeTo` does, but without its per-pipe set-up. Both streams are
  * finished when it returns and stay locked: releasing a lock costs an error object per
  * stream (its `closed` promise is rejected), for nothing.
  */
@@ -182,9 +187,8 @@ async function pump(
   writer: WritableStreamDefaultWriter<Uint8Array>,
   options: PumpOptions,
 ): Promise<void> {
-  const { throttles, onBytes, throttleSignal, signal } = options;
+  const { throttles, throttleSignal, signal } = options;
   const put = (chunk: Uint8Array): Promise<void> | undefined => {
-    onBytes(chunk.byteLength);
     writer.write(chunk).catch(ignore);
     const room = writer.desiredSize;
     return room === null || room <= 0 ? writer.ready : undefined;

@@ -1,44 +1,36 @@
 /**
  * One client of the server: a {@linkcode Session} ties together the control connection (which
- * may turn to TLS), the dispatcher, the transfer worker and the session's state, and is the
- * {@linkcode CommandContext} its handlers receive.
+ * may turn to TLS), the dispatcher, the transfer worker, the login, the speed limits, the
+ * hooks' events and the session's state, and is the {@linkcode CommandContext} its handlers
+ * receive.
  *
  * @module
  */
 
-import { PathError } from "../errors.ts";
 import type { FileStat, FileSystem } from "../fs/file_system.ts";
 import { resolveVirtualPath } from "../fs/virtual_path.ts";
-import { parseCommand } from "../protocol/command.ts";
 import type { Conn, NetAddr } from "../socket.ts";
-import { deadlineSignal, deferred } from "../stream/abort.ts";
+import { deadlineSignal } from "../stream/abort.ts";
 import { LineTooLongError } from "../stream/line_reader.ts";
-import { Throttle } from "../stream/throttle.ts";
 import type { CommandContext, DataProtection, TransferType } from "./command_context.ts";
 import type { CommandSpec, PathRule } from "./command_table.ts";
 import { ControlConnection } from "./control_connection.ts";
 import type { DataChannel } from "./data_channel.ts";
 import { Dispatcher } from "./dispatcher.ts";
-import {
-  askHook,
-  type FileChange,
-  type FileTransfer,
-  type LoginFailureReason,
-  notifyHook,
-  type ServerHooks,
-  type SessionEvent,
-} from "./hooks.ts";
+import type { FileChange, FileTransfer, LoginFailureReason } from "./hooks.ts";
 import { MLSX_FACTS } from "./listing_format.ts";
 import type { LogRecord } from "./log_record.ts";
-import type { FinalReply } from "./path_error_reply.ts";
+import { inspectPath } from "./path_check.ts";
 import type { Server } from "./server.ts";
+import { SessionEvents } from "./session_events.ts";
+import { SessionLogin } from "./session_login.ts";
+import { SessionThrottles } from "./session_throttles.ts";
 import {
   type StartTransferOptions,
-  type TransferOutcome,
   type TransferStatus,
   TransferWorker,
 } from "./transfer_worker.ts";
-import { type AccessRight, type Permission, uniformRights } from "./permission.ts";
+import type { Permission } from "./permission.ts";
 import type { User } from "./user.ts";
 
 export type { DataProtection, SessionState, TransferType } from "./command_context.ts";
@@ -49,16 +41,6 @@ export type { StartTransferOptions, TransferStatus } from "./transfer_worker.ts"
 /** How long a closing session may take to flush its last replies. */
 const CLOSE_GRACE_MS = 2000;
 const NO_DATA_CHANNEL = "bad sequence of commands (use PASV, EPSV, PORT or EPRT first)";
-/** What a hook that throws gets its connection, login or transfer refused with. */
-const CONNECT_HOOK_FAILED = {
-  code: 421,
-  text: "service not available, closing control connection",
-};
-const LOGIN_HOOK_FAILED = { code: 530, text: "login refused" };
-const TRANSFER_HOOK_FAILED = {
-  code: 451,
-  text: "requested action aborted: local error in processing",
-};
 
 /** One control connection and its state; handlers see it as their {@linkcode CommandContext}. */
 export class Session implements CommandContext {
@@ -69,9 +51,6 @@ export class Session implements CommandContext {
   /** Free room for extensions' per-session state (the aioftp tutorial's "connection" values). */
   readonly attributes: Map<string, unknown> = new Map();
 
-  #user: User | undefined;
-  #loginName: string | undefined;
-  #loggedIn = false;
   #cwd = "/";
   #transferType: TransferType = "I";
   #restOffset = 0;
@@ -79,36 +58,27 @@ export class Session implements CommandContext {
   #epsvAll = false;
   #mlstFacts: readonly string[] = [...MLSX_FACTS];
   #hashAlgorithm = "SHA-256";
-  #loginFailures = 0;
   #protectionBufferSet = false;
   #dataProtection: DataProtection = "C";
-  /** The first reply of the command a `command` hook observes; -1 when none is observed. */
-  #commandCode = -1;
-  #commandText = "";
-  /** When the session started serving (after an implicit TLS handshake); 0 before. */
-  #startedAt = 0;
 
   readonly #control: ControlConnection;
   readonly #dispatcher: Dispatcher;
   readonly #worker: TransferWorker;
+  readonly #login: SessionLogin;
+  readonly #throttles: SessionThrottles;
+  /** The hooks' view of the session; `undefined` when the server has no hooks. */
+  readonly #events: SessionEvents | undefined;
   /** Data connections can resume the TLS session of this control connection, and no other. */
   readonly #tlsScope = {};
   readonly #closed: Promise<void>;
   readonly #closer = new AbortController();
-  #dataChannel: DataChannel | undefined;
   #waitingForCommand = false;
   /** When the session last started to wait for a command with no transfer running. */
   #idleFrom = 0;
   /** Whether the idle timer is set (it is set once and moved on lazily, not per command). */
   #idleArmed = false;
-  readonly #readThrottle = new Throttle();
-  readonly #writeThrottle = new Throttle();
-  #userReadThrottle: Throttle | undefined;
-  #userWriteThrottle: Throttle | undefined;
   #resolveClosed!: () => void;
   #forceTimer: ReturnType<typeof setTimeout> | undefined;
-  readonly #loginCompleted = deferred<void>();
-  #loginTimer: ReturnType<typeof setTimeout> | undefined;
 
   /**
    * Wraps an accepted control connection; {@linkcode Session.run} serves it. Servers create
@@ -140,11 +110,22 @@ export class Session implements CommandContext {
         await this.#worker.opened;
       },
       dataProtectionMissing: () =>
-        this.#dataProtection !== "P" && server.tlsPolicy.dataNeedsTls(this.#loginName),
+        this.#dataProtection !== "P" && server.tlsPolicy.dataNeedsTls(this.loginName),
       logCommands: options.log !== undefined,
     });
-    this.#readThrottle.limit = options.readSpeedLimitPerConnection;
-    this.#writeThrottle.limit = options.writeSpeedLimitPerConnection;
+    this.#events = SessionEvents.create(this, {
+      hooks: server.hooks,
+      commands: server.commands,
+      dispatch: (line) => this.#dispatcher.dispatch(line),
+      transfers: this.#worker,
+    });
+    this.#login = new SessionLogin({
+      userManager: server.userManager,
+      loginContext: () => ({ remoteAddr: this.remoteAddr, secure: this.secure, sessionId: id }),
+      events: this.#events,
+      log: (level, message, error) => this.log(level, message, error),
+    });
+    this.#throttles = new SessionThrottles(server);
     this.#closed = new Promise((resolve) => (this.#resolveClosed = resolve));
   }
 
@@ -165,17 +146,17 @@ export class Session implements CommandContext {
 
   /** The user named by USER (logged in or waiting for PASS). */
   get user(): User | undefined {
-    return this.#user;
+    return this.#login.user;
   }
 
   /** The name sent with the last USER. */
   get loginName(): string | undefined {
-    return this.#loginName;
+    return this.#login.loginName;
   }
 
   /** Whether the user is logged in. */
   get loggedIn(): boolean {
-    return this.#loggedIn;
+    return this.#login.loggedIn;
   }
 
   /** Current directory (absolute virtual path). */
@@ -215,7 +196,7 @@ export class Session implements CommandContext {
 
   /** Failed logins so far in this session. */
   get loginFailures(): number {
-    return this.#loginFailures;
+    return this.#login.failures;
   }
 
   /** Whether PBSZ was received. */
@@ -235,7 +216,7 @@ export class Session implements CommandContext {
 
   /** Settles at the session's first completed login (never, when none completes). */
   get loginCompleted(): Promise<void> {
-    return this.#loginCompleted.promise;
+    return this.#login.completed;
   }
 
   /** Whether the session is ending. */
@@ -250,12 +231,12 @@ export class Session implements CommandContext {
 
   /** The file system of the session's user (or the server's). */
   get fileSystem(): FileSystem {
-    return this.#user?.fileSystem ?? this.server.fileSystem;
+    return this.#login.user?.fileSystem ?? this.server.fileSystem;
   }
 
   /** The prepared data channel, if PASV/EPSV/PORT/EPRT made one that no transfer took yet. */
   get dataChannel(): DataChannel | undefined {
-    return this.#dataChannel;
+    return this.#worker.channel;
   }
 
   /** The running transfer, if any. */
@@ -280,7 +261,7 @@ export class Session implements CommandContext {
 
   /** {@inheritDoc CommandContext.reply} */
   reply(code: number, text: string | readonly string[] = ""): Promise<void> {
-    if (this.#commandCode === 0) this.#observeReply(code, text);
+    this.#events?.observeReply(code, text);
     return this.#send(code, text);
   }
 
@@ -299,7 +280,7 @@ export class Session implements CommandContext {
     body: AsyncIterable<string>,
     last: string,
   ): Promise<void> {
-    if (this.#commandCode === 0) this.#observeReply(code, first);
+    this.#events?.observeReply(code, first);
     return this.#control.replyLines(
       code,
       { first, body, last },
@@ -319,68 +300,17 @@ export class Session implements CommandContext {
 
   /** {@inheritDoc CommandContext.permissionFor} */
   permissionFor(path: string): Permission | undefined {
-    return this.#loggedIn ? this.#user?.permissionFor(path) : undefined;
+    return this.loggedIn ? this.user?.permissionFor(path) : undefined;
   }
 
   /** {@inheritDoc CommandContext.checkPath} */
   async checkPath(path: string, rule: PathRule): Promise<boolean> {
-    return (await this.inspectPath(path, rule)) !== undefined;
+    return (await inspectPath(this, path, rule)) !== undefined;
   }
 
   /** {@inheritDoc CommandContext.inspectPath} */
-  async inspectPath(path: string, rule: PathRule): Promise<{ stat?: FileStat } | undefined> {
-    const user = this.#loggedIn ? this.#user : undefined;
-    if (!user) {
-      await this.reply(550, "permission denied");
-      return undefined;
-    }
-    // A link may lead under another rule: where the rules differ by path, the path it leads to
-    // must allow the command too.
-    const paths = [path];
-    const fs = this.fileSystem;
-    if (fs.realPath && !uniformRights(user.permissions)) {
-      const real = await fs.realPath(path);
-      if (real !== path) paths.push(real);
-    }
-    const rules = paths.map((p) => user.permissionFor(p));
-    const allows = (right: AccessRight) => rules.every((p) => p.allows(right));
-    const mayCreate = typeof rule.access === "string"
-      ? allows(rule.access)
-      : rule.access.some(allows);
-    const mayReplace = rule.existing === undefined ? mayCreate : allows(rule.existing);
-    if (!mayCreate && !mayReplace) {
-      await this.reply(550, "permission denied");
-      return undefined;
-    }
-    if (rule.moves && paths.some((p) => user.permissions.some((q) => q.liesBelow(p)))) {
-      await this.reply(550, "permission denied: other rules apply below this path");
-      return undefined;
-    }
-    const must = rule.must;
-    if (!must && mayCreate === mayReplace) return {};
-    // One stat answers every condition; a path that cannot be looked up (missing, a file in
-    // the way, outside the root) does not exist, and only an I/O failure is an error.
-    let stat: FileStat | undefined;
-    try {
-      stat = await this.fileSystem.stat(path);
-    } catch (error) {
-      if (!(error instanceof PathError) || error.kind === "io") throw error;
-    }
-    if (!(stat ? mayReplace : mayCreate)) {
-      await this.reply(550, stat ? "permission denied: path exists" : "permission denied");
-      return undefined;
-    }
-    let failure: string | undefined;
-    if (must === "absent") {
-      if (stat) failure = "path already exists";
-    } else if (must && !stat) failure = "path does not exist";
-    else if (must === "file" && stat?.type !== "file") failure = "path is not a file";
-    else if (must === "dir" && stat?.type !== "dir") failure = "path is not a directory";
-    if (failure) {
-      await this.reply(550, failure);
-      return undefined;
-    }
-    return { stat };
+  inspectPath(path: string, rule: PathRule): Promise<{ stat?: FileStat } | undefined> {
+    return inspectPath(this, path, rule);
   }
 
   /** {@inheritDoc CommandContext.execute} */
@@ -390,83 +320,24 @@ export class Session implements CommandContext {
 
   /** {@inheritDoc CommandContext.setUser} */
   async setUser(user: User | undefined, loggedIn: boolean, loginName?: string): Promise<void> {
-    if (this.#user && this.#loggedIn && this.#user !== user) {
-      const name = this.#loginName ?? "anonymous";
-      await this.#releaseLogin(this.#user);
-      const hook = this.server.hooks.logout;
-      if (hook) {
-        await notifyHook(hook, { ...this.#event(), user: name }, {
-          name: "logout",
-          log: this.#hookFailed,
-        });
-      }
-    }
-    this.#user = user;
-    this.#loginName = loginName ?? user?.login;
-    this.#loggedIn = user !== undefined && loggedIn;
-    if (this.#loggedIn) this.#loggedInOnce();
-    if (user) {
-      this.#cwd = user.home;
-      this.#userReadThrottle = new Throttle(user.readSpeedLimitPerConnection);
-      this.#userWriteThrottle = new Throttle(user.writeSpeedLimitPerConnection);
-    } else {
-      this.#userReadThrottle = this.#userWriteThrottle = undefined;
-    }
+    await this.#login.setUser(user, loggedIn, loginName);
+    if (user) this.#cwd = user.home;
+    this.#throttles.setUser(user);
   }
 
   /** {@inheritDoc CommandContext.completeLogin} */
-  async completeLogin(): Promise<string | undefined> {
-    const user = this.#user;
-    if (!user) throw new Error("No user to log in: USER comes first");
-    const hook = this.server.hooks.login;
-    if (hook) {
-      const event = {
-        ...this.#event(),
-        user: this.#loginName ?? "",
-        anonymous: user.login === undefined,
-      };
-      const refusal = await askHook(hook, event, {
-        name: "login",
-        refusalCode: 530,
-        failure: LOGIN_HOOK_FAILED,
-        log: this.#hookFailed,
-      });
-      if (refusal) {
-        // The user manager counted the login as complete: its slot goes back.
-        await this.#releaseLogin(user);
-        return typeof refusal.text === "string" ? refusal.text : refusal.text.join(" ");
-      }
-    }
-    this.#loggedIn = true;
-    this.#loginFailures = 0;
-    this.#loggedInOnce();
-    return undefined;
+  completeLogin(): Promise<string | undefined> {
+    return this.#login.complete();
   }
 
   /** {@inheritDoc CommandContext.countLoginFailure} */
-  async countLoginFailure(reason: LoginFailureReason): Promise<number> {
-    const failures = ++this.#loginFailures;
-    const hook = this.server.hooks.loginFailed;
-    if (hook) {
-      await notifyHook(hook, { ...this.#event(), user: this.#loginName ?? "", reason }, {
-        name: "loginFailed",
-        log: this.#hookFailed,
-      });
-    }
-    return failures;
+  countLoginFailure(reason: LoginFailureReason): Promise<number> {
+    return this.#login.countFailure(reason);
   }
 
   /** {@inheritDoc CommandContext.allowTransfer} */
   async allowTransfer(transfer: FileTransfer): Promise<boolean> {
-    const hook = this.server.hooks.beforeTransfer;
-    if (!hook) return true;
-    const event = { ...this.#event(), ...transfer, dataProtection: this.#dataProtection };
-    const refusal = await askHook(hook, event, {
-      name: "beforeTransfer",
-      refusalCode: 550,
-      failure: TRANSFER_HOOK_FAILED,
-      log: this.#hookFailed,
-    });
+    const refusal = await this.#events?.beforeTransfer(transfer);
     if (!refusal) return true;
     await this.reply(refusal.code, refusal.text);
     return false;
@@ -474,15 +345,7 @@ export class Session implements CommandContext {
 
   /** {@inheritDoc CommandContext.fileChanged} */
   async fileChanged(change: FileChange): Promise<void> {
-    const hook = this.server.hooks[change.action] as
-      | ((event: SessionEvent & FileChange) => void | Promise<void>)
-      | undefined;
-    if (hook) {
-      await notifyHook(hook, { ...this.#event(), ...change }, {
-        name: change.action,
-        log: this.#hookFailed,
-      });
-    }
+    await this.#events?.fileChanged(change);
   }
 
   /** {@inheritDoc CommandContext.setCwd} */
@@ -548,15 +411,13 @@ export class Session implements CommandContext {
   }
 
   /** {@inheritDoc CommandContext.setDataChannel} */
-  async setDataChannel(channel: DataChannel | undefined): Promise<void> {
-    const previous = this.#dataChannel;
-    this.#dataChannel = channel;
-    if (previous && previous !== channel) await previous.close();
+  setDataChannel(channel: DataChannel | undefined): Promise<void> {
+    return this.#worker.prepare(channel);
   }
 
   /** {@inheritDoc CommandContext.readyForTransfer} */
   async readyForTransfer(): Promise<boolean> {
-    if (!this.#dataChannel) {
+    if (!this.#worker.channel) {
       await this.reply(503, NO_DATA_CHANNEL);
       return false;
     }
@@ -579,24 +440,21 @@ export class Session implements CommandContext {
    * @returns Settles when the transfer was started or refused (not when it ends).
    */
   async startTransfer(options: StartTransferOptions): Promise<void> {
-    const channel = this.#dataChannel;
     // The "data-channel" requirement checked this before the handler ran; a handler without
     // it, or a channel dropped meanwhile (QUIT), gets the reply here.
-    if (!channel || this.#worker.status) {
+    if (!this.#worker.channel || this.#worker.status) {
       await this.readyForTransfer();
       await options.discard?.().catch(() => {});
       return;
     }
-    this.#dataChannel = undefined;
     const policy = this.server.tlsPolicy;
     const tls = this.#dataProtection === "P" ? policy.handshake(this.#tlsScope) : undefined;
     // The idle timer stays set: when it fires during the transfer it does nothing.
     this.#worker.start({
-      channel,
       tls: tls && { options: tls, requireSessionReuse: policy.requireSessionReuse },
-      readThrottles: this.#throttles("read"),
-      writeThrottles: this.#throttles("write"),
-      onEnd: options.file && this.#transferEnded(options.file),
+      readThrottles: this.#throttles.forDirection("read"),
+      writeThrottles: this.#throttles.forDirection("write"),
+      onEnd: options.file && this.#events?.transferEnded(options.file),
     }, options).finally(() => {
       if (this.#waitingForCommand) this.#armIdle();
     });
@@ -628,22 +486,21 @@ export class Session implements CommandContext {
    * never rejects.
    */
   async run(): Promise<void> {
-    this.#startLoginDeadline();
+    this.#login.startDeadline(this.server.options.loginTimeout, () => this.#loginTimedOut());
     try {
       if (this.server.tlsPolicy.implicit && !await this.#implicitHandshake()) return;
-      this.#startedAt = performance.now();
-      const refusal = await this.#askConnectHook();
+      const refusal = await this.#events?.connected();
       if (refusal) {
         await this.reply(421, refusal.text);
         return;
       }
       await this.reply(220, this.server.options.welcome.split(/\r?\n/));
+      const events = this.#events;
       while (!this.closing) {
         const line = await this.#readLine();
         if (line === null) break;
         if (line === undefined) continue;
-        const observer = this.server.hooks.command;
-        if (observer) await this.#dispatchObserved(line, observer);
+        if (events) await events.dispatch(line);
         else await this.#dispatcher.dispatch(line);
       }
     } catch (error) {
@@ -651,90 +508,6 @@ export class Session implements CommandContext {
     } finally {
       await this.#cleanUp();
     }
-  }
-
-  /** The event fields every hook gets. */
-  #event(): SessionEvent {
-    return {
-      sessionId: this.id,
-      remoteAddr: this.remoteAddr,
-      secure: this.secure,
-      user: this.#loginName,
-    };
-  }
-
-  readonly #hookFailed = (message: string, error: unknown): void =>
-    this.log("error", message, error);
-
-  /** Tells the user manager that a completed login is over. */
-  async #releaseLogin(user: User): Promise<void> {
-    const context = { remoteAddr: this.remoteAddr, secure: this.secure, sessionId: this.id };
-    await this.server.userManager.notifyLogout(user, context).catch((e) =>
-      this.log("error", "User manager failed on logout", e)
-    );
-  }
-
-  async #askConnectHook(): Promise<FinalReply | undefined> {
-    const hook = this.server.hooks.connect;
-    if (!hook) return undefined;
-    return await askHook(hook, this.#event(), {
-      name: "connect",
-      refusalCode: 421,
-      failure: CONNECT_HOOK_FAILED,
-      log: this.#hookFailed,
-    });
-  }
-
-  /** The transfer worker's `onEnd` for a file transfer: the `transfer` hook, when set. */
-  #transferEnded(file: FileTransfer): ((outcome: TransferOutcome) => Promise<void>) | undefined {
-    const hook = this.server.hooks.transfer;
-    if (!hook) return undefined;
-    const dataProtection = this.#dataProtection;
-    return (outcome) =>
-      notifyHook(hook, {
-        ...this.#event(),
-        ...file,
-        dataProtection,
-        ...outcome,
-        complete: outcome.code >= 200 && outcome.code < 300,
-      }, { name: "transfer", log: this.#hookFailed });
-  }
-
-  #observeReply(code: number, text: string | readonly string[]): void {
-    this.#commandCode = code;
-    this.#commandText = typeof text === "string" ? text : text[0] ?? "";
-  }
-
-  /**
-   * Runs a command for a `command` hook: the hook gets the command's first reply, or, for a
-   * command that started a transfer, the `150` (or what replaced it) once it is out; that wait
-   * does not hold up the next command (ABOR).
-   */
-  async #dispatchObserved(
-    line: string,
-    hook: NonNullable<ServerHooks["command"]>,
-  ): Promise<void> {
-    this.#commandCode = 0;
-    await this.#dispatcher.dispatch(line);
-    const reply = this.#commandCode
-      ? { code: this.#commandCode, text: this.#commandText }
-      : undefined;
-    this.#commandCode = -1;
-    const { verb, argument } = parseCommand(line);
-    const shown = this.server.commands.get(verb)?.secret ? "****" : argument;
-    const notify = ({ code, text }: FinalReply) =>
-      notifyHook(hook, {
-        ...this.#event(),
-        verb,
-        argument: shown,
-        code,
-        text: typeof text === "string" ? text : text[0] ?? "",
-      }, { name: "command", log: this.#hookFailed });
-    if (reply || !this.#worker.status) {
-      await notify(reply ?? { code: 0, text: "" });
-      return;
-    }
-    void this.#worker.opened.then((opened) => opened && notify(opened));
   }
 
   /** TLS from the first byte; a client that does not speak it gets no greeting. */
@@ -760,26 +533,6 @@ export class Session implements CommandContext {
     } finally {
       this.#waitingForCommand = false;
     }
-  }
-
-  /** The throttles with a limit that apply to this session's data in one direction. */
-  #throttles(direction: "read" | "write"): Throttle[] {
-    const server = this.server;
-    const user = this.#user;
-    const candidates = direction === "read"
-      ? [
-        server.readThrottle,
-        this.#readThrottle,
-        user && server.userThrottles(user).read,
-        this.#userReadThrottle,
-      ]
-      : [
-        server.writeThrottle,
-        this.#writeThrottle,
-        user && server.userThrottles(user).write,
-        this.#userWriteThrottle,
-      ];
-    return candidates.filter((t): t is Throttle => t !== undefined && t.limit !== undefined);
   }
 
   /**
@@ -818,44 +571,28 @@ export class Session implements CommandContext {
   }
 
   /** Ends a session that has not logged in within the login timeout, however busy it keeps. */
-  #startLoginDeadline(): void {
+  #loginTimedOut(): void {
+    if (this.closing) return;
     const timeout = this.server.options.loginTimeout;
-    if (!timeout || !Number.isFinite(timeout)) return;
-    this.#loginTimer = setTimeout(() => {
-      if (this.closing) return;
-      this.log("info", `No login from ${this.remoteAddr.hostname} within ${timeout} ms, closing`);
-      this.reply(421, "login timeout, closing control connection").catch(() => {});
-      this.close();
-    }, timeout);
-  }
-
-  #loggedInOnce(): void {
-    clearTimeout(this.#loginTimer);
-    this.#loginCompleted.resolve();
+    this.log("info", `No login from ${this.remoteAddr.hostname} within ${timeout} ms, closing`);
+    this.reply(421, "login timeout, closing control connection").catch(() => {});
+    this.close();
   }
 
   async #cleanUp(): Promise<void> {
     this.#closer.abort();
-    clearTimeout(this.#loginTimer);
+    this.#login.stopDeadline();
     this.#disarmIdle();
     await this.#worker.close();
-    await this.setDataChannel(undefined).catch(() => {});
-    const user = this.#loginName;
-    if (this.#user) await this.setUser(undefined, false);
+    const user = this.loginName;
+    if (this.user) await this.setUser(undefined, false);
     if (this.#forceTimer === undefined) {
       this.#forceTimer = setTimeout(() => this.#control.close(), CLOSE_GRACE_MS);
     }
     await this.#control.finish();
     clearTimeout(this.#forceTimer);
     this.#control.close();
-    const disconnect = this.server.hooks.disconnect;
-    if (disconnect && this.#startedAt) {
-      const duration = performance.now() - this.#startedAt;
-      await notifyHook(disconnect, { ...this.#event(), user, duration }, {
-        name: "disconnect",
-        log: this.#hookFailed,
-      });
-    }
+    await this.#events?.disconnected(user);
     this.log("info", `Session from ${this.remoteAddr.hostname} closed`);
     this.#resolveClosed();
   }

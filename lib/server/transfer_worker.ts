@@ -1,8 +1,9 @@
 /**
- * The transfer worker of a session: takes a prepared data channel, opens the data connection
- * (with the TLS server handshake under PROT P), sends `150`, runs the transfer in the
- * background, counts its bytes, ends a stalled one, and sends the final reply. One transfer at
- * a time; ABOR, QUIT and the end of the session abort it.
+ * The transfer worker of a session: holds the data channel PASV/EPSV/PORT/EPRT prepared (and
+ * closes a passive one nobody uses within the data-connect timeout), takes it for a transfer,
+ * opens the data connection (with the TLS server handshake under PROT P), sends `150`, runs
+ * the transfer in the background, ends a stalled one, and sends the final reply. One transfer
+ * at a time; ABOR, QUIT and the end of the session abort it.
  *
  * @module
  */
@@ -14,6 +15,7 @@ import type { Throttle } from "../stream/throttle.ts";
 import type { DataChannel } from "./data_channel.ts";
 import { DataConnection } from "./data_connection.ts";
 import type { FileTransfer } from "./hooks.ts";
+import { LazyDeadlines } from "./lazy_deadline.ts";
 import { type FinalReply, pathErrorReply } from "./path_error_reply.ts";
 
 /** What `startTransfer` runs. */
@@ -66,7 +68,10 @@ export interface TransferWorkerOptions {
   reply(code: number, text: string | readonly string[]): Promise<void>;
   /** Logs a failure. */
   log(message: string, error: unknown): void;
-  /** How long to wait for the data connection (and its TLS handshake) before `425`. */
+  /**
+   * How long to wait for the data connection (and its TLS handshake) before `425`, and how
+   * long a prepared passive channel waits unused before its listener is closed.
+   */
   dataConnectTimeout: number;
   /** How long a transfer may move no byte before it ends with `426` (0: no limit). */
   dataTimeout: number;
@@ -74,8 +79,6 @@ export interface TransferWorkerOptions {
 
 /** What one call of {@linkcode TransferWorker.start} needs besides the transfer itself. */
 export interface TransferSetup {
-  /** The prepared data channel; the worker takes and closes it. */
-  channel: DataChannel;
   /** TLS for this data connection (PROT P), or nothing for clear text. */
   tls?: DataTls;
   /** Limits on bytes received; empty for none. */
@@ -96,20 +99,40 @@ export interface TransferOutcome {
   code: number;
 }
 
-interface RunningTransfer extends TransferStatus {
-  bytes: number;
-  /** Set when the stall check ended the transfer. */
-  stalled: boolean;
-  readonly controller: AbortController;
+const CANT_OPEN: FinalReply = { code: 425, text: "Can't open data connection" };
+
+class RunningTransfer implements TransferStatus {
+  readonly description: string;
+  readonly controller = new AbortController();
   /** Settles with the 150 (or the reply that replaced it) once it is written. */
-  readonly opened: Deferred<FinalReply>;
-  done: Promise<void>;
+  readonly opened: Deferred<FinalReply> = deferred<FinalReply>();
+  /** The data connection, once open: its byte counts are the transfer's. */
+  data: DataConnection | undefined;
+  /** Set when a timeout of the worker ended the transfer: connecting, or moving no byte. */
+  timedOut: "connect" | "stall" | undefined;
+  done: Promise<void> = Promise.resolve();
+
+  constructor(description: string) {
+    this.description = description;
+  }
+
+  get bytes(): number {
+    return this.data?.bytes ?? 0;
+  }
 }
 
-/** Runs a session's transfers, one at a time. */
+/** Holds a session's prepared data channel and runs its transfers, one at a time. */
 export class TransferWorker {
   readonly #options: TransferWorkerOptions;
+  #channel: DataChannel | undefined;
   #transfer: RunningTransfer | undefined;
+  /**
+   * The data-connect deadlines, on one timer that is not set per transfer: when the prepared
+   * channel expires unused, and when the running transfer's connect (or TLS) step gives up.
+   */
+  readonly #deadlines = new LazyDeadlines((now) => this.#deadlinesPassed(now));
+  #channelDue = Infinity;
+  #stepDue = Infinity;
   /** The stall check's timer, kept from one transfer to the next (see `#watchForStall`). */
   #stallTimer: ReturnType<typeof setInterval> | undefined;
   /** The transfer the stall check saw at its last tick, and its byte count then. */
@@ -122,6 +145,11 @@ export class TransferWorker {
    */
   constructor(options: TransferWorkerOptions) {
     this.#options = options;
+  }
+
+  /** The prepared data channel that no transfer took yet, if any. */
+  get channel(): DataChannel | undefined {
+    return this.#channel;
   }
 
   /** The running transfer, if any. */
@@ -138,23 +166,40 @@ export class TransferWorker {
   }
 
   /**
-   * Starts a transfer in the background. The caller checked that none runs.
+   * Replaces the prepared data channel, closing the previous one. A channel that can expire (a
+   * passive one) is expired when no transfer takes it within `dataConnectTimeout`.
    *
-   * @param setup The data channel, its TLS and the throttles.
+   * @param channel The new channel, or `undefined` to drop it.
+   */
+  async prepare(channel: DataChannel | undefined): Promise<void> {
+    const previous = this.#channel;
+    this.#channel = channel;
+    this.#channelDue = Infinity;
+    const timeout = this.#options.dataConnectTimeout;
+    if (channel?.expire && timeout > 0 && Number.isFinite(timeout)) {
+      this.#channelDue = performance.now() + timeout;
+      this.#deadlines.wake(this.#channelDue);
+    }
+    if (previous && previous !== channel) await previous.close();
+  }
+
+  /**
+   * Starts a transfer on the prepared channel in the background. The caller checked that a
+   * channel is prepared and no transfer runs.
+   *
+   * @param setup The TLS and the throttles.
    * @param transfer What to run and reply.
    * @returns Settles when the transfer has ended (its final reply written).
+   * @throws {Error} When no channel is prepared or a transfer runs.
    */
   start(setup: TransferSetup, transfer: StartTransferOptions): Promise<void> {
-    const running: RunningTransfer = {
-      description: transfer.description,
-      bytes: 0,
-      stalled: false,
-      controller: new AbortController(),
-      opened: deferred<FinalReply>(),
-      done: Promise.resolve(),
-    };
+    const channel = this.#channel;
+    if (!channel || this.#transfer) throw new Error("No data channel, or a transfer runs");
+    this.#channel = undefined;
+    this.#channelDue = Infinity;
+    const running = new RunningTransfer(transfer.description);
     this.#transfer = running;
-    running.done = this.#run(setup, transfer, running).finally(() => {
+    running.done = this.#run(channel, setup, transfer, running).finally(() => {
       running.opened.resolve({ code: 451, text: "transfer failed" });
       this.#transfer = undefined;
     });
@@ -175,6 +220,7 @@ export class TransferWorker {
   }
 
   async #run(
+    channel: DataChannel,
     setup: TransferSetup,
     options: StartTransferOptions,
     transfer: RunningTransfer,
@@ -193,11 +239,11 @@ export class TransferWorker {
     };
     let conn: Conn;
     try {
-      conn = await this.#withinConnectTimeout(signal, (s) => setup.channel.open(s));
+      conn = await this.#withinConnectTimeout(() => channel.open(signal));
     } catch {
-      await setup.channel.close();
+      await channel.close();
       await options.discard?.().catch(() => {});
-      await end(signal.aborted ? aborted : { code: 425, text: "Can't open data connection" });
+      await end(signal.aborted && transfer.timedOut !== "connect" ? aborted : CANT_OPEN);
       return;
     }
     const closeOnAbort = () => conn.close();
@@ -208,7 +254,7 @@ export class TransferWorker {
       await this.#options.reply(150, options.opening).finally(() =>
         transfer.opened.resolve({ code: 150, text: options.opening })
       );
-      const secured = setup.tls ? await this.#secure(conn, setup.tls, signal) : { conn };
+      const secured = setup.tls ? await this.#secure(conn, setup.tls, transfer) : { conn };
       if ("refusal" in secured) {
         await options.discard?.().catch(() => {});
         final = secured.refusal;
@@ -217,15 +263,15 @@ export class TransferWorker {
         const data = new DataConnection(conn, {
           readThrottles: setup.readThrottles,
           writeThrottles: setup.writeThrottles,
-          onBytes: (count) => (transfer.bytes += count),
           signal,
         });
+        transfer.data = data;
         const result = await options.run(data, signal);
         await data.finish();
         final = result ?? { code: 226, text: "transfer done" };
       }
     } catch (error) {
-      if (transfer.stalled) final = { code: 426, text: "data connection timed out" };
+      if (transfer.timedOut === "stall") final = { code: 426, text: "data connection timed out" };
       else if (signal.aborted) final = aborted;
       else if (error instanceof PathError) final = pathErrorReply(error);
       else {
@@ -248,14 +294,15 @@ export class TransferWorker {
   async #secure(
     conn: Conn,
     tls: DataTls,
-    signal: AbortSignal,
+    transfer: RunningTransfer,
   ): Promise<{ conn: Conn } | { refusal: FinalReply }> {
+    const signal = transfer.controller.signal;
     let secured: Conn;
     try {
-      secured = await this.#withinConnectTimeout(signal, (s) => conn.startTls(tls.options, s));
+      secured = await this.#withinConnectTimeout(() => conn.startTls(tls.options, signal));
     } catch (error) {
       conn.close();
-      if (signal.aborted) throw error;
+      if (signal.aborted && transfer.timedOut !== "connect") throw error;
       this.#options.log("TLS handshake on a data connection failed", error);
       return { refusal: { code: 425, text: "TLS handshake on the data connection failed" } };
     }
@@ -267,30 +314,39 @@ export class TransferWorker {
   }
 
   /**
-   * Runs a step of opening the data connection under a signal that aborts with the transfer's
-   * or after `dataConnectTimeout`: one timer, cleared when the step ends (a timeout signal
-   * would stay armed, and referenced, for the whole timeout after every transfer).
+   * Runs a step of opening the data connection (under the transfer's signal) within
+   * `dataConnectTimeout`: when the deadline passes, the transfer is aborted and marked as
+   * timed out. The deadline is a time the shared timer checks, not a timer of its own.
    */
-  async #withinConnectTimeout<T>(
-    signal: AbortSignal,
-    step: (signal: AbortSignal) => Promise<T>,
-  ): Promise<T> {
+  async #withinConnectTimeout<T>(step: () => Promise<T>): Promise<T> {
     const timeout = this.#options.dataConnectTimeout;
-    if (!timeout || !Number.isFinite(timeout)) return await step(signal);
-    const deadline = new AbortController();
-    const forward = () => deadline.abort(signal.reason);
-    if (signal.aborted) forward();
-    else signal.addEventListener("abort", forward, { once: true });
-    const timer = setTimeout(
-      () => deadline.abort(new DOMException("The data connection timed out", "TimeoutError")),
-      timeout,
-    );
+    if (!timeout || !Number.isFinite(timeout)) return await step();
+    this.#stepDue = performance.now() + timeout;
+    this.#deadlines.wake(this.#stepDue);
     try {
-      return await step(deadline.signal);
+      return await step();
     } finally {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", forward);
+      this.#stepDue = Infinity;
     }
+  }
+
+  /** The deadline timer's check: ends the step or expires the channel whose time is up. */
+  #deadlinesPassed(now: number): number {
+    if (this.#stepDue <= now) {
+      this.#stepDue = Infinity;
+      const transfer = this.#transfer;
+      if (transfer) {
+        transfer.timedOut = "connect";
+        transfer.controller.abort(
+          new DOMException("The data connection timed out", "TimeoutError"),
+        );
+      }
+    }
+    if (this.#channelDue <= now) {
+      this.#channelDue = Infinity;
+      this.#channel?.expire?.();
+    }
+    return Math.min(this.#stepDue, this.#channelDue);
   }
 
   /**
@@ -311,7 +367,7 @@ export class TransferWorker {
       }
       const seen = this.#stallSeen;
       if (seen?.transfer === transfer && seen.bytes === transfer.bytes) {
-        transfer.stalled = true;
+        transfer.timedOut = "stall";
         transfer.controller.abort();
       }
       this.#stallSeen = { transfer, bytes: transfer.bytes };
@@ -324,10 +380,15 @@ export class TransferWorker {
     this.#stallSeen = undefined;
   }
 
-  /** Aborts the running transfer (it replies `426`), waits for it, and stops the timers. */
+  /**
+   * Aborts the running transfer (it replies `426`), waits for it, stops the timers, and closes
+   * the prepared channel.
+   */
   async close(): Promise<void> {
     await this.abort();
     this.#stopStallCheck();
+    this.#deadlines.stop();
+    await this.prepare(undefined).catch(() => {});
   }
 
   async #replyQuietly(reply: FinalReply): Promise<void> {

@@ -252,7 +252,6 @@ async function openPassive(ctx: CommandContext): Promise<PassiveDataChannel | un
       sameHost(peer.hostname, ctx.remoteAddr.hostname),
     onRefused: (peer) =>
       ctx.log("warn", `Refused a data connection from foreign peer ${peer.hostname}`),
-    acceptTimeout: timeout,
     onExpired: () =>
       ctx.log("info", `Closed passive port ${port}: no data connection within ${timeout} ms`),
   });

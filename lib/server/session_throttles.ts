@@ -1,0 +1,95 @@
+/**
+ * {@linkcode SessionThrottles}: the speed limits that apply to one session's data connections
+ * (the server's, the per-connection ones, the user's shared by all of the user's sessions,
+ * and the user's per connection).
+ *
+ * @module
+ */
+
+import { Throttle } from "../stream/throttle.ts";
+import type { UserThrottles } from "./server.ts";
+import type { User } from "./user.ts";
+
+/** Where a session's limits come from (a `Server` is one). */
+export interface ThrottleSource {
+  /** The limits of the whole server, and the per-connection ones. */
+  readonly options: {
+    readonly readSpeedLimitPerConnection?: number;
+    readonly writeSpeedLimitPerConnection?: number;
+  };
+  /** Limit on bytes received by the whole server. */
+  readonly readThrottle: Throttle;
+  /** Limit on bytes sent by the whole server. */
+  readonly writeThrottle: Throttle;
+  /**
+   * The throttles shared by all sessions of a user.
+   *
+   * @param user The user.
+   */
+  userThrottles(user: User): UserThrottles;
+}
+
+const NONE: readonly Throttle[] = Object.freeze([]);
+
+/**
+ * The throttles of one session. A limit may change at any time, so each transfer asks for the
+ * throttles that have one when it starts.
+ *
+ * @example
+ * ```ts ignore
+ * const throttles = new SessionThrottles(server);
+ * throttles.setUser(user); // the user's limits from now on
+ * const limits = throttles.forDirection("write"); // what a download goes through
+ * ```
+ */
+export class SessionThrottles {
+  readonly #server: ThrottleSource;
+  readonly #read = new Throttle();
+  readonly #write = new Throttle();
+  #user: User | undefined;
+  #userRead: Throttle | undefined;
+  #userWrite: Throttle | undefined;
+
+  /**
+   * Creates the throttles of a session that has no user yet.
+   *
+   * @param server The server's throttles and per-connection limits.
+   */
+  constructor(server: ThrottleSource) {
+    this.#server = server;
+    this.#read.limit = server.options.readSpeedLimitPerConnection;
+    this.#write.limit = server.options.writeSpeedLimitPerConnection;
+  }
+
+  /**
+   * Installs the limits of the session's user (fresh per-connection ones for a new USER).
+   *
+   * @param user The user, or `undefined` for none.
+   */
+  setUser(user: User | undefined): void {
+    this.#user = user;
+    this.#userRead = user && new Throttle(user.readSpeedLimitPerConnection);
+    this.#userWrite = user && new Throttle(user.writeSpeedLimitPerConnection);
+  }
+
+  /**
+   * The throttles with a limit that apply to the session's data in one direction.
+   *
+   * @param direction `"read"` (bytes received: uploads) or `"write"` (bytes sent).
+   * @returns The limited throttles; empty for none.
+   */
+  forDirection(direction: "read" | "write"): readonly Throttle[] {
+    const server = this.#server;
+    const user = this.#user;
+    const shared = user && server.userThrottles(user);
+    const candidates = direction === "read"
+      ? [server.readThrottle, this.#read, shared?.read, this.#userRead]
+      : [server.writeThrottle, this.#write, shared?.write, this.#userWrite];
+    if (!candidates.some(limited)) return NONE;
+    return candidates.filter(limited);
+  }
+}
+
+function limited(throttle: Throttle | undefined): throttle is Throttle {
+  return throttle !== undefined && throttle.limit !== undefined;
+}
