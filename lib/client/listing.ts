@@ -9,7 +9,7 @@
 
 import type { ListEntry } from "../protocol/listing/entry.ts";
 import { parseMlsxLine } from "../protocol/listing/mlsx.ts";
-import { parseListLine } from "../protocol/listing/parse_list_line.ts";
+import { parseListLine, type ParseListLineOptions } from "../protocol/listing/parse_list_line.ts";
 import type { Reply } from "../protocol/reply.ts";
 
 /** The listing commands. */
@@ -51,7 +51,8 @@ export interface ParsedListing {
 }
 
 /**
- * Parses the text of a directory listing.
+ * Parses the text of a directory listing: lines end at LF or CRLF, and every `ls` date without
+ * a year is read against the same "now".
  *
  * @param text The listing, decoded.
  * @param command The command that produced it.
@@ -67,8 +68,19 @@ export function parseListing(
 ): ParsedListing {
   const entries: ListEntry[] = [];
   let unique: string | undefined;
-  for (const line of text.split(/\r?\n/)) {
-    if (line.trim() === "") continue;
+  // One options object and one "now" for all the lines.
+  const lineOptions: ParseListLineOptions = {
+    custom: options.parseListLine,
+    customFirst: options.parseListLineFirst ?? true,
+    now: options.now ?? new Date(),
+  };
+  for (let start = 0; start <= text.length;) {
+    // Lines end at LF or CRLF.
+    let end = text.indexOf("\n", start);
+    if (end < 0) end = text.length;
+    const line = text.slice(start, end > start && text.charCodeAt(end - 1) === CR ? end - 1 : end);
+    start = end + 1;
+    if (isBlank(line)) continue;
     let entry: ListEntry | undefined;
     let error: unknown;
     if (command === "MLSD") {
@@ -79,11 +91,7 @@ export function parseListing(
       }
     } else {
       try {
-        entry = parseListLine(line, {
-          custom: options.parseListLine,
-          customFirst: options.parseListLineFirst ?? true,
-          now: options.now,
-        });
+        entry = parseListLine(line, lineOptions);
       } catch (e) {
         // A custom parser that throws rejects the line, like one that returns undefined.
         error = e;
@@ -95,15 +103,29 @@ export function parseListing(
       options.onListWarning?.({ path, command, line, error });
       continue;
     }
-    const type = (entry.facts.type ?? "").toLowerCase();
-    if (type === "cdir") {
-      unique ??= entry.facts.unique;
-      continue;
+    const type = entry.facts.type;
+    if (type !== undefined && type.length === 4) {
+      const lowerType = type.toLowerCase();
+      if (lowerType === "cdir") {
+        unique ??= entry.facts.unique;
+        continue;
+      }
+      if (lowerType === "pdir") continue;
     }
-    if (type === "pdir" || entry.name === "." || entry.name === "..") continue;
+    if (entry.name === "." || entry.name === "..") continue;
     entries.push(entry);
   }
   return { entries, unique };
+}
+
+const CR = 0x0d;
+
+/** Whether a line is empty or white space only. */
+function isBlank(line: string): boolean {
+  const first = line.charCodeAt(0);
+  // Most lines start with a printable ASCII character.
+  if (first > 0x20 && first < 0x7f) return false;
+  return line.trim() === "";
 }
 
 /**

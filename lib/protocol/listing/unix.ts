@@ -10,6 +10,7 @@
 
 import type { ListEntry } from "./entry.ts";
 import { formatMlsxTime } from "./mlsx.ts";
+import { utcTime } from "./utc_calendar.ts";
 
 /** What {@linkcode formatUnixListLine} needs to know about an entry. */
 export interface UnixListLineEntry {
@@ -174,41 +175,80 @@ function formatDay(mtime: Date, recent: boolean): string {
  * format).
  */
 export function parseUnixListLine(line: string, now: Date = new Date()): ListEntry | undefined {
-  const text = line.endsWith("\r") ? line.slice(0, -1) : line;
-  const tokens = tokenize(text);
-  if (tokens.length < 4) return undefined;
-  const mode = parseModeString(tokens[0].text);
-  if (!mode) return undefined;
-  const found = findDate(tokens, now);
-  if (!found) return undefined;
-  const { date, start, end, wideField } = found;
+  const text = line.charCodeAt(line.length - 1) === CR ? line.slice(0, -1) : line;
+  // Lines of other formats end at their first column, before the whole line is split.
+  let modeStart = 0;
+  while (modeStart < text.length && isSpace(text.charCodeAt(modeStart))) modeStart++;
+  let modeEnd = modeStart;
+  while (modeEnd < text.length && !isSpace(text.charCodeAt(modeEnd))) modeEnd++;
+  const mode = parseModeString(text, modeStart, modeEnd);
+  if (mode < 0) return undefined;
+  const count = tokenize(text);
+  if (count < 4) return undefined;
+  const start = findDate(text, count, now);
+  if (start < 0) return undefined;
   // ls pads a lone ISO date to the width of "mm-dd hh:mm", hence up to two spaces there.
-  let nameStart = tokens[end - 1].end + 1;
-  if (wideField && text[nameStart] === " " && text[nameStart + 1] !== undefined) nameStart++;
+  let nameStart = tokenEnds[foundEnd - 1] + 1;
+  if (foundWide && text.charCodeAt(nameStart) === SPACE && nameStart + 1 < text.length) {
+    nameStart++;
+  }
+  // The name holds at least the first character of the token after the date.
   let name = text.slice(nameStart);
-  if (name.trim() === "") return undefined;
-  const columns = sizeColumns(tokens, start);
-  if (!columns) return undefined;
-  const meta = tokens.slice(1, columns.first).map((t) => t.text);
-  const entry: ListEntry = { name, type: mode.type, modify: date, mode: mode.bits, facts: {} };
-  if (mode.type === "link") {
+  const type = MODE_TYPES[mode >> 12];
+  let target: string | undefined;
+  if (type === "link") {
     const arrow = name.indexOf(" -> ");
     if (arrow > 0) {
-      entry.target = name.slice(arrow + 4);
-      name = entry.name = name.slice(0, arrow);
+      target = name.slice(arrow + 4);
+      name = name.slice(0, arrow);
     }
   }
-  const facts = entry.facts;
-  facts.type = entry.type;
-  if (columns.size !== undefined) {
-    entry.size = columns.size;
-    facts.size = String(columns.size);
+  const first = sizeColumnStart(text, start);
+  const size = sizeColumnIsSize
+    ? unsignedInteger(text, tokenStarts[start - 1], tokenEnds[start - 1])
+    : undefined;
+  // Link count, owner and group sit between the mode and the size.
+  let meta = 1;
+  const links = meta < first && isDigits(text, tokenStarts[meta], tokenEnds[meta])
+    ? tokenText(text, meta++)
+    : undefined;
+  const owner = meta < first ? tokenText(text, meta++) : undefined;
+  let group: string | undefined;
+  if (meta < first) {
+    group = tokenText(text, meta++);
+    while (meta < first) group += " " + tokenText(text, meta++);
   }
-  facts.modify = formatMlsxTime(date);
-  facts["unix.mode"] = mode.bits.toString(8).padStart(4, "0");
-  if (meta.length > 0 && /^\d+$/.test(meta[0])) facts["unix.links"] = meta.shift()!;
-  if (meta.length > 0) facts["unix.owner"] = meta.shift()!;
-  if (meta.length > 0) facts["unix.group"] = meta.join(" ");
+  const bits = mode & 0o7777;
+  const modify = new Date(foundTime);
+  const modifyFact = formatMlsxTime(modify);
+  // The usual shapes as whole literals, which are allocated once where an object grown a
+  // property at a time is allocated again. The order of properties stays the same in all.
+  let facts: Record<string, string>;
+  if (size !== undefined && links !== undefined && owner !== undefined && group !== undefined) {
+    facts = {
+      type,
+      size: String(size),
+      modify: modifyFact,
+      "unix.mode": modeFact(bits),
+      "unix.links": links,
+      "unix.owner": owner,
+      "unix.group": group,
+    };
+  } else {
+    facts = { type };
+    if (size !== undefined) facts.size = String(size);
+    facts.modify = modifyFact;
+    facts["unix.mode"] = modeFact(bits);
+    if (links !== undefined) facts["unix.links"] = links;
+    if (owner !== undefined) facts["unix.owner"] = owner;
+    if (group !== undefined) facts["unix.group"] = group;
+  }
+  if (target === undefined && size !== undefined) {
+    return { name, type, modify, mode: bits, facts, size };
+  }
+  const entry: ListEntry = { name, type, modify, mode: bits, facts };
+  if (target !== undefined) entry.target = target;
+  if (size !== undefined) entry.size = size;
   return entry;
 }
 
@@ -249,194 +289,372 @@ function formatLsDate(mtime: Date, now: Date): string {
   return `${month} ${day}  ${mtime.getUTCFullYear()}`;
 }
 
-interface Token {
-  text: string;
-  start: number;
-  end: number;
+// The parser reads the line by character codes and keeps its working state (the columns
+// found, the date read) in the variables of this module rather than in objects per line; it
+// calls nothing that could parse another line meanwhile.
+
+const CR = 0x0d;
+const SPACE = 0x20;
+const ZERO = 0x30;
+const COLON = 0x3a;
+
+/** Whether a code unit is white space as `\s` in a regular expression counts it. */
+function isSpace(code: number): boolean {
+  return code <= SPACE
+    ? code === SPACE || (code >= 0x09 && code <= 0x0d)
+    : code >= 0xa0 && (code === 0xa0 || code === 0x1680 || (code >= 0x2000 && code <= 0x200a) ||
+      code === 0x2028 || code === 0x2029 || code === 0x202f || code === 0x205f ||
+      code === 0x3000 || code === 0xfeff);
 }
 
-function tokenize(text: string): Token[] {
-  const tokens: Token[] = [];
-  const re = /\S+/g;
-  for (let m = re.exec(text); m; m = re.exec(text)) {
-    tokens.push({ text: m[0], start: m.index, end: m.index + m[0].length });
+function isDigitCode(code: number): boolean {
+  return code >= ZERO && code <= ZERO + 9;
+}
+
+/**
+ * Where the columns of the line being parsed start and end, as `tokenize` found them: kept
+ * across calls, so that a line costs no array and no string per column.
+ */
+const tokenStarts: number[] = [];
+const tokenEnds: number[] = [];
+
+/** Past this many columns, the arrays are let go before the next line. */
+const KEPT_TOKENS = 4096;
+
+/** Finds the runs of non-space characters of a line, and returns how many there are. */
+function tokenize(text: string): number {
+  if (tokenStarts.length > KEPT_TOKENS) tokenStarts.length = tokenEnds.length = 0;
+  const length = text.length;
+  let count = 0;
+  for (let i = 0; i < length; i++) {
+    if (isSpace(text.charCodeAt(i))) continue;
+    tokenStarts[count] = i;
+    do i++; while (i < length && !isSpace(text.charCodeAt(i)));
+    tokenEnds[count++] = i;
   }
-  return tokens;
+  return count;
 }
 
-const MODE_STRING =
-  /^([-bcdDlnps?])([-r])([-w])([-xsS])([-r])([-w])([-xsSlL])([-r])([-w])([-xtT])[+.@]?$/;
+function tokenText(text: string, token: number): string {
+  return text.slice(tokenStarts[token], tokenEnds[token]);
+}
 
-function parseModeString(
-  text: string,
-): { type: ListEntry["type"]; bits: number } | undefined {
-  const m = MODE_STRING.exec(text);
-  if (!m) return undefined;
-  const type = m[1] === "-" ? "file" : m[1] === "d" ? "dir" : m[1] === "l" ? "link" : "other";
+/** Whether text[start, end) is one digit or more. */
+function isDigits(text: string, start: number, end: number): boolean {
+  if (start >= end) return false;
+  for (let i = start; i < end; i++) if (!isDigitCode(text.charCodeAt(i))) return false;
+  return true;
+}
+
+/** The value of the digits text[start, end) (which `isDigits` accepted). */
+function unsignedInteger(text: string, start: number, end: number): number {
+  // Past 15 digits a sum may round differently from Number's parse.
+  if (end - start > 15) return Number(text.slice(start, end));
+  let value = 0;
+  for (let i = start; i < end; i++) value = value * 10 + text.charCodeAt(i) - ZERO;
+  return value;
+}
+
+/** The types by the number `parseModeString` puts above the permission bits. */
+const MODE_TYPES: readonly ListEntry["type"][] = ["file", "dir", "link", "other"];
+
+/**
+ * Reads a mode string (`drwxr-sr-x`, with one optional ACL/SELinux/xattr mark `+`, `.`, `@`):
+ * the permission bits, plus the type (an index of `MODE_TYPES`) times 0o10000; -1 when the text
+ * is not a mode string. The type letter is one of `-bcdDlnps?`.
+ */
+function parseModeString(text: string, start: number, end: number): number {
+  const length = end - start;
+  if (length !== 10 && length !== 11) return -1;
+  if (length === 11) {
+    const mark = text.charCodeAt(start + 10);
+    if (mark !== 0x2b && mark !== 0x2e && mark !== 0x40) return -1;
+  }
+  let type: number;
+  switch (text[start]) {
+    case "-":
+      type = 0;
+      break;
+    case "d":
+      type = 1;
+      break;
+    case "l":
+      type = 2;
+      break;
+    case "b":
+    case "c":
+    case "D":
+    case "n":
+    case "p":
+    case "s":
+    case "?":
+      type = 3;
+      break;
+    default:
+      return -1;
+  }
   let bits = 0;
-  const rw = (r: string, w: string, shift: number) => {
-    if (r === "r") bits |= 4 << shift;
-    if (w === "w") bits |= 2 << shift;
-  };
-  rw(m[2], m[3], 6);
-  rw(m[5], m[6], 3);
-  rw(m[8], m[9], 0);
-  if ("xst".includes(m[4])) bits |= 0o100;
-  if ("xst".includes(m[7])) bits |= 0o010;
-  if ("xst".includes(m[10])) bits |= 0o001;
-  if ("sS".includes(m[4])) bits |= 0o4000;
-  if ("sSlL".includes(m[7])) bits |= 0o2000;
-  if ("tT".includes(m[10])) bits |= 0o1000;
-  return { type, bits };
-}
-
-/** Where the size column starts (it may be `maj, min`) and its value for plain sizes. */
-function sizeColumns(
-  tokens: Token[],
-  dateStart: number,
-): { first: number; size?: number } | undefined {
-  const last = tokens[dateStart - 1]?.text;
-  if (last === undefined || dateStart < 2) return undefined;
-  if (/^\d+,\d+$/.test(last)) return { first: dateStart - 1 };
-  if (/^\d+$/.test(last)) {
-    const before = tokens[dateStart - 2].text;
-    if (dateStart >= 3 && /^\d+,$/.test(before)) return { first: dateStart - 2 };
-    return { first: dateStart - 1, size: Number(last) };
+  for (let triad = 0; triad < 3; triad++) {
+    const at = start + 1 + triad * 3;
+    const shift = 6 - triad * 3;
+    const read = text[at];
+    const write = text[at + 1];
+    if (read === "r") bits |= 4 << shift;
+    else if (read !== "-") return -1;
+    if (write === "w") bits |= 2 << shift;
+    else if (write !== "-") return -1;
+    const execute = text[at + 2];
+    if (execute === "x") bits |= 1 << shift;
+    else if (execute === "-") continue;
+    else if (triad === 0 && (execute === "s" || execute === "S")) {
+      bits |= 0o4000 | (execute === "s" ? 0o100 : 0);
+    } else if (triad === 1 && (execute === "s" || execute === "S")) {
+      bits |= 0o2000 | (execute === "s" ? 0o010 : 0);
+    } else if (triad === 1 && (execute === "l" || execute === "L")) bits |= 0o2000;
+    else if (triad === 2 && (execute === "t" || execute === "T")) {
+      bits |= 0o1000 | (execute === "t" ? 0o001 : 0);
+    } else return -1;
   }
-  return undefined;
+  return type * 0o10000 + bits;
 }
 
-interface FoundDate {
-  date: Date;
-  /** Index of the date's first token. */
-  start: number;
-  /** Index after the date's last token. */
-  end: number;
-  /** Whether the field is a lone ISO date, which ls pads by one space. */
-  wideField: boolean;
+/** `unix.mode` fact texts by permission bits, made on first use. */
+const modeFacts: string[] = [];
+
+function modeFact(bits: number): string {
+  return modeFacts[bits] ??= bits.toString(8).padStart(4, "0");
 }
+
+/**
+ * Where the size column starts for a date at token `date` (it may be `maj, min`, or `maj,min`),
+ * or -1 when the token before the date is no size. `sizeColumnIsSize` tells whether it is a
+ * plain size (rather than device numbers).
+ */
+function sizeColumnStart(text: string, date: number): number {
+  const start = tokenStarts[date - 1];
+  const end = tokenEnds[date - 1];
+  sizeColumnIsSize = false;
+  let i = start;
+  while (i < end && isDigitCode(text.charCodeAt(i))) i++;
+  if (i === start) return -1;
+  if (i === end) {
+    if (date >= 3) {
+      const before = tokenEnds[date - 2] - 1;
+      if (
+        before > tokenStarts[date - 2] && text.charCodeAt(before) === 0x2c &&
+        isDigits(text, tokenStarts[date - 2], before)
+      ) return date - 2;
+    }
+    sizeColumnIsSize = true;
+    return date - 1;
+  }
+  return text.charCodeAt(i) === 0x2c && isDigits(text, i + 1, end) ? date - 1 : -1;
+}
+
+let sizeColumnIsSize = false;
+
+/** The date `dateAt` found: its time, the token after it, whether it is a lone ISO date. */
+let foundTime = 0;
+let foundEnd = 0;
+let foundWide = false;
+
+/** "Now" of the line being parsed, for the year of dates without one. */
+let nowTime = 0;
+let nowYear = 0;
 
 /**
  * Finds the date columns: the leftmost position that is preceded by a size column and followed
  * by a name. Positions with at least two columns (link count, owner, group) between mode and
  * size win, which keeps an owner named like a month from being taken for the date; plain
- * numeric months count only where no other date form is found.
+ * numeric months count only where no other date form is found. Returns the date's first token
+ * (its time and end in `found*`), or -1.
  */
-function findDate(tokens: Token[], now: Date): FoundDate | undefined {
-  for (const numericMonths of [false, true]) {
-    for (const minMeta of [2, 0]) {
-      for (let d = 2; d < tokens.length - 1; d++) {
-        const found = dateAt(tokens, d, now, numericMonths);
-        if (!found || found.end >= tokens.length) continue;
-        const columns = sizeColumns(tokens, d);
-        if (!columns || columns.first - 1 < minMeta) continue;
-        return found;
+function findDate(text: string, count: number, now: Date): number {
+  nowTime = now.getTime();
+  nowYear = now.getUTCFullYear();
+  for (let pass = 0; pass < 2; pass++) {
+    const numericMonths = pass === 1;
+    // The leftmost date with fewer than two columns before the size, in case no other is found.
+    let fallback = -1;
+    let fallbackTime = 0;
+    let fallbackEnd = 0;
+    let fallbackWide = false;
+    for (let d = 2; d < count - 1; d++) {
+      const first = sizeColumnStart(text, d);
+      if (first < 0 || !dateAt(text, d, count, numericMonths) || foundEnd >= count) continue;
+      if (first - 1 >= 2) return d;
+      if (fallback < 0) {
+        fallback = d;
+        fallbackTime = foundTime;
+        fallbackEnd = foundEnd;
+        fallbackWide = foundWide;
       }
     }
-  }
-  return undefined;
-}
-
-const TIME = /^(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?$/;
-
-function dateAt(
-  tokens: Token[],
-  d: number,
-  now: Date,
-  numericMonths: boolean,
-): FoundDate | undefined {
-  const t0 = tokens[d].text;
-  const t1 = tokens[d + 1]?.text;
-  const t2 = tokens[d + 2]?.text;
-  const iso = /^(\d{4})-(\d{2})-(\d{2})$/.exec(t0);
-  if (iso) {
-    const [year, month, day] = iso.slice(1).map(Number);
-    const time = t1 === undefined ? null : TIME.exec(t1);
-    if (!time) {
-      const date = makeDate(year, month - 1, day, 0, 0, 0);
-      return date && { date, start: d, end: d + 1, wideField: true };
+    if (fallback >= 0) {
+      foundTime = fallbackTime;
+      foundEnd = fallbackEnd;
+      foundWide = fallbackWide;
+      return fallback;
     }
-    let date = makeDate(year, month - 1, day, ...clock(time));
-    if (!date) return undefined;
-    const zone = t2 === undefined ? null : /^([+-])(\d{2})(\d{2})$/.exec(t2);
-    if (zone) {
-      const offset = (Number(zone[2]) * 60 + Number(zone[3])) * 60_000;
-      date = new Date(date.getTime() - (zone[1] === "+" ? offset : -offset));
-      return { date, start: d, end: d + 3, wideField: false };
+  }
+  return -1;
+}
+
+/** The clock `parseClock` read. */
+let clockHour = 0;
+let clockMinute = 0;
+let clockSecond = 0;
+let clockHasSeconds = false;
+
+/** Reads `h:mm`, `hh:mm`, `hh:mm:ss` or `hh:mm:ss.fraction` (the fraction is dropped). */
+function parseClock(text: string, token: number): boolean {
+  const start = tokenStarts[token];
+  const end = tokenEnds[token];
+  let i = start;
+  let hour = text.charCodeAt(i++) - ZERO;
+  if (!(hour >= 0 && hour <= 9)) return false;
+  if (isDigitCode(text.charCodeAt(i))) hour = hour * 10 + text.charCodeAt(i++) - ZERO;
+  if (text.charCodeAt(i) !== COLON || i + 3 > end || !isDigits(text, i + 1, i + 3)) return false;
+  clockHour = hour;
+  clockMinute = twoDigits(text, i + 1);
+  clockSecond = 0;
+  clockHasSeconds = false;
+  i += 3;
+  if (i === end) return true;
+  if (text.charCodeAt(i) !== COLON || i + 3 > end || !isDigits(text, i + 1, i + 3)) return false;
+  clockSecond = twoDigits(text, i + 1);
+  clockHasSeconds = true;
+  i += 3;
+  if (i === end) return true;
+  return text.charCodeAt(i) === 0x2e && isDigits(text, i + 1, end);
+}
+
+function twoDigits(text: string, at: number): number {
+  return (text.charCodeAt(at) - ZERO) * 10 + text.charCodeAt(at + 1) - ZERO;
+}
+
+/** Whether the token is exactly four digits. */
+function isYear(text: string, token: number): boolean {
+  const start = tokenStarts[token];
+  return tokenEnds[token] - start === 4 && isDigits(text, start, start + 4);
+}
+
+/** Whether text[at] is `-` between digits as in `dd-dd`, from `at - 2` to `at + 3`. */
+function isDashedPair(text: string, at: number): boolean {
+  return text.charCodeAt(at) === 0x2d && isDigits(text, at - 2, at) &&
+    isDigits(text, at + 1, at + 3);
+}
+
+/** The months' first three letters in lower case, as numbers (`jan`: 0x6a616e). */
+const LOWER_MONTHS = MONTHS.map((month) => {
+  const lower = month.toLowerCase();
+  return (lower.charCodeAt(0) << 16) | (lower.charCodeAt(1) << 8) | lower.charCodeAt(2);
+});
+
+/** The month (0–11) of an English name or its abbreviation (3–9 letters, optional dot), or -1. */
+function namedMonth(text: string, token: number): number {
+  const start = tokenStarts[token];
+  let end = tokenEnds[token];
+  if (text.charCodeAt(end - 1) === 0x2e) end--;
+  if (end - start < 3 || end - start > 9) return -1;
+  let key = 0;
+  for (let i = start; i < end; i++) {
+    const lower = text.charCodeAt(i) | 0x20;
+    if (lower < 0x61 || lower > 0x7a) return -1;
+    if (i < start + 3) key = (key << 8) | lower;
+  }
+  return LOWER_MONTHS.indexOf(key);
+}
+
+/** The month (0–11) of `11`, `11月` or `11월`, or -1. */
+function numericMonth(text: string, token: number): number {
+  const value = numberWithMark(text, token, 0x6708, 0xc6d4);
+  return value >= 1 && value <= 12 ? value - 1 : -1;
+}
+
+/** One or two digits, optionally followed by one of two marks (月/월, 日/일); or -1. */
+function numberWithMark(text: string, token: number, mark: number, otherMark: number): number {
+  const start = tokenStarts[token];
+  let end = tokenEnds[token];
+  const last = text.charCodeAt(end - 1);
+  if (last === mark || last === otherMark) end--;
+  if (end - start < 1 || end - start > 2 || !isDigits(text, start, end)) return -1;
+  return end - start === 1 ? text.charCodeAt(start) - ZERO : twoDigits(text, start);
+}
+
+/**
+ * Reads a date at token `d` into `found*`: `yyyy-mm-dd` (alone, or with a time and an
+ * optional `+hhmm` offset), `mm-dd hh:mm`, or a month (named, or numeric in the second pass)
+ * and day followed by a year, a time, or a time with seconds and a year.
+ */
+function dateAt(text: string, d: number, count: number, numericMonths: boolean): boolean {
+  const start = tokenStarts[d];
+  const length = tokenEnds[d] - start;
+  if (
+    length === 10 && text.charCodeAt(start + 4) === 0x2d && isDigits(text, start, start + 4) &&
+    isDashedPair(text, start + 7)
+  ) {
+    const year = unsignedInteger(text, start, start + 4);
+    const month = twoDigits(text, start + 5) - 1;
+    const day = twoDigits(text, start + 8);
+    if (!(d + 1 < count && parseClock(text, d + 1))) {
+      return found(utcTime(year, month, day, 0, 0, 0), d + 1, true);
     }
-    return { date, start: d, end: d + 2, wideField: false };
+    let time = utcTime(year, month, day, clockHour, clockMinute, clockSecond);
+    if (Number.isNaN(time)) return false;
+    if (d + 2 < count && tokenEnds[d + 2] - tokenStarts[d + 2] === 5) {
+      const zone = tokenStarts[d + 2];
+      const sign = text.charCodeAt(zone);
+      if ((sign === 0x2b || sign === 0x2d) && isDigits(text, zone + 1, zone + 5)) {
+        const offset = (twoDigits(text, zone + 1) * 60 + twoDigits(text, zone + 3)) * 60_000;
+        time -= sign === 0x2b ? offset : -offset;
+        return found(time, d + 3, false);
+      }
+    }
+    return found(time, d + 2, false);
   }
-  const short = /^(\d{2})-(\d{2})$/.exec(t0);
-  if (short) {
-    const time = t1 === undefined ? null : TIME.exec(t1);
-    if (!time) return undefined;
-    const date = inferYear(Number(short[1]) - 1, Number(short[2]), clock(time), now);
-    return date && { date, start: d, end: d + 2, wideField: false };
+  if (length === 5 && isDashedPair(text, start + 2)) {
+    if (!(d + 1 < count && parseClock(text, d + 1))) return false;
+    const month = twoDigits(text, start) - 1;
+    const day = twoDigits(text, start + 3);
+    return found(inferYear(month, day), d + 2, false);
   }
-  const month = numericMonths ? numericMonth(t0) : namedMonth(t0);
-  const day = t1 === undefined ? null : /^(\d{1,2})[日일]?$/.exec(t1);
-  if (month === undefined || !day || t2 === undefined) return undefined;
-  const dayNumber = Number(day[1]);
-  if (/^\d{4}$/.test(t2)) {
-    const date = makeDate(Number(t2), month, dayNumber, 0, 0, 0);
-    return date && { date, start: d, end: d + 3, wideField: false };
+  const month = numericMonths ? numericMonth(text, d) : namedMonth(text, d);
+  if (month < 0 || d + 2 >= count) return false;
+  const day = numberWithMark(text, d + 1, 0x65e5, 0xc77c);
+  if (day < 0) return false;
+  if (isYear(text, d + 2)) {
+    const year = unsignedInteger(text, tokenStarts[d + 2], tokenEnds[d + 2]);
+    return found(utcTime(year, month, day, 0, 0, 0), d + 3, false);
   }
-  const time = TIME.exec(t2);
-  if (!time) return undefined;
-  const t3 = tokens[d + 3]?.text;
-  if (time[3] !== undefined && t3 !== undefined && /^\d{4}$/.test(t3)) {
-    const date = makeDate(Number(t3), month, dayNumber, ...clock(time));
-    return date && { date, start: d, end: d + 4, wideField: false };
+  if (!parseClock(text, d + 2)) return false;
+  if (clockHasSeconds && d + 3 < count && isYear(text, d + 3)) {
+    const year = unsignedInteger(text, tokenStarts[d + 3], tokenEnds[d + 3]);
+    return found(utcTime(year, month, day, clockHour, clockMinute, clockSecond), d + 4, false);
   }
-  const date = inferYear(month, dayNumber, clock(time), now);
-  return date && { date, start: d, end: d + 3, wideField: false };
+  return found(inferYear(month, day), d + 3, false);
 }
 
-function clock(time: RegExpExecArray): [number, number, number] {
-  return [Number(time[1]), Number(time[2]), Number(time[3] ?? 0)];
+/** Records a date for `dateAt`; false when the time is `NaN` (the fields made no date). */
+function found(time: number, end: number, wide: boolean): boolean {
+  if (Number.isNaN(time)) return false;
+  foundTime = time;
+  foundEnd = end;
+  foundWide = wide;
+  return true;
 }
 
-function namedMonth(text: string): number | undefined {
-  if (!/^[A-Za-z]{3,9}\.?$/.test(text)) return undefined;
-  const index = MONTHS.findIndex((m) => m.toLowerCase() === text.slice(0, 3).toLowerCase());
-  return index < 0 ? undefined : index;
-}
-
-function numericMonth(text: string): number | undefined {
-  const m = /^(\d{1,2})[月월]?$/.exec(text);
-  const month = m ? Number(m[1]) : 0;
-  return month >= 1 && month <= 12 ? month - 1 : undefined;
-}
-
-function makeDate(
-  year: number,
-  month: number,
-  day: number,
-  hour: number,
-  minute: number,
-  second: number,
-): Date | undefined {
-  if (month < 0 || month > 11 || hour > 23 || minute > 59 || second > 60) return undefined;
-  const date = new Date(0);
-  date.setUTCFullYear(year, month, day);
-  if (date.getUTCMonth() !== month || date.getUTCDate() !== day) return undefined;
-  date.setUTCHours(hour, minute, second);
-  return date;
-}
-
-/** The latest year in which the date exists and lies no more than a day after `now`. */
-function inferYear(
-  month: number,
-  day: number,
-  [hour, minute, second]: [number, number, number],
-  now: Date,
-): Date | undefined {
-  const limit = now.getTime() + DAY_MS;
-  const year = now.getUTCFullYear() + 1;
+/**
+ * The time of a date without a year, at the clock `parseClock` read, in the latest year in which
+ * the date exists and lies no more than a day after now; `NaN` when there is none.
+ */
+function inferYear(month: number, day: number): number {
+  const limit = nowTime + DAY_MS;
+  const year = nowYear + 1;
   // Eight years back always reach a February 29.
   for (let y = year; y > year - 9; y--) {
-    const date = makeDate(y, month, day, hour, minute, second);
-    if (date && date.getTime() <= limit) return date;
+    const time = utcTime(y, month, day, clockHour, clockMinute, clockSecond);
+    if (time <= limit) return time;
   }
-  return undefined;
+  return NaN;
 }
