@@ -385,3 +385,32 @@ export class ConnState {
     return spare ?? new Uint8Array(this.#readSize);
   }
 }
+
+/**
+ * The part of an adapter's `Conn` that only forwards to its {@linkcode ConnState}: the two
+ * streams and the byte counts.
+ */
+export abstract class ConnStateForwarder {
+  /** The socket's state; the adapter creates it in its constructor. */
+  protected abstract readonly state: ConnState;
+
+  /** The bytes received, as a stream. */
+  get readable(): ReadableStream<Uint8Array> {
+    return this.state.readable;
+  }
+
+  /** The bytes to send, as a stream. */
+  get writable(): WritableStream<Uint8Array> {
+    return this.state.writable;
+  }
+
+  /** Bytes delivered by `readable` so far. */
+  get bytesRead(): number {
+    return this.state.bytesRead;
+  }
+
+  /** Bytes the socket accepted from `writable` so far. */
+  get bytesWritten(): number {
+    return this.state.bytesWritten;
+  }
+}

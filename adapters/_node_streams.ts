@@ -12,7 +12,7 @@ import type { Socket } from "node:net";
 import { ConnectionClosedError } from "../lib/errors.ts";
 import type { Conn, NetAddr, TlsOptions } from "../lib/socket.ts";
 import { type Deferred, deferred } from "../lib/stream/abort.ts";
-import { ConnState } from "./_conn_state.ts";
+import { ConnState, ConnStateForwarder } from "./_conn_state.ts";
 import { offerSession, type TlsSession } from "./_tls_sessions.ts";
 
 /** How {@linkcode wrapNodeSocket} presents a socket. */
@@ -60,18 +60,19 @@ export function wrapNodeSocket(socket: Socket, options: NodeSocketOptions): Conn
   return new NodeSocketConn(socket, options);
 }
 
-class NodeSocketConn implements Conn {
+class NodeSocketConn extends ConnStateForwarder implements Conn {
   readonly localAddr: NetAddr;
   readonly remoteAddr: NetAddr;
   readonly secure: boolean;
   readonly tlsSessionReused: boolean | undefined;
   readonly #socket: Socket;
   readonly #options: NodeSocketOptions;
-  readonly #state: ConnState;
+  protected readonly state: ConnState;
   /** The write or end waiting for node's callback. */
   #pending: Deferred<void> | undefined;
 
   constructor(socket: Socket, options: NodeSocketOptions) {
+    super();
     this.#socket = socket;
     this.#options = options;
     this.localAddr = options.localAddr;
@@ -80,7 +81,7 @@ class NodeSocketConn implements Conn {
     this.tlsSessionReused = options.tlsSessionReused;
     if (options.session) offerSession(this, options.session);
     const flow = options.flow ?? socket;
-    this.#state = new ConnState({
+    this.state = new ConnState({
       pause: () => flow.pause(),
       resume: () => flow.resume(),
       // Resolves once node has handed the bytes to the kernel, so the caller may reuse
@@ -100,22 +101,6 @@ class NodeSocketConn implements Conn {
     socket.on("close", this.#onClose);
   }
 
-  get readable(): ReadableStream<Uint8Array> {
-    return this.#state.readable;
-  }
-
-  get writable(): WritableStream<Uint8Array> {
-    return this.#state.writable;
-  }
-
-  get bytesRead(): number {
-    return this.#state.bytesRead;
-  }
-
-  get bytesWritten(): number {
-    return this.#state.bytesWritten;
-  }
-
   setNoDelay(on: boolean): void {
     if (this.#options.setNoDelay) this.#options.setNoDelay(on);
     else this.#socket.setNoDelay(on);
@@ -124,37 +109,37 @@ class NodeSocketConn implements Conn {
   async startTls(options: TlsOptions, signal?: AbortSignal): Promise<Conn> {
     const upgrade = this.#options.upgrade;
     if (!upgrade) throw new TypeError("Connection already runs TLS");
-    this.#state.assertUpgradable();
+    this.state.assertUpgradable();
     this.#detach();
     return await upgrade(this.#socket, options, signal);
   }
 
   close(): void {
-    this.#state.close();
+    this.state.close();
   }
 
   #onData = (chunk: Uint8Array): void => {
     // A plain view: Buffer's `slice` shares memory, which readers of a Uint8Array do not expect.
-    this.#state.received(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    this.state.received(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
   };
 
   #onEnd = (): void => {
-    const reset = this.#state.readOpen ? this.#options.checkEnd?.() : undefined;
+    const reset = this.state.readOpen ? this.#options.checkEnd?.() : undefined;
     if (reset) {
       this.#onError(reset);
       this.close();
       return;
     }
-    this.#state.peerEnded();
+    this.state.peerEnded();
   };
 
   #onError = (error: unknown): void => {
-    this.#state.fail(error);
+    this.state.fail(error);
     this.#pending?.reject(error);
   };
 
   #onClose = (): void => {
-    this.#state.socketClosed();
+    this.state.socketClosed();
     this.#pending?.reject(new ConnectionClosedError("Connection closed"));
   };
 
@@ -176,7 +161,7 @@ class NodeSocketConn implements Conn {
     socket.off("end", this.#onEnd);
     socket.off("error", this.#onError);
     socket.off("close", this.#onClose);
-    this.#state.detach();
+    this.state.detach();
   }
 }
 

@@ -32,7 +32,7 @@ import type {
 } from "../lib/socket.ts";
 import { toNetAddr } from "../lib/socket.ts";
 import { abortable, abortError, type Deferred, deferred } from "../lib/stream/abort.ts";
-import { ConnState } from "./_conn_state.ts";
+import { ConnState, ConnStateForwarder } from "./_conn_state.ts";
 import { AcceptQueue } from "./_listener.ts";
 import { nodeTlsOverConn } from "./_node_tls.ts";
 import { offerSession, sessionToResume, type TlsSession } from "./_tls_sessions.ts";
@@ -236,14 +236,14 @@ async function clientTlsOptions(
   };
 }
 
-class BunSocketConn implements Conn {
+class BunSocketConn extends ConnStateForwarder implements Conn {
   localAddr: NetAddr = toNetAddr("0.0.0.0", 0);
   remoteAddr: NetAddr = toNetAddr("0.0.0.0", 0);
   readonly secure: boolean;
   /** Settles when a TLS handshake is done (unused on plain connections). */
   readonly handshaken: Promise<void>;
   readonly #handshake: Deferred<void> = deferred<void>();
-  readonly #state: ConnState;
+  protected readonly state: ConnState;
   #socket: BunSocket | undefined;
   readonly #hostname: string | undefined;
   readonly #verify: boolean;
@@ -260,6 +260,7 @@ class BunSocketConn implements Conn {
    * @param client For the TLS client role: verification and the session to resume.
    */
   constructor(secure: boolean, hostname: string | undefined, client?: ClientRole) {
+    super();
     this.secure = secure;
     this.#hostname = hostname;
     this.#verify = client?.verify ?? false;
@@ -268,7 +269,7 @@ class BunSocketConn implements Conn {
     if (client) offerSession(this, () => this.#socket?.getSession());
     this.handshaken = this.#handshake.promise;
     this.handshaken.catch(() => {});
-    this.#state = new ConnState({
+    this.state = new ConnState({
       pause: () => this.#flow(false),
       resume: () => this.#flow(true),
       write: (chunk) => this.#write(chunk),
@@ -284,22 +285,6 @@ class BunSocketConn implements Conn {
     return this.#reused;
   }
 
-  get readable(): ReadableStream<Uint8Array> {
-    return this.#state.readable;
-  }
-
-  get writable(): WritableStream<Uint8Array> {
-    return this.#state.writable;
-  }
-
-  get bytesRead(): number {
-    return this.#state.bytesRead;
-  }
-
-  get bytesWritten(): number {
-    return this.#state.bytesWritten;
-  }
-
   setNoDelay(on: boolean): void {
     this.#socket?.setNoDelay(on);
   }
@@ -307,9 +292,9 @@ class BunSocketConn implements Conn {
   async startTls(options: TlsOptions, signal?: AbortSignal): Promise<Conn> {
     const raw = this.#socket;
     if (this.secure) throw new TypeError("Connection already runs TLS");
-    this.#state.assertUpgradable();
+    this.state.assertUpgradable();
     if (!raw) throw new ConnectionClosedError("Cannot start TLS on a closed connection");
-    this.#state.detach();
+    this.state.detach();
     const hostname = this.#hostname ?? this.remoteAddr.hostname;
     if (!raw.upgradeTLS) {
       const plain = new BunSocketConn(false, this.#hostname);
@@ -338,7 +323,7 @@ class BunSocketConn implements Conn {
       );
       await abortable(next.handshaken, signal);
     } catch (error) {
-      next.#state.reset();
+      next.state.reset();
       raw.terminate();
       throw error;
     }
@@ -346,8 +331,8 @@ class BunSocketConn implements Conn {
   }
 
   close(): void {
-    if (this.#state.released) return;
-    this.#state.close();
+    if (this.state.released) return;
+    this.state.close();
     // A TLS socket with data still unsent reports no close (Bun 1.4.5): end the streams and
     // the write waiting for `drain` here.
     this.onClose();
@@ -377,7 +362,7 @@ class BunSocketConn implements Conn {
       this.#handshake.reject(
         authorizationError ?? new ConnectionClosedError("TLS handshake failed"),
       );
-      this.#state.reset();
+      this.state.reset();
       return;
     }
     this.#reused = this.#socket?.isSessionReused();
@@ -388,7 +373,7 @@ class BunSocketConn implements Conn {
   onData(data: Uint8Array): void {
     // Bun hands over a fresh Buffer per event; a plain view spares readers Buffer's sharing
     // `slice`.
-    this.#state.received(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    this.state.received(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
   }
 
   onDrain(): void {
@@ -396,19 +381,19 @@ class BunSocketConn implements Conn {
   }
 
   onEnd(): void {
-    this.#state.peerEnded();
+    this.state.peerEnded();
   }
 
   onClose(error?: Error): void {
     const reason = error ?? new ConnectionClosedError("Connection closed");
     this.#handshake.reject(reason);
-    this.#state.socketClosed(error);
+    this.state.socketClosed(error);
     this.#drain?.reject(reason);
   }
 
   onError(error: Error): void {
     this.#handshake.reject(error);
-    this.#state.fail(error);
+    this.state.fail(error);
     this.#drain?.reject(error);
   }
 
@@ -416,7 +401,7 @@ class BunSocketConn implements Conn {
   #flow(wanted: boolean): void {
     this.#wanted = wanted;
     const socket = this.#socket;
-    if (!socket || this.#state.released) return;
+    if (!socket || this.state.released) return;
     if (wanted && this.#paused) {
       this.#paused = false;
       socket.resume();
@@ -443,7 +428,7 @@ class BunSocketConn implements Conn {
   /** Writes from `offset` on, returns the new offset. */
   #writeSome(chunk: Uint8Array, offset: number): number {
     const socket = this.#socket;
-    if (!socket || this.#state.released) throw new ConnectionClosedError("Connection closed");
+    if (!socket || this.state.released) throw new ConnectionClosedError("Connection closed");
     const written = socket.write(chunk, offset, chunk.byteLength - offset);
     if (written < 0) throw new ConnectionClosedError("Connection closed");
     return offset + written;

@@ -36,7 +36,7 @@ import type {
 } from "../lib/socket.ts";
 import { toNetAddr } from "../lib/socket.ts";
 import { abortable, abortError } from "../lib/stream/abort.ts";
-import { ConnState } from "./_conn_state.ts";
+import { ConnState, ConnStateForwarder } from "./_conn_state.ts";
 import { AcceptOnDemand } from "./_listener.ts";
 import { nodeTlsOverConn } from "./_node_tls.ts";
 
@@ -122,7 +122,7 @@ async function listen(options: ListenOptions): Promise<Listener> {
   });
 }
 
-class DenoSocketConn implements Conn {
+class DenoSocketConn extends ConnStateForwarder implements Conn {
   readonly localAddr: NetAddr;
   readonly remoteAddr: NetAddr;
   readonly secure: boolean;
@@ -130,15 +130,16 @@ class DenoSocketConn implements Conn {
   readonly #conn: DenoConn;
   /** The name connected to, for certificate checks; absent on accepted connections. */
   readonly #hostname: string | undefined;
-  readonly #state: ConnState;
+  protected readonly state: ConnState;
 
   constructor(conn: DenoConn, secure: boolean, hostname: string | undefined) {
+    super();
     this.#conn = conn;
     this.#hostname = hostname;
     this.secure = secure;
     this.localAddr = toNetAddr(conn.localAddr.hostname, conn.localAddr.port);
     this.remoteAddr = toNetAddr(conn.remoteAddr.hostname, conn.remoteAddr.port);
-    this.#state = new ConnState({
+    this.state = new ConnState({
       read: (view) => conn.read(view),
       write: (chunk) => writeAll(conn, chunk),
       end: () => conn.closeWrite(),
@@ -149,31 +150,15 @@ class DenoSocketConn implements Conn {
     });
   }
 
-  get readable(): ReadableStream<Uint8Array> {
-    return this.#state.readable;
-  }
-
-  get writable(): WritableStream<Uint8Array> {
-    return this.#state.writable;
-  }
-
-  get bytesRead(): number {
-    return this.#state.bytesRead;
-  }
-
-  get bytesWritten(): number {
-    return this.#state.bytesWritten;
-  }
-
   setNoDelay(on: boolean): void {
     this.#conn.setNoDelay?.(on);
   }
 
   async startTls(options: TlsOptions, signal?: AbortSignal): Promise<Conn> {
     if (this.secure) throw new TypeError("Connection already runs TLS");
-    this.#state.assertUpgradable();
+    this.state.assertUpgradable();
     // This Conn is consumed: from here on its streams and close() leave the socket alone.
-    this.#state.detach();
+    this.state.detach();
     return await nodeTlsOverConn(
       new DenoSocketConn(this.#conn, false, this.#hostname),
       options,
@@ -183,7 +168,7 @@ class DenoSocketConn implements Conn {
   }
 
   close(): void {
-    this.#state.close();
+    this.state.close();
   }
 }
 
