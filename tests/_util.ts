@@ -13,7 +13,9 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
+import { after } from "node:test";
 import "../adapters/auto.ts";
+import { nodeNetwork } from "../adapters/node.ts";
 import { defaultNetwork } from "../lib/network_registry.ts";
 import type { Network } from "../lib/socket.ts";
 
@@ -27,6 +29,47 @@ export const runtime: "deno" | "bun" | "node" = "Bun" in globalThis
 /** The network adapter under test (the running runtime's, unless STREAMFTP_ADAPTER says). */
 export function testNetwork(): Network {
   return defaultNetwork();
+}
+
+/** The adapters a socket test covers: the runtime's own, and node:net where that is another. */
+export function adapterNetworks(): Network[] {
+  const own = testNetwork();
+  return own.name === nodeNetwork.name ? [own] : [own, nodeNetwork];
+}
+
+/** Anything a test opens and must close. */
+export interface Closable {
+  close(): unknown;
+}
+
+/**
+ * Registers, at a test file's top level, the closing of what its tests open: `track(item)`
+ * returns the item and closes it after the file's tests, even when one failed; `closeAll()`
+ * closes items now.
+ *
+ * @returns `track` and `closeAll`.
+ */
+export function closedAfterTests(): {
+  track<T extends Closable>(item: T): T;
+  closeAll(...items: (Closable | undefined)[]): Promise<void>;
+} {
+  const open = new Set<Closable>();
+  after(async () => {
+    for (const item of open) await item.close();
+  });
+  return {
+    track(item) {
+      open.add(item);
+      return item;
+    },
+    async closeAll(...items) {
+      for (const item of items) {
+        if (!item) continue;
+        open.delete(item);
+        await item.close();
+      }
+    },
+  };
 }
 
 /** Whether peers are mandatory (CI sets STREAMFTP_REQUIRE_PEERS=1). */

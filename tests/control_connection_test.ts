@@ -5,22 +5,14 @@
  */
 
 import assert from "node:assert/strict";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { ControlConnection } from "../lib/server/control_connection.ts";
 import type { Conn, Listener } from "../lib/socket.ts";
-import { testNetwork, within } from "./_util.ts";
+import { closedAfterTests, testNetwork, within } from "./_util.ts";
 
 const T = { timeout: 20000 };
 
-const open = new Set<{ close(): unknown }>();
-after(async () => {
-  for (const item of open) await item.close();
-});
-
-function track<T extends { close(): unknown }>(item: T): T {
-  open.add(item);
-  return item;
-}
+const { track } = closedAfterTests();
 
 interface Pair {
   listener: Listener;

@@ -5,14 +5,21 @@
 
 import assert from "node:assert/strict";
 import { networkInterfaces } from "node:os";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import process from "node:process";
 import { detectNetwork } from "../adapters/auto.ts";
-import { nodeNetwork } from "../adapters/node.ts";
 import type { Conn, Listener, Network, TlsOptions } from "../lib/socket.ts";
 import { concatBytes } from "../lib/stream/bytes.ts";
 import { TEST_CA_CERT, TEST_SERVER_CERT, TEST_SERVER_KEY } from "./fixtures/tls.ts";
-import { randomBytes, runtime, sha256, testNetwork, within } from "./_util.ts";
+import {
+  adapterNetworks,
+  closedAfterTests,
+  randomBytes,
+  runtime,
+  sha256,
+  testNetwork,
+  within,
+} from "./_util.ts";
 
 const KIB = 1024;
 const MIB = 1024 * KIB;
@@ -34,27 +41,10 @@ const hasIpv6Loopback = Object.values(networkInterfaces()).some((list) =>
 );
 if (!hasIpv6Loopback) console.warn("NOTICE: skipping IPv6 socket tests: this machine has no ::1");
 
-const networks: Network[] = [testNetwork()];
-if (testNetwork().name !== nodeNetwork.name) networks.push(nodeNetwork);
+const networks = adapterNetworks();
 
-/** Everything a test opened, closed after each suite even when the test failed. */
-const open = new Set<{ close(): unknown }>();
-after(async () => {
-  for (const item of open) await item.close();
-});
-
-function track<T extends { close(): unknown }>(item: T): T {
-  open.add(item);
-  return item;
-}
-
-async function closeAll(...items: ({ close(): unknown } | undefined)[]): Promise<void> {
-  for (const item of items) {
-    if (!item) continue;
-    open.delete(item);
-    await item.close();
-  }
-}
+/** Everything a test opened, closed after the file's tests even when one failed. */
+const { track, closeAll } = closedAfterTests();
 
 interface Pair {
   listener: Listener;

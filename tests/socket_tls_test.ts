@@ -9,12 +9,11 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { connect as netConnect, type Socket } from "node:net";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { connect as tlsConnect } from "node:tls";
-import { nodeNetwork } from "../adapters/node.ts";
 import type { Conn, Listener, Network, TlsClientOptions, TlsServerOptions } from "../lib/socket.ts";
 import { TEST_CA_CERT, TEST_SERVER_CERT, TEST_SERVER_KEY } from "./fixtures/tls.ts";
-import { testNetwork, within } from "./_util.ts";
+import { adapterNetworks, closedAfterTests, within } from "./_util.ts";
 
 const T = { timeout: 20000 };
 
@@ -34,19 +33,10 @@ const BAD_KEY = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"
 /** No PEM at all. */
 const BAD_CERT = "not a certificate";
 
-const networks: Network[] = [testNetwork()];
-if (testNetwork().name !== nodeNetwork.name) networks.push(nodeNetwork);
+const networks = adapterNetworks();
 
-/** Everything a test opened, closed after the suite even when the test failed. */
-const open = new Set<{ close(): unknown }>();
-after(async () => {
-  for (const item of open) await item.close();
-});
-
-function track<T extends { close(): unknown }>(item: T): T {
-  open.add(item);
-  return item;
-}
+/** Everything a test opened, closed after the file's tests even when one failed. */
+const { track } = closedAfterTests();
 
 interface Pair {
   listener: Listener;
