@@ -16,6 +16,7 @@
  */
 
 import process from "node:process";
+import { serveUntilStopped } from "./_serve_until_stopped.mjs";
 
 const [moduleUrl, ...rest] = process.argv.slice(2);
 const options = {};
@@ -38,22 +39,4 @@ const server = new Server({
 });
 await server.start("127.0.0.1", Number(options.port));
 
-let stopping = false;
-const stop = () => {
-  if (stopping) return;
-  stopping = true;
-  const timer = setTimeout(() => process.exit(0), 2000);
-  server.close().finally(() => {
-    clearTimeout(timer);
-    process.exit(0);
-  });
-};
-process.once("SIGINT", stop);
-process.once("SIGTERM", stop);
-process.stdin.on("end", stop);
-process.stdin.on("error", stop);
-process.stdin.on("data", () => {});
-process.stdin.resume();
-
-process.stdout.write(`ftp://127.0.0.1:${server.address.port}\n`);
-await server.serveForever();
+await serveUntilStopped(server, `ftp://127.0.0.1:${server.address.port}`);

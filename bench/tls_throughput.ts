@@ -25,7 +25,7 @@
  *   process for every client row so that those rows differ by the client only.
  * - `--timeout`: the limit of each transfer (default 60 s plus 1 s per 5 MB).
  *
- * Every server is a separate process running `bench/_tls_server.ts` (a `LocalFileSystem` in a
+ * Every server is a separate process running `bench/_tls_server.mjs` (a `LocalFileSystem` in a
  * tmpfs directory under `/dev/shm`, so no disk is measured); Node runs a `.mjs` copy of it
  * against `npm/server.js`, which `deno run -A build_npm.ts --no-test` builds (the build drops
  * `npm/tests` and `npm/examples` but keeps the library). Our client runs in a separate process
@@ -45,17 +45,7 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { createReadStream, readFileSync } from "node:fs";
-import {
-  copyFile,
-  link,
-  mkdir,
-  mkdtemp,
-  open,
-  readdir,
-  rm,
-  stat,
-  writeFile,
-} from "node:fs/promises";
+import { link, mkdir, mkdtemp, open, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
 import process from "node:process";
@@ -68,7 +58,7 @@ type Direction = "RETR" | "STOR";
 type Security = "plain" | "tls";
 
 const REPO = dirname(dirname(fileURLToPath(import.meta.url)));
-const SERVER_SCRIPT = join(REPO, "bench", "_tls_server.ts");
+const SERVER_SCRIPT = join(REPO, "bench", "_tls_server.mjs");
 const THIS_SCRIPT = fileURLToPath(import.meta.url);
 const USER = "bench";
 const PASSWORD = "bench";
@@ -214,16 +204,11 @@ interface ServerProcess {
 
 async function startServer(runtime: Runtime, root: string, scratch: string) {
   let command = runtimeCommand(runtime);
-  let args: string[];
-  if (runtime === "node") {
-    // Node 20 runs no TypeScript: a copy of the (annotation-free) worker, on the npm build.
-    const copy = join(scratch, "_tls_server.mjs");
-    await copyFile(SERVER_SCRIPT, copy);
-    args = [copy, pathToFileURL(join(REPO, "npm", "server.js")).href, root];
-  } else {
-    args = [SERVER_SCRIPT, pathToFileURL(join(REPO, "server.ts")).href, root];
-    if (runtime === "deno") args = ["run", "-A", ...args];
-  }
+  const serverModule = runtime === "node"
+    ? pathToFileURL(join(REPO, "npm", "server.js")).href
+    : pathToFileURL(join(REPO, "server.ts")).href;
+  let args = [SERVER_SCRIPT, serverModule, root];
+  if (runtime === "deno") args = ["run", "-A", ...args];
   const child = spawn(command, args, {
     cwd: REPO,
     stdio: ["pipe", "pipe", "pipe"],

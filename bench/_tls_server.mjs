@@ -3,26 +3,26 @@
  * `AUTH TLS`, the test certificate) on a {@linkcode LocalFileSystem} rooted in a tmpfs directory,
  * one user `bench`/`bench` with read+write on `/`, listening on a free loopback port.
  *
- * Usage: `<runtime> _tls_server.ts SERVER_MODULE_URL ROOT`, with the PEM certificate and key in
+ * Usage: `<runtime> _tls_server.mjs SERVER_MODULE_URL ROOT`, with the PEM certificate and key in
  * the environment variables `BENCH_TLS_CERT` and `BENCH_TLS_KEY`. `SERVER_MODULE_URL` is the
  * repository's `server.ts` (Deno, Bun) or the npm build's `server.js` (Node).
  *
  * It prints one line, `listening PORT PID`, and serves until its stdin closes (so it cannot
  * outlive the bench) or it gets SIGTERM/SIGINT.
  *
- * The file is written without type annotations on purpose: Node 20 cannot run TypeScript, so
- * the bench runs a copy of it named `.mjs` there.
+ * Plain JavaScript, so that Node 20 runs it unchanged on the npm build.
  *
  * @module
  */
 
 import process from "node:process";
+import { serveUntilStopped } from "./_serve_until_stopped.mjs";
 
 const [moduleUrl, root] = process.argv.slice(2);
 const cert = process.env.BENCH_TLS_CERT;
 const key = process.env.BENCH_TLS_KEY;
 if (!moduleUrl || !root || !cert || !key) {
-  process.stderr.write("usage: _tls_server.ts SERVER_MODULE_URL ROOT (BENCH_TLS_CERT/KEY set)\n");
+  process.stderr.write("usage: _tls_server.mjs SERVER_MODULE_URL ROOT (BENCH_TLS_CERT/KEY set)\n");
   process.exit(2);
 }
 
@@ -34,23 +34,4 @@ const server = new Server({
 });
 await server.start("127.0.0.1", 0);
 
-let stopping = false;
-const stop = () => {
-  if (stopping) return;
-  stopping = true;
-  // A bounded close: the bench kills the process anyway if this hangs.
-  const timer = setTimeout(() => process.exit(0), 2000);
-  server.close().finally(() => {
-    clearTimeout(timer);
-    process.exit(0);
-  });
-};
-process.once("SIGINT", stop);
-process.once("SIGTERM", stop);
-process.stdin.on("end", stop);
-process.stdin.on("error", stop);
-process.stdin.on("data", () => {});
-process.stdin.resume();
-
-process.stdout.write(`listening ${server.address.port} ${process.pid}\n`);
-await server.serveForever();
+await serveUntilStopped(server, `listening ${server.address.port} ${process.pid}`);
