@@ -9,7 +9,7 @@
 import { PathError } from "../errors.ts";
 import type { FileStat, FileSystem } from "../fs/file_system.ts";
 import type { PathRule } from "./command_table.ts";
-import { type AccessRight, uniformRights } from "./permission.ts";
+import type { AccessRight } from "./permission.ts";
 import type { User } from "./user.ts";
 
 /** What a path check reads and answers with (a session is one). */
@@ -61,7 +61,7 @@ export async function inspectPath(
   // must allow the command too.
   const paths = [path];
   const fs = ctx.fileSystem;
-  if (fs.realPath && !uniformRights(user.permissions)) {
+  if (fs.realPath && !user.uniformRights) {
     const real = await fs.realPath(path);
     if (real !== path) paths.push(real);
   }

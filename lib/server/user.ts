@@ -7,7 +7,7 @@
 
 import type { FileSystem } from "../fs/file_system.ts";
 import { parsePasswordHash, secretsEqual, verifyPassword } from "./password.ts";
-import { Permission } from "./permission.ts";
+import { Permission, uniformRights } from "./permission.ts";
 
 /** Options of {@linkcode User}. */
 export interface UserOptions {
@@ -55,6 +55,11 @@ export class User {
   readonly home: string;
   /** Rights, nearest ancestor first when looked up. */
   readonly permissions: readonly Permission[];
+  /**
+   * Whether every path has the same rights (see {@linkcode uniformRights}): then where a
+   * symbolic link leads cannot change what is allowed. Worked out once, not per command.
+   */
+  readonly uniformRights: boolean;
   /** The user's own file system, if any. */
   readonly fileSystem: FileSystem | undefined;
   /** Most concurrent sessions, or `undefined` for no limit. */
@@ -95,6 +100,7 @@ export class User {
     this.passwordHash = options.passwordHash;
     this.home = home;
     this.permissions = options.permissions ?? [new Permission()];
+    this.uniformRights = uniformRights(this.permissions);
     this.fileSystem = options.fileSystem;
     this.maxConnections = options.maxConnections;
     this.readSpeedLimit = options.readSpeedLimit;
