@@ -106,8 +106,9 @@ export class DataConnection {
 
   /**
    * Receives the client's bytes into `sink` until the client ends the connection, then closes
-   * `sink`. Chunks go straight from the socket to `sink`, throttled only when a limit is set. On a failure (or when `signal` aborts) `sink` is aborted (a file keeps
-   * what it got), reading stops, and the error (or the signal's reason) is thrown.
+   * `sink`. Chunks go straight from the socket to `sink`, throttled only when a limit is set.
+   * On a failure (or when `signal` aborts) `sink` is aborted (a file keeps what it got),
+   * reading stops, and the error (or the signal's reason) is thrown.
    *
    * @param sink Where the bytes go.
    * @param signal Stops the transfer.
