@@ -13,6 +13,16 @@
  * await client.download("www/site", "./copy");
  * ```
  *
+ * @example Mirror a remote tree over four connections, logging the dialogue
+ * ```ts ignore
+ * import { Client } from "./client.ts";
+ * await using client = await Client.connect("ftp://user:secret@127.0.0.1:2121/", {
+ *   onCommand: (line) => console.log(">", line), // PASS is logged as "PASS ****"
+ * });
+ * const summary = await client.mirror("www", "./www", { delete: true, parallel: 4 });
+ * console.log(summary.transferred, summary.skipped, summary.deleted);
+ * ```
+ *
  * @example Implicit FTPS
  * ```ts ignore
  * import { Client } from "./client.ts";
@@ -39,11 +49,23 @@ export {
   TlsSessionReuseError,
 } from "./lib/client/errors.ts";
 export type { ListCommand, ListWarning } from "./lib/client/listing.ts";
+export type { LoginCallOptions } from "./lib/client/login.ts";
+export type {
+  MirrorAction,
+  MirrorDeleteAction,
+  MirrorMkdirAction,
+  MirrorOptions,
+  MirrorReason,
+  MirrorSkipAction,
+  MirrorSummary,
+  MirrorTransferAction,
+} from "./lib/client/mirror.ts";
 export type {
   CallOptions,
   ClientOptions,
   ClientTlsOptions,
   ListOptions,
+  LoginOptions,
   MkdirOptions,
   StreamOptions,
   TransferStreamOptions,

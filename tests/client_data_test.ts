@@ -903,7 +903,7 @@ describe("client data channel", () => {
         return await sendData(s, data, content, "150 sending");
       }
     });
-    const client = await connect(server, { readSpeedLimit: limit, writeSpeedLimit: limit });
+    const client = await connect(server, { downloadLimit: limit, uploadLimit: limit });
     // A tenth of a second at the limit is the piece size and the burst.
     const piece = Math.ceil(limit / 10);
 

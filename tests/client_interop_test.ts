@@ -340,17 +340,17 @@ for (const peerCase of peers) {
       assert.equal(await client.isFile(at("up/nested/src/renamed.txt")), true);
     });
 
-    it("throttles downloads and uploads (readSpeedLimit, writeSpeedLimit)", {
+    it("throttles downloads and uploads (downloadLimit, uploadLimit)", {
       timeout: 40000,
     }, async () => {
       const directions = [
         {
-          limit: "readSpeedLimit",
+          limit: "downloadLimit",
           move: () => client.download(at("resume.bin"), join(local.path, "throttled")),
           result: join(local.path, "throttled", "resume.bin"),
         },
         {
-          limit: "writeSpeedLimit",
+          limit: "uploadLimit",
           move: () => client.upload(join(local.path, "resume.bin"), at("throttled")),
           result: join(peer.root, "throttled", "resume.bin"),
         },

@@ -137,9 +137,40 @@ describe("client session", () => {
       while ((await s.read()) !== null) await s.send("221 bye");
     });
     const client = await within(Client.connect("127.0.0.1", server.port, options()), 10000);
-    await within(client.login("u", "p", "acc"), 10000);
+    await within(client.login("u", "p", { account: "acc" }), 10000);
     await client.quit();
     assert.deepEqual(server.sessions[0].received.slice(0, 3), ["USER u", "PASS p", "ACCT acc"]);
+  });
+
+  it("login() takes the user, password and account as one options object", {
+    timeout: 20000,
+  }, async () => {
+    const server = await fake(async (s) => {
+      await s.send("220 ready");
+      await s.read();
+      await s.send("331 password");
+      await s.read();
+      await s.send("332 account");
+      await s.read();
+      await s.send("230 in");
+      while ((await s.read()) !== null) await s.send("221 bye");
+    });
+    const client = await within(Client.connect("127.0.0.1", server.port, options()), 10000);
+    await within(client.login({ user: "u", password: "p", account: "acc" }), 10000);
+    await client.quit();
+    assert.deepEqual(server.sessions[0].received.slice(0, 3), ["USER u", "PASS p", "ACCT acc"]);
+  });
+
+  it("login() without arguments is anonymous; a positional account is a TypeError", {
+    timeout: 20000,
+  }, async () => {
+    const server = await echoServer();
+    const client = await within(Client.connect("127.0.0.1", server.port, options()), 10000);
+    const legacy = client.login as unknown as (...args: unknown[]) => Promise<void>;
+    await assert.rejects(legacy.call(client, "u", "p", "acc"), TypeError);
+    await client.login();
+    await client.quit();
+    assert.deepEqual(server.sessions[0].received.slice(0, 2), ["USER anonymous", "PASS anon@"]);
   });
 
   it("refuses an unexpected 33x and a 530 during login", { timeout: 20000 }, async () => {

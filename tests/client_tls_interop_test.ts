@@ -175,7 +175,7 @@ function protectedTransfers(
   });
 
   it("throttles a protected download", { timeout: 30000 }, async () => {
-    client.readSpeedLimit = 2 * 1024 * 1024;
+    client.downloadLimit = 2 * 1024 * 1024;
     try {
       const started = Date.now();
       const body = await new Response(
@@ -189,7 +189,7 @@ function protectedTransfers(
         sha256(BIG.subarray(BIG.length - 3 * 1024 * 1024)),
       );
     } finally {
-      client.readSpeedLimit = undefined;
+      client.downloadLimit = undefined;
     }
   });
 

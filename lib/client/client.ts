@@ -28,20 +28,28 @@ import type { ListEntry } from "../protocol/listing/entry.ts";
 import { formatMlsxTime, parseMlsxTime } from "../protocol/listing/mlsx.ts";
 import { parseQuotedPath } from "../protocol/path_quote.ts";
 import { type ExpectedCodes, matchesCode, type Reply, replyText } from "../protocol/reply.ts";
-import { defaultNetwork } from "../network_registry.ts";
-import type { Conn, Network } from "../socket.ts";
-import { deadlineSignal } from "../stream/abort.ts";
+import type { Conn } from "../socket.ts";
 import { Throttle } from "../stream/throttle.ts";
-import { ControlChannel } from "./control_channel.ts";
-import { connectWithin, type DataConnectionSettings, DataConnector } from "./data_connection.ts";
+import {
+  type ClientParts,
+  DEFAULT_CONNECT_TIMEOUT,
+  type Endpoint,
+  openControl,
+  resolveTarget,
+  type SessionThrottles,
+} from "./connect.ts";
+import type { ControlChannel } from "./control_channel.ts";
+import { type DataConnectionSettings, DataConnector } from "./data_connection.ts";
 import type { DataStream } from "./data_stream.ts";
-import { ClientSecurity, secureMode } from "./secure.ts";
-import { isFtpUrl, parseFtpUrl } from "./ftp_url.ts";
+import type { ClientSecurity } from "./secure.ts";
 import { Lister, type Listing, type ListItem } from "./lister.ts";
+import { type Credentials, loginArguments, type LoginCallOptions, sendLogin } from "./login.ts";
+import { mirror, type MirrorOptions, type MirrorSummary } from "./mirror.ts";
 import type {
   CallOptions,
   ClientOptions,
   ListOptions,
+  LoginOptions,
   MkdirOptions,
   StreamOptions,
   TransferStreamOptions,
@@ -49,6 +57,7 @@ import type {
 import { OperationQueue } from "./operation_queue.ts";
 import { NOT_FOUND } from "./file_transfer.ts";
 import { checkArgument, splitRemote } from "./remote_path.ts";
+import { type OpenSibling, siblingOpener } from "./session_pool.ts";
 import {
   type DownloadOptions,
   downloadPath,
@@ -59,8 +68,6 @@ import {
 import { removeTree } from "./tree.ts";
 
 export type { Listing, ListItem } from "./lister.ts";
-
-const DEFAULT_CONNECT_TIMEOUT = 30_000;
 /** Reply codes by which a server says it does not know or implement a command. */
 const UNSUPPORTED = ["500", "502", "504"];
 
@@ -76,27 +83,27 @@ export class Client implements AsyncDisposable {
   readonly #data: DataConnector;
   readonly #lister: Lister;
   readonly #settings: DataConnectionSettings;
-  readonly #readThrottle: Throttle;
-  readonly #writeThrottle: Throttle;
+  readonly #throttles: SessionThrottles;
   readonly #security: ClientSecurity | undefined;
+  readonly #endpoint: Endpoint;
+  readonly #options: ClientOptions;
+  /** What the last successful `login()` sent: extra sessions log in the same way. */
+  #credentials: Credentials | undefined;
   #type: string | undefined;
   #features: Map<string, string> | undefined;
   #active: DataStream | undefined;
 
   /**
    * Used by {@linkcode Client.connect}, which subclasses inherit: `MyClient.connect(...)`
-   * returns a `MyClient`.
+   * returns a `MyClient` (and so do the extra sessions of its parallel transfers).
    */
-  protected constructor(
-    control: ControlChannel,
-    network: Network,
-    greeting: Reply,
-    options: ClientOptions,
-    security?: ClientSecurity,
-  ) {
-    this.greeting = greeting;
+  protected constructor(parts: ClientParts) {
+    const { control, network, options, security } = parts;
+    this.greeting = parts.greeting;
     this.#control = control;
     this.#security = security;
+    this.#endpoint = parts.endpoint;
+    this.#options = options;
     this.#settings = {
       mode: options.mode ?? "passive",
       passiveCommands: options.passiveCommands ?? ["EPSV", "PASV"],
@@ -104,14 +111,16 @@ export class Client implements AsyncDisposable {
       allowForeignPassiveHost: options.allowForeignPassiveHost ?? false,
       dataConnectTimeout: options.dataConnectTimeout ?? DEFAULT_CONNECT_TIMEOUT,
     };
-    this.#readThrottle = new Throttle(options.readSpeedLimit);
-    this.#writeThrottle = new Throttle(options.writeSpeedLimit);
+    this.#throttles = parts.throttles ?? {
+      download: new Throttle(options.downloadLimit),
+      upload: new Throttle(options.uploadLimit),
+    };
     this.#data = new DataConnector(this.#control, network, {
       settings: this.#settings,
       protector: security,
       socketTimeout: options.socketTimeout,
-      readThrottle: this.#readThrottle,
-      writeThrottle: this.#writeThrottle,
+      readThrottle: this.#throttles.download,
+      writeThrottle: this.#throttles.upload,
     });
     this.#lister = new Lister({
       exchange: (line, signal) =>
@@ -166,54 +175,17 @@ export class Client implements AsyncDisposable {
     portOrOptions?: number | ClientOptions,
     maybeOptions?: ClientOptions,
   ): Promise<T> {
-    const options = (typeof portOrOptions === "object" ? portOrOptions : maybeOptions) ?? {};
-    const url = isFtpUrl(target) ? parseFtpUrl(target) : undefined;
-    let hostname = url?.hostname ?? target;
-    if (hostname.startsWith("[") && hostname.endsWith("]")) hostname = hostname.slice(1, -1);
-    const mode = secureMode(url?.scheme, options);
-    const defaultPort = mode === "implicit" ? 990 : 21;
-    const port = url?.port ?? (typeof portOrOptions === "number" ? portOrOptions : defaultPort);
-    const network = options.network ?? defaultNetwork();
-    const security = mode
-      ? new ClientSecurity(mode, options.tls ?? {}, hostname, network)
-      : undefined;
-    const connectTimeout = options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT;
-    const started = Date.now();
-    const conn = await connectWithin(network, hostname, port, connectTimeout, options.signal);
-    conn.setNoDelay(true);
-    const control = new ControlChannel(conn, {
-      socketTimeout: options.socketTimeout,
-      maxReplyBytes: options.maxReplyBytes,
-    });
-    // connectTimeout covers the greeting and the TLS handshake too: a server that accepts but
-    // never greets is as unreachable as one that does not accept.
-    const left = () => Math.max(1, connectTimeout - (Date.now() - started));
-    let greeting: Reply;
-    try {
-      if (security?.mode === "implicit") {
-        await security.secureControl(control, left(), options.signal);
-      }
-      // A 120 ("ready in a few minutes") is skipped: expect() reads on to the final reply.
-      greeting = await control.expect("220", deadlineSignal(options.signal, left()));
-      if (security?.mode === "explicit") {
-        await security.secureControl(control, left(), options.signal);
-      }
-    } catch (error) {
-      control.close();
-      throw error;
-    }
-    const Subclass = this as unknown as new (
-      control: ControlChannel,
-      network: Network,
-      greeting: Reply,
-      options: ClientOptions,
-      security?: ClientSecurity,
-    ) => T;
-    const client = new Subclass(control, network, greeting, options, security);
+    const { endpoint, url, options } = resolveTarget(target, portOrOptions, maybeOptions);
+    const opened = await openControl(endpoint, options);
+    const Subclass = this as unknown as new (parts: ClientParts) => T;
+    const client = new Subclass({ ...opened, endpoint, options });
     if (url) {
       try {
-        if (url.user === undefined) await client.login(undefined, undefined, undefined, options);
-        else await client.login(url.user, url.password ?? "", undefined, options);
+        // A URL without a user logs in anonymously; one with a user but no password sends "".
+        const named = url.user === undefined
+          ? {}
+          : { user: url.user, password: url.password ?? "" };
+        await client.login({ ...named, signal: options.signal });
         if (url.path !== "") await client.cd(url.path, options);
       } catch (error) {
         client.close();
@@ -244,62 +216,73 @@ export class Client implements AsyncDisposable {
     this.#settings.mode = value;
   }
 
-  /** Download rate limit in bytes per second (`undefined`: none). */
-  get readSpeedLimit(): number | undefined {
-    return this.#readThrottle.limit;
+  /**
+   * Download rate limit in bytes per second (`undefined`: none), for this session and the
+   * extra sessions of its parallel transfers together; a change applies at once.
+   *
+   * @example
+   * ```ts ignore
+   * client.downloadLimit = 1024 * 1024; // 1 MiB/s
+   * ```
+   */
+  get downloadLimit(): number | undefined {
+    return this.#throttles.download.limit;
   }
-  set readSpeedLimit(value: number | undefined) {
-    this.#readThrottle.limit = value;
+  set downloadLimit(value: number | undefined) {
+    this.#throttles.download.limit = value;
   }
 
-  /** Upload rate limit in bytes per second (`undefined`: none). */
-  get writeSpeedLimit(): number | undefined {
-    return this.#writeThrottle.limit;
+  /**
+   * Upload rate limit in bytes per second (`undefined`: none), for this session and the extra
+   * sessions of its parallel transfers together; a change applies at once.
+   *
+   * @example
+   * ```ts ignore
+   * client.uploadLimit = undefined; // unlimited
+   * ```
+   */
+  get uploadLimit(): number | undefined {
+    return this.#throttles.upload.limit;
   }
-  set writeSpeedLimit(value: number | undefined) {
-    this.#writeThrottle.limit = value;
+  set uploadLimit(value: number | undefined) {
+    this.#throttles.upload.limit = value;
   }
 
   /**
    * Logs in: `USER`, then `PASS` on `331` and `ACCT` on `332`, until `230` (or `202`). An FTPS
-   * session then asks for protected data connections (`PBSZ 0`, `PROT P`).
+   * session then asks for protected data connections (`PBSZ 0`, `PROT P`). The credentials are
+   * kept for the extra sessions of parallel transfers.
    *
-   * @param user User name (default `"anonymous"`).
-   * @param password Password (default `"anon@"`).
-   * @param account Account for servers that ask for one (default `""`).
-   * @param options A signal.
+   * @example Anonymously, or with an account
+   * ```ts ignore
+   * await client.login(); // anonymous, anon@
+   * await client.login({ user: "alice", password: "secret", account: "billing" });
+   * ```
+   *
+   * @param options User (default `"anonymous"`), password (default `"anon@"`), account for
+   * servers that ask for one (default `""`), signal.
    * @throws {ReplyError} When the server refuses (`530`) or asks for something else.
    * @throws {TlsRefusedError} When an FTPS server refuses to protect data connections.
    */
-  async login(
-    user = "anonymous",
-    password = "anon@",
-    account = "",
-    options: CallOptions = {},
-  ): Promise<void> {
-    checkArgument(user, "user name");
-    checkArgument(password, "password");
-    checkArgument(account, "account");
-    return await this.#run(options.signal, async () => {
-      const signal = options.signal;
-      let reply = await this.#control.exchange(`USER ${user}`, ["230", "33x"], signal);
-      for (let step = 0; reply.code !== 230 && reply.code !== 202; step++) {
-        if (reply.code === 331 && step < 3) {
-          reply = await this.#control.exchange(
-            password === "" ? "PASS" : `PASS ${password}`,
-            ["230", "202", "33x"],
-            signal,
-          );
-        } else if (reply.code === 332 && step < 3) {
-          reply = await this.#control.exchange(
-            account === "" ? "ACCT" : `ACCT ${account}`,
-            ["230", "202", "33x"],
-            signal,
-          );
-        } else {
-          throw new ReplyError(["230", "331", "332"], reply);
-        }
-      }
+  login(options?: LoginOptions): Promise<void>;
+  /**
+   * Logs in as `user` (see the other form).
+   *
+   * @example
+   * ```ts ignore
+   * await client.login("alice", "secret");
+   * ```
+   *
+   * @param user User name.
+   * @param password Password (default `"anon@"`).
+   * @param options Account and signal.
+   */
+  login(user: string, password?: string, options?: LoginCallOptions): Promise<void>;
+  async login(...args: [LoginOptions?] | [string, string?, LoginCallOptions?]): Promise<void> {
+    const { credentials, signal } = loginArguments(args);
+    return await this.#run(signal, async () => {
+      const reply = await sendLogin(this.#control, credentials, signal);
+      this.#credentials = credentials;
       this.#type = undefined;
       this.#features = undefined;
       this.#lister.reset();
@@ -719,7 +702,7 @@ export class Client implements AsyncDisposable {
    * @param localPath The local file or directory.
    * @param remotePath The remote directory (or target with `writeInto`); default: the working
    * directory.
-   * @param options Resume, progress, checksum verification, signal.
+   * @param options Resume, progress, checksum verification, parallel sessions (trees), signal.
    * @returns Counts of files and bytes.
    */
   async upload(
@@ -728,7 +711,9 @@ export class Client implements AsyncDisposable {
     options: UploadOptions = {},
   ): Promise<TransferSummary> {
     checkArgument(remotePath, "path");
-    return await uploadPath(this, localPath, remotePath, options);
+    return await uploadPath(this, localPath, remotePath, options, {
+      openSibling: this.#siblingOpener(),
+    });
   }
 
   /**
@@ -750,7 +735,7 @@ export class Client implements AsyncDisposable {
    *
    * @param remotePath The remote file or directory.
    * @param localPath The local directory (or target with `writeInto`); default `"."`.
-   * @param options Resume, progress, checksum verification, signal.
+   * @param options Resume, progress, checksum verification, parallel sessions (trees), signal.
    * @returns Counts of files and bytes.
    * @throws {PathError} With kind `"invalid-path"` for an unsafe name in a listing.
    * @throws {DirectoryTooDeepError} When the tree is more than `maxRecursionDepth` levels deep
@@ -763,7 +748,10 @@ export class Client implements AsyncDisposable {
   ): Promise<TransferSummary> {
     checkArgument(remotePath, "path");
     const describe = (path: string) => this.#lister.describe(path, { signal: options.signal });
-    return await downloadPath(this, remotePath, localPath, options, describe);
+    return await downloadPath(this, remotePath, localPath, options, {
+      describe,
+      openSibling: this.#siblingOpener(),
+    });
   }
 
   /**
@@ -792,6 +780,38 @@ export class Client implements AsyncDisposable {
   ): Promise<TransferSummary> {
     checkArgument(remotePath, "path");
     return await downloadPath(this, remotePath, localPath, options);
+  }
+
+  /**
+   * Makes a local directory a copy of a remote one (or, with `reverse`, the remote one a copy
+   * of the local one), transferring only what differs: a file missing on the target, of
+   * another size, or older than the source (modification times compared within 1 s, a minute
+   * more for the LIST times of a server without MLST; by size alone when the server gives no
+   * time). A downloaded file gets the remote time; an uploaded one gets the local time through
+   * `MFMT` when the server offers it. See {@linkcode MirrorOptions} for deleting, dry runs and
+   * parallel sessions.
+   *
+   * @example Keep a local copy of a site up to date
+   * ```ts ignore
+   * const summary = await client.mirror("www/site", "./site", { delete: true, parallel: 4 });
+   * console.log(summary.transferred, "files,", summary.bytes, "bytes");
+   * ```
+   *
+   * @param remoteDir The remote directory (`""`: the working directory).
+   * @param localDir The local directory (created when missing).
+   * @param options Direction, deletion, dry run, parallel sessions, reports, signal.
+   * @returns What was done (or, in a dry run, would be done).
+   * @throws {PathError} With kind `"invalid-path"` for an unsafe name in a remote listing
+   * (before anything is changed); kind `"not-found"` when the source directory is missing.
+   * @throws {DirectoryTooDeepError} When the remote tree is deeper than `maxRecursionDepth`.
+   */
+  async mirror(
+    remoteDir: string,
+    localDir: string,
+    options: MirrorOptions = {},
+  ): Promise<MirrorSummary> {
+    checkArgument(remoteDir, "path");
+    return await mirror(this, { remoteDir, localDir }, options, this.#siblingOpener());
   }
 
   /**
@@ -829,6 +849,20 @@ export class Client implements AsyncDisposable {
   /** Ends the session when an `await using` scope exits: `quit()`, which falls back to `close()`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.quit();
+  }
+
+  /** How the extra sessions of a parallel transfer are opened; `undefined` before a login. */
+  #siblingOpener(): OpenSibling | undefined {
+    const credentials = this.#credentials;
+    if (!credentials) return undefined;
+    return siblingOpener({
+      construct: (parts) => new (this.constructor as new (parts: ClientParts) => Client)(parts),
+      endpoint: this.#endpoint,
+      options: { ...this.#options, mode: this.mode },
+      throttles: this.#throttles,
+      credentials,
+      workingDirectory: (signal) => this.pwd({ signal }),
+    });
   }
 
   async #run<T>(signal: AbortSignal | undefined, work: () => Promise<T>): Promise<T> {

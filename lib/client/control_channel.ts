@@ -26,9 +26,10 @@ import {
 import type { Conn, TlsClientOptions } from "../socket.ts";
 import { abortable, abortError } from "../stream/abort.ts";
 import { LineReader, LineTooLongError } from "../stream/line_reader.ts";
+import { ProtocolLog, type ProtocolLogHooks } from "./protocol_log.ts";
 
-/** Options of {@linkcode ControlChannel}. */
-export interface ControlChannelOptions {
+/** Options of {@linkcode ControlChannel}: limits, and the hooks that see every line. */
+export interface ControlChannelOptions extends ProtocolLogHooks {
   /** Longest wait in milliseconds for any one read or write; none when unset. */
   socketTimeout?: number;
   /** How long discarding owed replies and resynchronizing after ABOR may take (ms). */
@@ -55,6 +56,7 @@ export class ControlChannel {
   readonly #maxLineLength: number;
   readonly #maxReplyLines: number;
   readonly #maxReplyBytes: number;
+  readonly #log: ProtocolLog;
   #conn: Conn;
   #reader: LineReader;
   #writer: WritableStreamDefaultWriter<Uint8Array>;
@@ -78,6 +80,7 @@ export class ControlChannel {
     this.#maxLineLength = options.maxLineLength ?? 16384;
     this.#maxReplyLines = options.maxReplyLines ?? 100_000;
     this.#maxReplyBytes = options.maxReplyBytes ?? DEFAULT_MAX_REPLY_BYTES;
+    this.#log = new ProtocolLog(options);
     this.#reader = new LineReader(conn.readable, { maxLineLength: this.#maxLineLength });
     this.#writer = conn.writable.getWriter();
     this.#writer.closed.catch(() => {});
@@ -108,6 +111,7 @@ export class ControlChannel {
   async send(line: string): Promise<void> {
     const bytes = this.#encoder.encode(encodeCommand(line));
     this.#ensureOpen();
+    this.#log.command(line);
     try {
       await this.#bounded(this.#writer.write(bytes), undefined, `sending ${verbOf(line)}`);
     } catch (error) {
@@ -357,7 +361,10 @@ export class ControlChannel {
   }
 
   #readReply(): Promise<Reply> {
-    const pending = this.#assembleReply().catch((error) => {
+    const pending = this.#assembleReply().then((reply) => {
+      this.#log.reply(reply);
+      return reply;
+    }, (error) => {
       const failure = error instanceof FtpError
         ? error
         : new ConnectionClosedError("Control connection failed", { cause: error });

@@ -10,7 +10,7 @@
  */
 
 import { createHash } from "node:crypto";
-import { type FileHandle, mkdir, open, readdir, stat } from "node:fs/promises";
+import { type FileHandle, mkdir, open, readdir, rm, stat, utimes } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { concatBytes } from "../stream/bytes.ts";
 
@@ -237,12 +237,43 @@ export async function makeLocalDirectory(path: string): Promise<void> {
   await mkdir(path, { recursive: true });
 }
 
+/**
+ * Sets a local file's modification time (and its access time to the same).
+ *
+ * @example
+ * ```ts ignore
+ * await setLocalModifiedTime("/tmp/f.bin", new Date("2026-01-01T00:00:00Z"));
+ * ```
+ *
+ * @param path The file.
+ * @param time The time.
+ */
+export async function setLocalModifiedTime(path: string, time: Date): Promise<void> {
+  await utimes(path, time, time);
+}
+
+/**
+ * Removes a local file, or a directory with everything in it; a missing path is fine.
+ *
+ * @example
+ * ```ts ignore
+ * await removeLocal("/tmp/old");
+ * ```
+ *
+ * @param path The path.
+ */
+export async function removeLocal(path: string): Promise<void> {
+  await rm(path, { recursive: true, force: true });
+}
+
 /** What a local path is. */
 export interface LocalStat {
   /** `"file"`, `"dir"` or `"other"` (symbolic links are followed). */
   type: "file" | "dir" | "other";
   /** Size in bytes. */
   size: number;
+  /** Last modification time. */
+  modified: Date;
 }
 
 /**
@@ -250,11 +281,11 @@ export interface LocalStat {
  *
  * @example
  * ```ts ignore
- * const info = await statLocal("/tmp/f.bin"); // { type: "file", size: 4096 }
+ * const info = await statLocal("/tmp/f.bin"); // { type: "file", size: 4096, modified: ... }
  * ```
  *
  * @param path The path.
- * @returns Its type and size, or `undefined` when it does not exist.
+ * @returns Its type, size and time, or `undefined` when it does not exist.
  */
 export async function statLocal(path: string): Promise<LocalStat | undefined> {
   try {
@@ -262,6 +293,7 @@ export async function statLocal(path: string): Promise<LocalStat | undefined> {
     return {
       type: info.isFile() ? "file" : info.isDirectory() ? "dir" : "other",
       size: info.size,
+      modified: info.mtime,
     };
   } catch (error) {
     if ((error as { code?: string }).code === "ENOENT") return undefined;
@@ -277,6 +309,8 @@ export interface LocalTreeEntry {
   type: "file" | "dir" | "other";
   /** Size in bytes (files). */
   size: number;
+  /** Last modification time (files). */
+  modified?: Date;
 }
 
 /**
@@ -308,8 +342,9 @@ export async function walkLocal(root: string): Promise<LocalTreeEntry[]> {
         const info = entry.isFile() || entry.isSymbolicLink()
           ? await statLocal(join(root, ...child))
           : undefined;
-        if (info?.type === "file") out.push({ parts: child, type: "file", size: info.size });
-        else out.push({ parts: child, type: "other", size: 0 });
+        if (info?.type === "file") {
+          out.push({ parts: child, type: "file", size: info.size, modified: info.modified });
+        } else out.push({ parts: child, type: "other", size: 0 });
       }
     }
   }

@@ -5,6 +5,7 @@
  */
 
 import type { ListEntry } from "../protocol/listing/entry.ts";
+import type { Reply } from "../protocol/reply.ts";
 import type { Network } from "../socket.ts";
 import type { ActiveCommand, PassiveCommand } from "./data_connection.ts";
 import type { ListCommand, ListWarning } from "./listing.ts";
@@ -73,10 +74,16 @@ export interface ClientOptions {
    * FTP bounce and data redirection).
    */
   allowForeignPassiveHost?: boolean;
-  /** Download rate limit in bytes per second (changeable later through the client). */
-  readSpeedLimit?: number;
-  /** Upload rate limit in bytes per second (changeable later through the client). */
-  writeSpeedLimit?: number;
+  /**
+   * Download rate limit in bytes per second (changeable later through `client.downloadLimit`).
+   * The extra sessions of a parallel transfer share it.
+   */
+  downloadLimit?: number;
+  /**
+   * Upload rate limit in bytes per second (changeable later through `client.uploadLimit`). The
+   * extra sessions of a parallel transfer share it.
+   */
+  uploadLimit?: number;
   /**
    * A parser for LIST lines in an unusual format; returns `undefined` for lines it rejects. A
    * line on which it throws is skipped and reported like any line no parser understands.
@@ -100,6 +107,35 @@ export interface ClientOptions {
    * `ProtocolError` and closes the connection, which cannot be brought back in step.
    */
   maxReplyBytes?: number;
+  /**
+   * Receives every command line the client sends, without CRLF, as it is sent; the argument of
+   * `PASS` and `ACCT` is replaced by `****`. The extra sessions of a parallel transfer report
+   * here too. A hook that throws is ignored.
+   *
+   * @example A protocol log on the console
+   * ```ts ignore
+   * const client = await Client.connect("ftp://user:secret@127.0.0.1:2121/", {
+   *   onCommand: (line) => console.log(">", line), // "> PASS ****"
+   *   onReply: (reply) => console.log("<", reply.code, reply.lines.join(" | ")),
+   * });
+   * ```
+   */
+  onCommand?: (line: string) => void;
+  /**
+   * Receives every reply the client reads: the greeting, preliminary (`1xx`) and final
+   * replies, including those discarded to keep the exchange in step. A hook that throws is
+   * ignored.
+   *
+   * @example Warnings for refusals
+   * ```ts ignore
+   * const client = await Client.connect("127.0.0.1", 2121, {
+   *   onReply: (reply) => {
+   *     if (reply.code >= 400) console.warn(reply.code, reply.lines.join(" "));
+   *   },
+   * });
+   * ```
+   */
+  onReply?: (reply: Reply) => void;
 }
 
 /** Options every call accepts. */
@@ -107,6 +143,24 @@ export interface CallOptions {
   /** Cancels the call. The client stays usable: a pending reply is discarded later, and a
    * transfer in progress is aborted with ABOR. */
   signal?: AbortSignal;
+}
+
+/**
+ * Options of `Client.login`. Every part has a default, so `login()` logs in anonymously.
+ *
+ * @example
+ * ```ts ignore
+ * await client.login({ user: "alice", password: "secret", account: "billing" });
+ * await client.login("alice", "secret", { account: "billing", signal: AbortSignal.timeout(5000) });
+ * ```
+ */
+export interface LoginOptions extends CallOptions {
+  /** User name (default `"anonymous"`). */
+  user?: string;
+  /** Password, sent when the server asks for one (`331`; default `"anon@"`). */
+  password?: string;
+  /** Account, sent when the server asks for one (`332`; default `""`). */
+  account?: string;
 }
 
 /** Options of `Client.getStream`. */

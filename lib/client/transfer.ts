@@ -23,6 +23,7 @@ import { statLocal } from "./local_file.ts";
 import type { CallOptions } from "./options.ts";
 import type { RemoteFiles } from "./remote_files.ts";
 import { isPlainName, joinRemote, splitRemote } from "./remote_path.ts";
+import type { OpenSibling } from "./session_pool.ts";
 import { downloadTree, unsafeName, uploadTree } from "./tree.ts";
 
 /** A progress report, sent as bytes move. */
@@ -58,6 +59,19 @@ export interface TransferOptions extends CallOptions {
   verify?: boolean;
   /** Receives progress reports. */
   onProgress?: (progress: TransferProgress) => void;
+  /**
+   * For a tree: how many sessions may transfer its files at once, the client's own included
+   * (default 1). The extra sessions are opened like the client (same server, TLS settings,
+   * login and working directory) once the directories exist, share its rate limits, and are
+   * closed at the end; one the server refuses (a connection limit) leaves fewer to do the
+   * work. The first failing file aborts the others. A single file ignores it.
+   *
+   * @example Four connections for a tree of many small files
+   * ```ts ignore
+   * await client.upload("./site", "www", { parallel: 4 });
+   * ```
+   */
+  parallel?: number;
 }
 
 /** Options of `Client.upload`. */
@@ -89,6 +103,14 @@ export interface TransferSummary {
  */
 export type DescribePath = (path: string) => Promise<ListEntry | undefined>;
 
+/** What the client lends a transfer besides its remote operations. */
+export interface TransferHelpers {
+  /** Tells a file from a directory cheaply (downloads); absent: the path is a file. */
+  describe?: DescribePath;
+  /** Opens the extra sessions of a tree transfer with `parallel` > 1. */
+  openSibling?: OpenSibling;
+}
+
 /**
  * Uploads a local file or tree (see `Client.upload`). A file's remote parent directories are
  * created only when the server refuses the upload (most uploads go where a directory exists).
@@ -101,7 +123,8 @@ export type DescribePath = (path: string) => Promise<ListEntry | undefined>;
  * @param remote The client.
  * @param localPath The local file or directory.
  * @param remotePath The remote directory, or the target with `writeInto`.
- * @param options Resume, verification, progress, signal.
+ * @param options Resume, verification, progress, parallel, signal.
+ * @param helpers Opens extra sessions.
  * @returns What was done.
  * @throws {PathError} When the local path does not exist or is neither file nor directory.
  */
@@ -110,6 +133,7 @@ export async function uploadPath(
   localPath: string,
   remotePath: string,
   options: UploadOptions,
+  helpers: TransferHelpers = {},
 ): Promise<TransferSummary> {
   const source = await statLocal(localPath);
   if (!source) throw new PathError("not-found", localPath);
@@ -127,7 +151,10 @@ export async function uploadPath(
   if (source.type !== "dir") {
     throw new PathError("invalid-path", localPath, `Not a file or directory: "${localPath}"`);
   }
-  await uploadTree(remote, localPath, target, options, summary);
+  await uploadTree(remote, localPath, target, options, {
+    summary,
+    openSibling: helpers.openSibling,
+  });
   return summary;
 }
 
@@ -145,8 +172,9 @@ export async function uploadPath(
  * @param remote The client.
  * @param remotePath The remote file or directory.
  * @param localPath The local directory, or the target with `writeInto`.
- * @param options Resume, verification, progress, signal.
- * @param describe Tells a file from a directory cheaply; absent: the path is a file.
+ * @param options Resume, verification, progress, parallel, signal.
+ * @param helpers Tells a file from a directory cheaply (absent: the path is a file); opens
+ * extra sessions.
  * @returns What was done.
  * @throws {PathError} With kind `"invalid-path"` for a name that is not one plain component.
  * @throws {DirectoryTooDeepError} When the tree is deeper than the client's `maxRecursionDepth`.
@@ -156,8 +184,11 @@ export async function downloadPath(
   remotePath: string,
   localPath: string,
   options: DownloadOptions,
-  describe?: DescribePath,
+  helpers: TransferHelpers = {},
 ): Promise<TransferSummary> {
+  const { describe } = helpers;
+  const summary = newSummary();
+  const context = { summary, openSibling: helpers.openSibling };
   const signal = options.signal;
   const { name } = splitRemote(remotePath);
   const named = name !== "" && name !== "." && name !== "..";
@@ -166,7 +197,6 @@ export async function downloadPath(
     if (!isPlainName(name)) throw unsafeName(remotePath);
     target = join(localPath, name);
   }
-  const summary = newSummary();
   // `""`, `.` and `..` name directories.
   const info = !named
     ? await remote.stat(remotePath, { signal })
@@ -174,7 +204,7 @@ export async function downloadPath(
     ? await describe(remotePath)
     : undefined;
   if (info?.type === "dir") {
-    await downloadTree(remote, remotePath, target, options, summary);
+    await downloadTree(remote, remotePath, target, options, context);
     return summary;
   }
   const progress = new ProgressTracker(options.onProgress, info?.size, true);
@@ -187,7 +217,7 @@ export async function downloadPath(
     // answer).
     const found = await statOrUndefined(remote, remotePath, signal);
     if (found?.type !== "dir") throw error;
-    await downloadTree(remote, remotePath, target, options, summary);
+    await downloadTree(remote, remotePath, target, options, context);
   }
   return summary;
 }

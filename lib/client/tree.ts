@@ -16,24 +16,34 @@ import { makeLocalDirectory, walkLocal } from "./local_file.ts";
 import type { CallOptions } from "./options.ts";
 import type { RemoteFiles } from "./remote_files.ts";
 import { isPlainName, joinRemote } from "./remote_path.ts";
+import { type OpenSibling, SessionPool } from "./session_pool.ts";
 import type { TransferOptions, TransferSummary } from "./transfer.ts";
+
+/** What a tree transfer reports to and may use besides its options. */
+export interface TreeContext {
+  /** Receives the counts. */
+  summary: TransferSummary;
+  /** Opens the extra sessions of a transfer with `parallel` > 1. */
+  openSibling?: OpenSibling;
+}
 
 /**
  * Downloads a remote directory into a local one (created with its parents). The walk enters no
  * directory twice (by its `unique` fact) and stops at the client's `maxRecursionDepth`. Links
  * are fetched like files (the server follows them); one the server will not retrieve, and
- * every special file, is reported in `notTransferred`.
+ * every special file, is reported in `notTransferred`. The directories are created first; with
+ * `parallel`, the files then go over a pool of sessions.
  *
  * @example
  * ```ts ignore
- * await downloadTree(client, "pub/site", "/tmp/site", {}, newSummary());
+ * await downloadTree(client, "pub/site", "/tmp/site", {}, { summary: newSummary() });
  * ```
  *
  * @param remote The client.
  * @param remotePath The remote directory.
  * @param target The local directory that receives its contents.
- * @param options Resume, verification, progress, signal.
- * @param summary Receives the counts.
+ * @param options Resume, verification, progress, parallel, signal.
+ * @param context Receives the counts; opens extra sessions.
  * @throws {PathError} With kind `"invalid-path"` for a listed name that is not one plain
  * component (before any file is written).
  * @throws {DirectoryTooDeepError} When the tree is deeper than the client's limit.
@@ -43,8 +53,9 @@ export async function downloadTree(
   remotePath: string,
   target: string,
   options: TransferOptions,
-  summary: TransferSummary,
+  context: TreeContext,
 ): Promise<void> {
+  const { summary } = context;
   const signal = options.signal;
   const files: { remote: string; parts: string[]; size?: number; link?: boolean }[] = [];
   const directories: string[][] = [];
@@ -66,58 +77,64 @@ export async function downloadTree(
     ? sizes.reduce((sum: number, s) => sum + (s ?? 0), 0)
     : undefined;
   const progress = new ProgressTracker(options.onProgress, total);
-  for (const file of files) {
+  const pool = new SessionPool(remote, { ...options, openSibling: context.openSibling });
+  await pool.run(files, async (session, file, signal) => {
     const job = {
       remotePath: file.remote,
       localPath: join(target, ...file.parts),
       size: file.size,
     };
     try {
-      await downloadFile(remote, job, options, progress, summary);
+      await downloadFile(session, job, { ...options, signal }, progress, summary);
     } catch (error) {
       if (!file.link || !(error instanceof ReplyError && error.code >= 500)) throw error;
       summary.notTransferred.push(file.remote);
     }
-  }
+  });
 }
 
 /**
  * Uploads a local directory's contents into a remote directory (created with its parents
  * unless it is `""`). Links to files are sent as files; links to directories, dangling links
- * and special files are reported in `notTransferred`.
+ * and special files are reported in `notTransferred`. The directories are created first (by
+ * the client); with `parallel`, the files then go over a pool of sessions.
  *
  * @example
  * ```ts ignore
- * await uploadTree(client, "./site", "www/site", {}, newSummary());
+ * await uploadTree(client, "./site", "www/site", {}, { summary: newSummary() });
  * ```
  *
  * @param remote The client.
  * @param localPath The local directory.
  * @param target The remote directory that receives its contents.
- * @param options Resume, verification, progress, signal.
- * @param summary Receives the counts.
+ * @param options Resume, verification, progress, parallel, signal.
+ * @param context Receives the counts; opens extra sessions.
  */
 export async function uploadTree(
   remote: RemoteFiles,
   localPath: string,
   target: string,
   options: TransferOptions,
-  summary: TransferSummary,
+  context: TreeContext,
 ): Promise<void> {
+  const { summary } = context;
   const signal = options.signal;
   const tree = await walkLocal(localPath);
   if (target !== "") await remote.mkdir(target, { parents: true, signal });
-  const total = tree.reduce((sum, entry) => sum + entry.size, 0);
-  const progress = new ProgressTracker(options.onProgress, total);
+  const files: { remotePath: string; localPath: string; size: number }[] = [];
   for (const entry of tree) {
     const remotePath = joinRemote(target, entry.parts.join("/"));
     const local = join(localPath, ...entry.parts);
     if (entry.type === "dir") await remote.mkdir(remotePath, { parents: true, signal });
-    else if (entry.type === "file") {
-      const job = { remotePath, localPath: local, size: entry.size };
-      await uploadFile(remote, job, options, progress, summary);
-    } else summary.notTransferred.push(local);
+    else if (entry.type === "file") files.push({ remotePath, localPath: local, size: entry.size });
+    else summary.notTransferred.push(local);
   }
+  const total = files.reduce((sum, file) => sum + file.size, 0);
+  const progress = new ProgressTracker(options.onProgress, total);
+  const pool = new SessionPool(remote, { ...options, openSibling: context.openSibling });
+  await pool.run(files, async (session, job, signal) => {
+    await uploadFile(session, job, { ...options, signal }, progress, summary);
+  });
 }
 
 /** Options of {@linkcode removeTree}. */
