@@ -97,10 +97,13 @@ async function* readDirBatchesSync(
  * Local file access with Deno's own lookups.
  *
  * @example Registering it (adapters/auto.ts does this in Deno)
- * ```ts ignore
- * import { setDefaultFileAccess } from "../lib/file_access_registry.ts";
+ * ```ts
+ * import { defaultFileAccess, setDefaultFileAccess } from "../lib/file_access_registry.ts";
  * import { denoFileAccess } from "./_deno_files.ts";
- * setDefaultFileAccess(denoFileAccess);
+ * import assert from "node:assert/strict";
+ *
+ * if ("Deno" in globalThis) setDefaultFileAccess(denoFileAccess);
+ * assert.equal(defaultFileAccess() === denoFileAccess, "Deno" in globalThis);
  * ```
  */
 export const denoFileAccess: LocalFileAccess = {

@@ -31,6 +31,14 @@ const byName: Record<string, Network> = {
  * Returns the network adapter for the running runtime: Bun's, Deno's, or node:net's
  * otherwise. `STREAMFTP_ADAPTER=node|deno|bun` overrides the detection.
  *
+ * @example
+ * ```ts
+ * import { detectNetwork } from "./auto.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.ok(["bun", "deno", "node"].includes(detectNetwork().name));
+ * ```
+ *
  * @returns The adapter.
  * @throws {TypeError} When `STREAMFTP_ADAPTER` names no adapter.
  */

@@ -112,7 +112,23 @@ function bun(): BunLike {
   return (globalThis as unknown as { Bun: BunLike }).Bun;
 }
 
-/** Connections through Bun's own socket APIs. */
+/**
+ * Connections through Bun's own socket APIs: what Bun's clients and servers use by default.
+ * It works only under Bun, where it is also the `network` option that picks it explicitly.
+ *
+ * @example Bun's sockets where they exist, node:net elsewhere
+ * ```ts
+ * import { bunNetwork } from "@streamftp/streamftp/adapters/bun";
+ * import { nodeNetwork } from "@streamftp/streamftp/adapters/node";
+ * import { Server } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * const network = "Bun" in globalThis ? bunNetwork : nodeNetwork;
+ * await using server = new Server({ network });
+ * await server.start("127.0.0.1", 0);
+ * assert.equal(server.network.name, "Bun" in globalThis ? "bun" : "node");
+ * ```
+ */
 export const bunNetwork: Network = {
   name: "bun",
   canResumeTlsSessions: true,

@@ -74,7 +74,26 @@ function deno(): DenoLike {
   return (globalThis as unknown as { Deno: DenoLike }).Deno;
 }
 
-/** Connections through Deno's own network APIs. */
+/**
+ * Connections through Deno's own network APIs: what Deno's clients and servers use by default,
+ * or anywhere they are given it as their `network` option.
+ *
+ * @example A server and a client on Deno's sockets
+ * ```ts
+ * import { denoNetwork } from "@streamftp/streamftp/adapters/deno";
+ * import { Client } from "@streamftp/streamftp/client";
+ * import { Server } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = new Server({ network: denoNetwork });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port, {
+ *   network: denoNetwork,
+ * });
+ * await client.login();
+ * assert.equal(await client.pwd(), "/");
+ * ```
+ */
 export const denoNetwork: Network = {
   name: "deno",
   canResumeTlsSessions: false,

@@ -96,8 +96,25 @@ function resetBehindEnd(fs: NodeFs, socket: Socket): Error | undefined {
 }
 
 /**
- * Connections through node:net and node:tls. Whether TLS sessions can be resumed is node:tls's
- * say in the running runtime (not under Deno).
+ * Connections through node:net and node:tls, in Node and in Bun and Deno as well: Node's
+ * default, and the `network` option (or `STREAMFTP_ADAPTER=node`) elsewhere. Whether TLS
+ * sessions can be resumed is node:tls's say in the running runtime (not under Deno).
+ *
+ * @example A server and a client on node:net, in any runtime
+ * ```ts
+ * import { nodeNetwork } from "@streamftp/streamftp/adapters/node";
+ * import { Client } from "@streamftp/streamftp/client";
+ * import { Server } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = new Server({ network: nodeNetwork });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port, {
+ *   network: nodeNetwork,
+ * });
+ * await client.login();
+ * assert.equal(await client.pwd(), "/");
+ * ```
  */
 export const nodeNetwork: Network = {
   name: "node",

@@ -6,7 +6,23 @@
 
 import type { Reply } from "./protocol/reply.ts";
 
-/** Base class of every error streamftp throws on purpose. */
+/**
+ * Base class of every error streamftp throws on purpose: catch it to tell FTP failures from
+ * bugs.
+ *
+ * @example Any FTP failure
+ * ```ts
+ * import { Client, FtpError } from "@streamftp/streamftp/client";
+ * import { Server } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = new Server();
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * await assert.rejects(client.size("missing.txt"), FtpError);
+ * ```
+ */
 export class FtpError extends Error {
   /** Creates the error. */
   constructor(message: string, options?: ErrorOptions) {
@@ -15,7 +31,26 @@ export class FtpError extends Error {
   }
 }
 
-/** A server replied with a code the caller did not expect. */
+/**
+ * A server replied with a code the caller did not expect.
+ *
+ * @example A directory that does not exist
+ * ```ts
+ * import { Client, ReplyError } from "@streamftp/streamftp/client";
+ * import { Server } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = new Server();
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * const error = await client.cd("nowhere").catch((e) => e);
+ * assert.ok(error instanceof ReplyError);
+ * assert.equal(error.code, 550);
+ * assert.deepEqual(error.expected, ["2xx"]);
+ * assert.deepEqual(error.reply.lines, ["path does not exist"]);
+ * ```
+ */
 export class ReplyError extends FtpError {
   /** The code patterns that were expected (`"2xx"`, `"226"`, ...). */
   readonly expected: string[];
@@ -39,7 +74,25 @@ export class ReplyError extends FtpError {
   }
 }
 
-/** The peer sent something that is not valid FTP (a malformed reply, a bad PASV address...). */
+/**
+ * The peer sent something that is not valid FTP (a malformed reply, a bad PASV address...).
+ *
+ * @example A "server" that does not speak FTP
+ * ```ts
+ * import { Client, ProtocolError } from "@streamftp/streamftp/client";
+ * import { nodeNetwork } from "@streamftp/streamftp/adapters/node";
+ * import assert from "node:assert/strict";
+ *
+ * const listener = await nodeNetwork.listen({ hostname: "127.0.0.1", port: 0 });
+ * const served = listener.accept().then(async (conn) => {
+ *   await conn.writable.getWriter().write(new TextEncoder().encode("hello there\r\n"));
+ *   return conn;
+ * });
+ * await assert.rejects(Client.connect("127.0.0.1", listener.addr.port), ProtocolError);
+ * (await served).close();
+ * await listener.close();
+ * ```
+ */
 export class ProtocolError extends FtpError {
   /** Creates the error. */
   constructor(message: string, options?: ErrorOptions) {
@@ -48,7 +101,24 @@ export class ProtocolError extends FtpError {
   }
 }
 
-/** A command or argument contains CR, LF or NUL and would inject a second command. */
+/**
+ * A command or argument contains CR, LF or NUL and would inject a second command. Nothing is
+ * sent, and the client stays usable.
+ *
+ * @example A file name from a hostile listing
+ * ```ts
+ * import { Client, InvalidCommandError } from "@streamftp/streamftp/client";
+ * import { Server } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = new Server();
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * await assert.rejects(client.size("a.txt\r\nDELE b.txt"), InvalidCommandError);
+ * assert.equal(await client.pwd(), "/");
+ * ```
+ */
 export class InvalidCommandError extends FtpError {
   /** Creates the error. */
   constructor(message: string, options?: ErrorOptions) {
@@ -57,7 +127,21 @@ export class InvalidCommandError extends FtpError {
   }
 }
 
-/** The connection closed while an answer was still awaited. */
+/**
+ * The connection closed while an answer was still awaited.
+ *
+ * @example A server that hangs up before its greeting
+ * ```ts
+ * import { Client, ConnectionClosedError } from "@streamftp/streamftp/client";
+ * import { nodeNetwork } from "@streamftp/streamftp/adapters/node";
+ * import assert from "node:assert/strict";
+ *
+ * const listener = await nodeNetwork.listen({ hostname: "127.0.0.1", port: 0 });
+ * listener.accept().then((conn) => conn.close());
+ * await assert.rejects(Client.connect("127.0.0.1", listener.addr.port), ConnectionClosedError);
+ * await listener.close();
+ * ```
+ */
 export class ConnectionClosedError extends FtpError {
   /** Creates the error. */
   constructor(message = "Connection closed by peer", options?: ErrorOptions) {
@@ -66,7 +150,25 @@ export class ConnectionClosedError extends FtpError {
   }
 }
 
-/** An operation did not finish within its time limit. */
+/**
+ * An operation did not finish within its time limit.
+ *
+ * @example A server that accepts but never greets
+ * ```ts
+ * import { Client, TimeoutError } from "@streamftp/streamftp/client";
+ * import { nodeNetwork } from "@streamftp/streamftp/adapters/node";
+ * import assert from "node:assert/strict";
+ *
+ * const listener = await nodeNetwork.listen({ hostname: "127.0.0.1", port: 0 });
+ * const accepted = listener.accept();
+ * await assert.rejects(
+ *   Client.connect("127.0.0.1", listener.addr.port, { connectTimeout: 50 }),
+ *   TimeoutError,
+ * );
+ * (await accepted).close();
+ * await listener.close();
+ * ```
+ */
 export class TimeoutError extends FtpError {
   /** Creates the error. */
   constructor(message = "Operation timed out", options?: ErrorOptions) {
@@ -75,7 +177,23 @@ export class TimeoutError extends FtpError {
   }
 }
 
-/** Why a file-system operation failed; the server maps each kind to a reply code. */
+/**
+ * Why a file-system operation failed; the server maps each kind to a reply code (`not-found`
+ * to `550`, `no-space` to `452`...).
+ *
+ * @example Telling a missing file from other failures
+ * ```ts
+ * import { MemoryFileSystem, PathError, type PathErrorKind } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * const fs = new MemoryFileSystem();
+ * const kind: PathErrorKind | undefined = await fs.stat("/missing.txt").then(
+ *   () => undefined,
+ *   (error) => error instanceof PathError ? error.kind : undefined,
+ * );
+ * assert.equal(kind, "not-found");
+ * ```
+ */
 export type PathErrorKind =
   | "not-found"
   | "exists"
@@ -87,7 +205,23 @@ export type PathErrorKind =
   | "invalid-path"
   | "io";
 
-/** A file-system operation failed. `kind` says why; `path` is the virtual path. */
+/**
+ * A file-system operation failed. `kind` says why; `path` is the virtual path. A
+ * `FileSystem` throws it, and the server turns it into its reply.
+ *
+ * @example What a file system throws
+ * ```ts
+ * import { MemoryFileSystem, PathError } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * const fs = new MemoryFileSystem();
+ * await fs.mkdir("/docs");
+ * const error = await fs.mkdir("/docs").catch((e) => e);
+ * assert.ok(error instanceof PathError);
+ * assert.equal(error.kind, "exists");
+ * assert.equal(error.path, "/docs");
+ * ```
+ */
 export class PathError extends FtpError {
   /** Why the operation failed. */
   readonly kind: PathErrorKind;

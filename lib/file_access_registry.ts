@@ -14,11 +14,19 @@ let current: LocalFileAccess = nodeFileAccess;
 /**
  * Sets the local file access of file systems created from now on.
  *
- * @example
- * ```ts ignore
- * import { setDefaultFileAccess } from "./file_access_registry.ts";
+ * @example node:fs for every local file system
+ * ```ts
+ * import { defaultFileAccess, setDefaultFileAccess } from "./file_access_registry.ts";
  * import { nodeFileAccess } from "./fs/node_file_access.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const previous = defaultFileAccess();
  * setDefaultFileAccess(nodeFileAccess);
+ * try {
+ *   assert.equal(defaultFileAccess(), nodeFileAccess);
+ * } finally {
+ *   setDefaultFileAccess(previous);
+ * }
  * ```
  *
  * @param access The access to use by default.
@@ -30,10 +38,14 @@ export function setDefaultFileAccess(access: LocalFileAccess): void {
 /**
  * Returns the default local file access.
  *
- * @example
- * ```ts ignore
+ * @example Looking up a local directory
+ * ```ts
  * import { defaultFileAccess } from "./file_access_registry.ts";
- * const info = await defaultFileAccess().stat("/tmp");
+ * import assert from "node:assert/strict";
+ * import process from "node:process";
+ *
+ * const info = await defaultFileAccess().stat(process.cwd());
+ * assert.equal(info.type, "dir");
  * ```
  *
  * @returns The registered access, or the `node:fs` one.

@@ -6,10 +6,38 @@
  * @module
  */
 
-/** What a path is. */
+/**
+ * What a path is.
+ *
+ * @example
+ * ```ts
+ * import { type FileType, MemoryFileSystem } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * const fs = new MemoryFileSystem();
+ * await fs.mkdir("/docs");
+ * const type: FileType = (await fs.stat("/docs")).type;
+ * assert.equal(type, "dir");
+ * ```
+ */
 export type FileType = "file" | "dir" | "link" | "other";
 
-/** Metadata of one path. */
+/**
+ * Metadata of one path.
+ *
+ * @example A file just written
+ * ```ts
+ * import { type FileStat, MemoryFileSystem } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * const fs = new MemoryFileSystem();
+ * await new Blob(["hello"]).stream().pipeTo(await fs.openWrite("/a.txt"));
+ * const stat: FileStat = await fs.stat("/a.txt");
+ * assert.equal(stat.type, "file");
+ * assert.equal(stat.size, 5);
+ * assert.equal(stat.mode, 0o644);
+ * ```
+ */
 export interface FileStat {
   /** The kind of entry (symbolic links are followed where the target is inside the root). */
   type: FileType;
@@ -25,7 +53,21 @@ export interface FileStat {
   nlink: number;
 }
 
-/** One directory entry with its metadata. */
+/**
+ * One directory entry with its metadata.
+ *
+ * @example Listing a directory
+ * ```ts
+ * import { type DirEntry, MemoryFileSystem } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * const fs = new MemoryFileSystem();
+ * await fs.mkdir("/docs");
+ * await new Blob(["hi"]).stream().pipeTo(await fs.openWrite("/docs/a.txt"));
+ * const entries: DirEntry[] = await Array.fromAsync(fs.list("/docs"));
+ * assert.deepEqual(entries.map((e) => [e.name, e.stat.size]), [["a.txt", 2]]);
+ * ```
+ */
 export interface DirEntry {
   /** The entry's name (no slashes). */
   name: string;
@@ -33,7 +75,20 @@ export interface DirEntry {
   stat: FileStat;
 }
 
-/** Options of {@linkcode FileSystem.openRead}. */
+/**
+ * Options of {@linkcode FileSystem.openRead}.
+ *
+ * @example Reading from an offset, as a resumed download does
+ * ```ts
+ * import { MemoryFileSystem } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * const fs = new MemoryFileSystem();
+ * await new Blob(["hello world"]).stream().pipeTo(await fs.openWrite("/a.txt"));
+ * const rest = await fs.openRead("/a.txt", { offset: 6 });
+ * assert.equal(await new Response(rest).text(), "world");
+ * ```
+ */
 export interface OpenReadOptions {
   /** Byte offset to start at (REST); an offset past the end gives an empty stream. */
   offset?: number;
@@ -47,7 +102,20 @@ export interface OpenReadOptions {
   stat?: FileStat;
 }
 
-/** Options of {@linkcode FileSystem.openWrite}. */
+/**
+ * Options of {@linkcode FileSystem.openWrite}.
+ *
+ * @example Appending, as APPE does
+ * ```ts
+ * import { MemoryFileSystem } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * const fs = new MemoryFileSystem();
+ * await new Blob(["one\n"]).stream().pipeTo(await fs.openWrite("/log.txt"));
+ * await new Blob(["two\n"]).stream().pipeTo(await fs.openWrite("/log.txt", { append: true }));
+ * assert.equal(await new Response(await fs.openRead("/log.txt")).text(), "one\ntwo\n");
+ * ```
+ */
 export interface OpenWriteOptions {
   /** Byte offset to write at, keeping the bytes before it (REST + STOR). */
   offset?: number;
@@ -60,13 +128,50 @@ export interface OpenWriteOptions {
   createNew?: boolean;
 }
 
-/** Options of {@linkcode FileSystem.mkdir}. */
+/**
+ * Options of {@linkcode FileSystem.mkdir} (exported as `FileSystemMkdirOptions`).
+ *
+ * @example Creating missing parents
+ * ```ts
+ * import { type FileSystemMkdirOptions, MemoryFileSystem } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * const fs = new MemoryFileSystem();
+ * const options: FileSystemMkdirOptions = { parents: true };
+ * await fs.mkdir("/www/img/icons", options);
+ * await fs.mkdir("/www/img", options); // exists already: fine with `parents`
+ * assert.equal(await fs.isDir("/www/img/icons"), true);
+ * ```
+ */
 export interface MkdirOptions {
   /** Create missing parents, and succeed if the directory exists. */
   parents?: boolean;
 }
 
-/** A file store addressed by absolute virtual POSIX paths. */
+/**
+ * A file store addressed by absolute virtual POSIX paths. A server serves one
+ * (`ServerOptions.fileSystem`, or a user's own); `MemoryFileSystem` and `LocalFileSystem`
+ * are the two that come with streamftp.
+ *
+ * @example Code that works on any file system
+ * ```ts
+ * import { type FileSystem, MemoryFileSystem } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * async function totalSize(fs: FileSystem, dir: string): Promise<number> {
+ *   let total = 0;
+ *   for await (const { name, stat } of fs.list(dir)) {
+ *     total += stat.type === "dir" ? await totalSize(fs, `${dir}/${name}`) : stat.size;
+ *   }
+ *   return total;
+ * }
+ * const fs = new MemoryFileSystem();
+ * await fs.mkdir("/a/b", { parents: true });
+ * await new Blob(["12345"]).stream().pipeTo(await fs.openWrite("/a/b/five.txt"));
+ * await new Blob(["123"]).stream().pipeTo(await fs.openWrite("/a/three.txt"));
+ * assert.equal(await totalSize(fs, "/a"), 8);
+ * ```
+ */
 export interface FileSystem {
   /**
    * Reads metadata.

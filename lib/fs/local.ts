@@ -83,7 +83,27 @@ function toPathError(error: unknown, path: string): unknown {
 /** Whether a path resolution follows a symbolic link in the last component. */
 type FinalLink = "follow" | "keep";
 
-/** Options of {@linkcode LocalFileSystem}. */
+/**
+ * Options of {@linkcode LocalFileSystem}.
+ *
+ * @example Synchronous lookups on a local disk
+ * ```ts
+ * import { LocalFileSystem } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ * import { mkdtemp, rm, writeFile } from "node:fs/promises";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ *
+ * const dir = await mkdtemp(join(tmpdir(), "ftp-"));
+ * try {
+ *   await writeFile(join(dir, "a.txt"), "hello");
+ *   const fs = new LocalFileSystem(dir, { syncLookups: true });
+ *   assert.equal((await fs.stat("/a.txt")).size, 5);
+ * } finally {
+ *   await rm(dir, { recursive: true });
+ * }
+ * ```
+ */
 export interface LocalFileSystemOptions {
   /**
    * Look paths up (`realpath`, `stat`, `lstat`, directory reads: path checks, SIZE, MDTM,
@@ -99,7 +119,35 @@ export interface LocalFileSystemOptions {
   syncLookups?: boolean;
 }
 
-/** A file system rooted at a local directory. */
+/**
+ * A file system rooted at a local directory.
+ *
+ * @example Serving a directory, and what an upload leaves in it
+ * ```ts
+ * import { Client } from "@streamftp/streamftp/client";
+ * import { LocalFileSystem, Server, User } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ * import { mkdtemp, readFile, rm } from "node:fs/promises";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ *
+ * const dir = await mkdtemp(join(tmpdir(), "ftp-"));
+ * try {
+ *   await using server = new Server({
+ *     users: [new User({ login: "alice", password: "secret" })],
+ *     fileSystem: new LocalFileSystem(dir),
+ *   });
+ *   await server.start("127.0.0.1", 0);
+ *   await using client = await Client.connect("127.0.0.1", server.address.port);
+ *   await client.login("alice", "secret");
+ *   await new Blob(["hello"]).stream().pipeTo(await client.uploadStream("a.txt"));
+ *   assert.equal(await readFile(join(dir, "a.txt"), "utf8"), "hello");
+ *   await assert.rejects(client.downloadStream("../etc/passwd")); // confined to `dir`
+ * } finally {
+ *   await rm(dir, { recursive: true });
+ * }
+ * ```
+ */
 export class LocalFileSystem implements FileSystem {
   readonly #root: string;
   readonly #files: LocalFileAccess;

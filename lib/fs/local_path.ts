@@ -16,14 +16,13 @@ import { PathError } from "../errors.ts";
  * ```ts
  * import { win32 } from "node:path";
  * import { LocalRoot } from "./local_path.ts";
+ * import assert from "node:assert/strict";
+ *
  * const root = new LocalRoot("C:\\srv", win32);
- * root.toLocal("/pub/a.txt"); // "C:\\srv\\pub\\a.txt"
- * root.contains("C:\\srv2"); // false
- * try {
- *   root.toLocal("/pub/..\\..\\x");
- * } catch (error) {
- *   // PathError "invalid-path": "\" is a separator on Windows
- * }
+ * assert.equal(root.toLocal("/pub/a.txt"), "C:\\srv\\pub\\a.txt");
+ * assert.equal(root.contains("C:\\srv2"), false);
+ * // "\" is a separator on Windows: a PathError "invalid-path".
+ * assert.throws(() => root.toLocal("/pub/..\\..\\x"), { kind: "invalid-path" });
  * ```
  */
 export class LocalRoot {

@@ -44,7 +44,21 @@ const MIN_CAPACITY = 64 * 1024;
 /** The default of {@linkcode MemoryFileSystemOptions.maxBytes}: 256 MiB. */
 const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
 
-/** Options of {@linkcode MemoryFileSystem}. */
+/**
+ * Options of {@linkcode MemoryFileSystem}.
+ *
+ * @example A quota of 4 bytes
+ * ```ts
+ * import { MemoryFileSystem, PathError } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * const fs = new MemoryFileSystem({ maxBytes: 4 });
+ * await assert.rejects(
+ *   new Blob(["hello"]).stream().pipeTo(await fs.openWrite("/a.txt")),
+ *   (error) => error instanceof PathError && error.kind === "no-space",
+ * );
+ * ```
+ */
 export interface MemoryFileSystemOptions {
   /**
    * Most bytes the files may hold together (their sizes, a gap written over by REST included);
@@ -67,10 +81,25 @@ function newFile(): FileNode {
 /**
  * A file system kept in memory.
  *
- * @example A server whose uploads may take 64 MiB in all
- * ```ts ignore
- * import { MemoryFileSystem, Server } from "../../server.ts";
- * const server = new Server({ fileSystem: new MemoryFileSystem({ maxBytes: 64 * 1024 * 1024 }) });
+ * @example Serving memory: what one client uploads, the next one downloads
+ * ```ts
+ * import { Client } from "@streamftp/streamftp/client";
+ * import { MemoryFileSystem, Server, User } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = new Server({
+ *   users: [new User()], // anonymous, with every right
+ *   fileSystem: new MemoryFileSystem({ maxBytes: 64 * 1024 * 1024 }),
+ * });
+ * await server.start("127.0.0.1", 0);
+ * {
+ *   await using writer = await Client.connect("127.0.0.1", server.address.port);
+ *   await writer.login();
+ *   await new Blob(["hello"]).stream().pipeTo(await writer.uploadStream("a.txt"));
+ * }
+ * await using reader = await Client.connect("127.0.0.1", server.address.port);
+ * await reader.login();
+ * assert.equal(await new Response(await reader.downloadStream("a.txt")).text(), "hello");
  * ```
  */
 export class MemoryFileSystem implements FileSystem {

@@ -189,10 +189,13 @@ export function settled<T>(call: () => T): Promise<T> {
  * Local file access through `node:fs/promises`.
  *
  * @example Reading a directory's metadata
- * ```ts ignore
+ * ```ts
  * import { nodeFileAccess } from "./node_file_access.ts";
- * const info = await nodeFileAccess.lstat("/tmp");
- * info.type; // "dir"
+ * import assert from "node:assert/strict";
+ * import { tmpdir } from "node:os";
+ *
+ * const info = await nodeFileAccess.stat(tmpdir());
+ * assert.equal(info.type, "dir");
  * ```
  */
 export const nodeFileAccess: LocalFileAccess = {

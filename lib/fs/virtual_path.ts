@@ -16,8 +16,10 @@ const NORMAL_PATH = /^(?:\/(?!\.\.?(?:\/|$))[^/\0]+)+$/;
  * @example Resolving
  * ```ts
  * import { resolveVirtualPath } from "./virtual_path.ts";
- * resolveVirtualPath("/home", "../../etc"); // "/etc"
- * resolveVirtualPath("/a", ""); // "/a"
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(resolveVirtualPath("/home", "../../etc"), "/etc"); // never above "/"
+ * assert.equal(resolveVirtualPath("/a", ""), "/a");
  * ```
  *
  * @param cwd The session's current directory (absolute).
@@ -51,6 +53,15 @@ export function resolveVirtualPath(cwd: string, path: string): string {
 /**
  * The parent of an absolute virtual path (`/` for `/`).
  *
+ * @example
+ * ```ts
+ * import { parentPath } from "./virtual_path.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(parentPath("/a/b.txt"), "/a");
+ * assert.equal(parentPath("/a"), "/");
+ * ```
+ *
  * @param path An absolute, normalized path.
  * @returns Its parent directory.
  */
@@ -61,6 +72,15 @@ export function parentPath(path: string): string {
 
 /**
  * The last component of an absolute virtual path (`""` for `/`).
+ *
+ * @example
+ * ```ts
+ * import { baseName } from "./virtual_path.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(baseName("/a/b.txt"), "b.txt");
+ * assert.equal(baseName("/"), "");
+ * ```
  *
  * @param path An absolute, normalized path.
  * @returns Its name.

@@ -28,7 +28,9 @@ export interface EprtAddress extends HostPort {
  * @example Formatting
  * ```ts
  * import { formatPasvAddress } from "./address.ts";
- * formatPasvAddress("127.0.0.1", 1025); // "127,0,0,1,4,1"
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(formatPasvAddress("127.0.0.1", 1025), "127,0,0,1,4,1");
  * ```
  *
  * @param host An IPv4 address (an IPv4-mapped IPv6 address is unmapped).
@@ -51,7 +53,10 @@ export function formatPasvAddress(host: string, port: number): string {
  * @example Parsing
  * ```ts
  * import { parsePasvReply } from "./address.ts";
- * parsePasvReply("Entering Passive Mode (127,0,0,1,4,1)."); // { hostname: "127.0.0.1", port: 1025 }
+ * import assert from "node:assert/strict";
+ *
+ * const address = parsePasvReply("Entering Passive Mode (127,0,0,1,4,1).");
+ * assert.deepEqual(address, { hostname: "127.0.0.1", port: 1025 });
  * ```
  *
  * @param text The reply text (with or without the code).
@@ -70,7 +75,9 @@ export function parsePasvReply(text: string): HostPort {
  * @example Formatting
  * ```ts
  * import { formatEpsvAddress } from "./address.ts";
- * formatEpsvAddress(1025); // "|||1025|"
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(formatEpsvAddress(1025), "|||1025|");
  * ```
  *
  * @param port The port (1–65535).
@@ -90,7 +97,9 @@ export function formatEpsvAddress(port: number): string {
  * @example Parsing
  * ```ts
  * import { parseEpsvReply } from "./address.ts";
- * parseEpsvReply("Entering Extended Passive Mode (|||1025|)"); // 1025
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(parseEpsvReply("Entering Extended Passive Mode (|||1025|)"), 1025);
  * ```
  *
  * @param text The reply text (with or without the code).
@@ -113,7 +122,9 @@ export function parseEpsvReply(text: string): number {
  * @example Parsing
  * ```ts
  * import { parsePortArgument } from "./address.ts";
- * parsePortArgument("127,0,0,1,4,1"); // { hostname: "127.0.0.1", port: 1025 }
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(parsePortArgument("127,0,0,1,4,1"), { hostname: "127.0.0.1", port: 1025 });
  * ```
  *
  * @param arg The argument.
@@ -134,7 +145,9 @@ export function parsePortArgument(arg: string): HostPort {
  * @example Formatting
  * ```ts
  * import { formatPortArgument } from "./address.ts";
- * formatPortArgument("127.0.0.1", 1025); // "127,0,0,1,4,1"
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(formatPortArgument("127.0.0.1", 1025), "127,0,0,1,4,1");
  * ```
  *
  * @param hostname An IPv4 address (an IPv4-mapped IPv6 address is unmapped).
@@ -153,7 +166,10 @@ export function formatPortArgument(hostname: string, port: number): string {
  * @example Parsing
  * ```ts
  * import { parseEprtArgument } from "./address.ts";
- * parseEprtArgument("|2|::1|1025|"); // { hostname: "::1", port: 1025, family: "IPv6" }
+ * import assert from "node:assert/strict";
+ *
+ * const address = parseEprtArgument("|2|::1|1025|");
+ * assert.deepEqual(address, { hostname: "::1", port: 1025, family: "IPv6" });
  * ```
  *
  * @param arg The argument.
@@ -195,8 +211,10 @@ export function parseEprtArgument(arg: string): EprtAddress {
  * @example Formatting
  * ```ts
  * import { formatEprtArgument } from "./address.ts";
- * formatEprtArgument("127.0.0.1", 1025); // "|1|127.0.0.1|1025|"
- * formatEprtArgument("::1", 1025); // "|2|::1|1025|"
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(formatEprtArgument("127.0.0.1", 1025), "|1|127.0.0.1|1025|");
+ * assert.equal(formatEprtArgument("::1", 1025), "|2|::1|1025|");
  * ```
  *
  * @param hostname An IP literal; brackets around an IPv6 address are removed, and an

@@ -7,7 +7,19 @@
 
 import { InvalidCommandError } from "../errors.ts";
 
-/** A parsed command line. */
+/**
+ * A parsed command line.
+ *
+ * @example
+ * ```ts
+ * import { type Command, parseCommand } from "./command.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const { verb, argument }: Command = parseCommand("NOOP");
+ * assert.equal(verb, "NOOP");
+ * assert.equal(argument, "");
+ * ```
+ */
 export interface Command {
   /** The verb in upper case (`"RETR"`). */
   verb: string;
@@ -22,7 +34,10 @@ export interface Command {
  * @example Encoding
  * ```ts
  * import { encodeCommand } from "./command.ts";
- * encodeCommand("RETR a.txt"); // "RETR a.txt\r\n"
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(encodeCommand("RETR a.txt"), "RETR a.txt\r\n");
+ * assert.throws(() => encodeCommand("RETR a\r\nDELE b"));
  * ```
  *
  * @param line The command without line end.
@@ -44,7 +59,9 @@ export function encodeCommand(line: string): string {
  * @example Parsing
  * ```ts
  * import { parseCommand } from "./command.ts";
- * parseCommand("stor my file.txt"); // { verb: "STOR", argument: "my file.txt" }
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(parseCommand("stor my file.txt"), { verb: "STOR", argument: "my file.txt" });
  * ```
  *
  * @param line The line without CRLF.

@@ -13,7 +13,9 @@ import { ProtocolError } from "../errors.ts";
  * @example Quoting
  * ```ts
  * import { quotePath } from "./path_quote.ts";
- * quotePath('/a"b'); // '"/a""b"'
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(quotePath('/a"b'), '"/a""b"');
  * ```
  *
  * @param path The path.
@@ -29,7 +31,9 @@ export function quotePath(path: string): string {
  * @example Parsing
  * ```ts
  * import { parseQuotedPath } from "./path_quote.ts";
- * parseQuotedPath('"/a""b" is the current directory'); // '/a"b'
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(parseQuotedPath('"/a""b" is the current directory'), '/a"b');
  * ```
  *
  * @param text The reply text (with or without the code).

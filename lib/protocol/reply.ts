@@ -7,7 +7,24 @@
 
 import { ProtocolError } from "../errors.ts";
 
-/** One complete reply: its three-digit code and its text lines (code prefixes removed). */
+/**
+ * One complete reply: its three-digit code and its text lines (code prefixes removed).
+ *
+ * @example A command's reply
+ * ```ts
+ * import { Client, type Reply } from "@streamftp/streamftp/client";
+ * import { Server } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = new Server();
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * const reply: Reply = await client.command("NOOP");
+ * assert.equal(reply.code, 200);
+ * assert.equal(reply.lines.length, 1);
+ * ```
+ */
 export interface Reply {
   /** The reply code, e.g. `226`. */
   code: number;
@@ -21,6 +38,21 @@ export interface Reply {
 /**
  * Reply code patterns: `"226"`, `"2xx"` (any non-digit is a wildcard), `"2"` (a prefix), a
  * number, or a list of these.
+ *
+ * @example A command that may be unknown
+ * ```ts
+ * import { Client, type ExpectedCodes } from "@streamftp/streamftp/client";
+ * import { Server } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = new Server();
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * const answered: ExpectedCodes = ["2xx", 500, 502]; // anything else throws a ReplyError
+ * const reply = await client.command("XYZZY", answered);
+ * assert.equal(reply.code, 500); // unknown command
+ * ```
  */
 export type ExpectedCodes = string | number | readonly (string | number)[];
 
@@ -29,9 +61,12 @@ export type ExpectedCodes = string | number | readonly (string | number)[];
  *
  * @example Matching
  * ```ts
- * import { matchesCode } from "./reply.ts";
- * matchesCode(226, "2xx"); // true
- * matchesCode(550, ["226", "250"]); // false
+ * import { matchesCode } from "@streamftp/streamftp";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(matchesCode(226, "2xx"), true);
+ * assert.equal(matchesCode(250, ["226", 250]), true);
+ * assert.equal(matchesCode(550, "2"), false);
  * ```
  *
  * @param code The received code.
@@ -53,6 +88,15 @@ export function matchesCode(code: number, expected: ExpectedCodes): boolean {
 /**
  * Normalizes expected code patterns to a list of strings.
  *
+ * @example
+ * ```ts
+ * import { toPatterns } from "./reply.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(toPatterns(226), ["226"]);
+ * assert.deepEqual(toPatterns(["2xx", 550]), ["2xx", "550"]);
+ * ```
+ *
  * @param expected One pattern or a list of patterns.
  * @returns The patterns as strings.
  */
@@ -63,6 +107,19 @@ export function toPatterns(expected: ExpectedCodes): string[] {
 
 /**
  * Joins a reply's lines into one text.
+ *
+ * @example The features a server announces
+ * ```ts
+ * import { Client, replyText } from "@streamftp/streamftp";
+ * import { Server } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = new Server();
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * const text = replyText(await client.command("FEAT", "211"));
+ * assert.match(text, /^ MLST /m);
+ * ```
  *
  * @param reply The reply.
  * @returns The lines joined with `"\n"`.
@@ -76,6 +133,17 @@ const CODE_LINE = /^(\d{3})(?:([ -])(.*))?$/s;
 /**
  * Assembles replies from control-channel lines. Feed it one line at a time (without CRLF);
  * it returns a reply when the line completed one.
+ *
+ * @example A multi-line reply
+ * ```ts
+ * import { ReplyParser } from "./reply.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const parser = new ReplyParser();
+ * assert.equal(parser.push("211-Features:"), undefined);
+ * assert.equal(parser.push(" SIZE"), undefined);
+ * assert.deepEqual(parser.push("211 End"), { code: 211, lines: ["Features:", " SIZE", "End"] });
+ * ```
  */
 export class ReplyParser {
   #code = 0;
@@ -134,8 +202,11 @@ export class ReplyParser {
  * @example One and several lines
  * ```ts
  * import { formatReply } from "./reply.ts";
- * formatReply(200, "ok"); // "200 ok\r\n"
- * formatReply(211, ["Features:", " SIZE", "End"]); // "211-Features:\r\n SIZE\r\n211 End\r\n"
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(formatReply(200, "ok"), "200 ok\r\n");
+ * const features = formatReply(211, ["Features:", " SIZE", "End"]);
+ * assert.equal(features, "211-Features:\r\n SIZE\r\n211 End\r\n");
  * ```
  *
  * @param code The reply code (100–599).

@@ -14,10 +14,12 @@
  * @example
  * ```ts
  * import { addressKey } from "./address_key.ts";
- * console.assert(addressKey("192.0.2.7") === "192.0.2.7");
- * console.assert(addressKey("2001:db8:0:1::5") === "2001:db8:0:1::/64");
- * console.assert(addressKey("2001:0DB8:0:1:ffff::9") === "2001:db8:0:1::/64");
- * console.assert(addressKey("::ffff:192.0.2.7") === "192.0.2.7");
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(addressKey("192.0.2.7"), "192.0.2.7");
+ * assert.equal(addressKey("2001:db8:0:1::5"), "2001:db8:0:1::/64");
+ * assert.equal(addressKey("2001:0DB8:0:1:ffff::9"), "2001:db8:0:1::/64");
+ * assert.equal(addressKey("::ffff:192.0.2.7"), "192.0.2.7");
  * ```
  *
  * @param ip The client's address, as `NetAddr.hostname` gives it.

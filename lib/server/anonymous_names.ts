@@ -6,7 +6,16 @@
  * @module
  */
 
-/** The anonymous login names by default (RFC 1635): `anonymous` and `ftp`. */
+/**
+ * The anonymous login names by default (RFC 1635): `anonymous` and `ftp`.
+ *
+ * @example One more name for the anonymous account
+ * ```ts
+ * import { DEFAULT_ANONYMOUS_NAMES, Server } from "@streamftp/streamftp/server";
+ *
+ * await using _server = new Server({ anonymousNames: [...DEFAULT_ANONYMOUS_NAMES, "guest"] });
+ * ```
+ */
 export const DEFAULT_ANONYMOUS_NAMES: readonly string[] = ["anonymous", "ftp"];
 
 /**
@@ -16,10 +25,12 @@ export const DEFAULT_ANONYMOUS_NAMES: readonly string[] = ["anonymous", "ftp"];
  *
  * @example
  * ```ts
- * import { isAnonymousName } from "./anonymous_names.ts";
- * console.assert(isAnonymousName("Anonymous"));
- * console.assert(!isAnonymousName("root"));
- * console.assert(isAnonymousName("guest", ["guest"]));
+ * import { isAnonymousName } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(isAnonymousName(" Anonymous"), true);
+ * assert.equal(isAnonymousName("root"), false);
+ * assert.equal(isAnonymousName("guest", ["guest"]), true);
  * ```
  *
  * @param login The name sent with USER.

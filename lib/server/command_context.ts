@@ -17,13 +17,78 @@ import type { StartTransferOptions, TransferStatus } from "./transfer_worker.ts"
 import type { Permission } from "./permission.ts";
 import type { User } from "./user.ts";
 
-/** How a transfer's data is represented: `"A"` (ASCII, CRLF line ends) or `"I"` (image). */
+/**
+ * How a transfer's data is represented: `"A"` (ASCII, CRLF line ends) or `"I"` (image).
+ *
+ * @example A command that names the session's type
+ * ```ts
+ * import { Client } from "@streamftp/streamftp/client";
+ * import { Server, type TransferType } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * const names: Record<TransferType, string> = { A: "ascii", I: "binary" };
+ * await using server = new Server();
+ * server.commands.set("XTYP", { handler: (ctx) => ctx.reply(200, names[ctx.transferType]) });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * await client.command("TYPE A", "200");
+ * assert.deepEqual((await client.command("XTYP", "200")).lines, ["ascii"]);
+ * ```
+ */
 export type TransferType = "A" | "I";
 
-/** The data-channel protection level of RFC 4217's PROT: `"C"` (clear) or `"P"` (private, TLS). */
+/**
+ * The data-channel protection level of RFC 4217's PROT: `"C"` (clear) or `"P"` (private, TLS).
+ *
+ * @example How each transfer travelled
+ * ```ts
+ * import { Client } from "@streamftp/streamftp/client";
+ * import {
+ *   type DataProtection,
+ *   MemoryFileSystem,
+ *   Server,
+ *   User,
+ * } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * const protections: DataProtection[] = [];
+ * await using server = new Server({
+ *   users: [new User()],
+ *   fileSystem: new MemoryFileSystem(),
+ *   hooks: { transfer: (e) => void protections.push(e.dataProtection) },
+ * });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * await new Blob(["hello"]).stream().pipeTo(await client.uploadStream("a.txt"));
+ * assert.deepEqual(protections, ["C"]); // no TLS
+ * ```
+ */
 export type DataProtection = "C" | "P";
 
-/** A session's state, as handlers read it. It changes only through the context's setters. */
+/**
+ * A session's state, as handlers read it. It changes only through the context's setters.
+ *
+ * @example A command that describes the session
+ * ```ts
+ * import { Client } from "@streamftp/streamftp/client";
+ * import { Server, type SessionState } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * const describe = (s: SessionState) => `${s.loginName} in ${s.cwd}, REST ${s.restOffset}`;
+ * await using server = new Server();
+ * server.commands.set("XWHO", {
+ *   requires: ["login"],
+ *   handler: (ctx) => ctx.reply(200, describe(ctx)),
+ * });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * await client.command("REST 100", "350");
+ * assert.deepEqual((await client.command("XWHO", "200")).lines, ["anonymous in /, REST 100"]);
+ * ```
+ */
 export interface SessionState {
   /** The user named by USER (logged in or waiting for PASS). */
   readonly user: User | undefined;
@@ -53,7 +118,28 @@ export interface SessionState {
   readonly dataProtection: DataProtection;
 }
 
-/** The view of a session that command handlers receive. */
+/**
+ * The view of a session that command handlers receive.
+ *
+ * @example Per-session state in `attributes`
+ * ```ts
+ * import { Client } from "@streamftp/streamftp/client";
+ * import { type CommandContext, Server } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * async function count(ctx: CommandContext): Promise<void> {
+ *   const calls = (ctx.attributes.get("calls") as number | undefined ?? 0) + 1;
+ *   ctx.attributes.set("calls", calls);
+ *   await ctx.reply(200, `call ${calls} from ${ctx.remoteAddr.hostname}`);
+ * }
+ * await using server = new Server();
+ * server.commands.set("XCNT", { handler: count });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.command("XCNT", "200");
+ * assert.deepEqual((await client.command("XCNT", "200")).lines, ["call 2 from 127.0.0.1"]);
+ * ```
+ */
 export interface CommandContext extends SessionState {
   /** The server (options, accounts, command tables, passive ports, network). */
   readonly server: Server;

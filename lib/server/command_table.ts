@@ -17,22 +17,73 @@ import type { AccessRight } from "./permission.ts";
  *   transfer runs, else `450`; and when the server's TLS policy requires protected data for the
  *   user, PROT P was given, else `521`. A handler with this requirement may call
  *   `ctx.startTransfer()` without checking again.
+ *
+ * @example A command for logged-in users only
+ * ```ts
+ * import { Client } from "@streamftp/streamftp/client";
+ * import { type CommandRequirement, Server } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * const requires: CommandRequirement[] = ["login"];
+ * await using server = new Server();
+ * server.commands.set("XWHO", { requires, handler: (ctx) => ctx.reply(200, ctx.loginName!) });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * assert.equal((await client.command("XWHO", ["200", "530"])).code, 530);
+ * await client.login();
+ * assert.deepEqual((await client.command("XWHO", "200")).lines, ["anonymous"]);
+ * ```
  */
 export type CommandRequirement = "login" | "data-channel";
 
-/** What a path argument must be, checked after the permission (which hides existence). */
+/**
+ * What a path argument must be, checked after the permission (which hides existence).
+ *
+ * @example A command whose argument must be a directory
+ * ```ts
+ * import { Client } from "@streamftp/streamftp/client";
+ * import { type PathCondition, Server } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * const must: PathCondition = "dir";
+ * await using server = new Server();
+ * server.commands.set("XDIR", {
+ *   requires: ["login"],
+ *   path: { access: "list", must },
+ *   handler: (ctx, request) => ctx.reply(200, `${request.path} is a directory`),
+ * });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * assert.deepEqual((await client.command("XDIR /", "200")).lines, ["/ is a directory"]);
+ * assert.equal((await client.command("XDIR /nowhere", "5xx")).code, 550);
+ * ```
+ */
 export type PathCondition = "exists" | "file" | "dir" | "absent";
 
 /**
  * The path rule of a command whose argument is a path. The rights are checked on the path as
  * named and, when the file system resolves symbolic links (`realPath`), on the path it leads to.
  *
- * @example
+ * @example A command that tells a file's size
  * ```ts
- * import type { PathRule } from "../../server.ts";
- * // STOR: a new file needs "write", replacing an existing one needs "overwrite".
- * const stor: PathRule = { access: "write", existing: "overwrite", creating: true };
- * console.log(stor.existing);
+ * import { Client } from "@streamftp/streamftp/client";
+ * import { MemoryFileSystem, type PathRule, Server, User } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * // Like SIZE: "read" on the path, which must be a file; the check's stat comes along.
+ * const rule: PathRule = { access: "read", must: "file" };
+ * await using server = new Server({ users: [new User()], fileSystem: new MemoryFileSystem() });
+ * server.commands.set("XLEN", {
+ *   requires: ["login"],
+ *   path: rule,
+ *   handler: (ctx, request) => ctx.reply(213, String(request.stat!.size)),
+ * });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * await new Blob(["hello"]).stream().pipeTo(await client.uploadStream("a.txt"));
+ * assert.deepEqual((await client.command("XLEN a.txt", "213")).lines, ["5"]);
  * ```
  */
 export interface PathRule {
@@ -63,7 +114,30 @@ export interface PathRule {
   optional?: boolean;
 }
 
-/** One received command, as a handler gets it. */
+/**
+ * One received command, as a handler gets it.
+ *
+ * @example An echo
+ * ```ts
+ * import { Client } from "@streamftp/streamftp/client";
+ * import { type CommandRequest, Server } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * const received: CommandRequest[] = [];
+ * await using server = new Server();
+ * server.commands.set("ECHO", {
+ *   handler(ctx, request) {
+ *     received.push(request);
+ *     return ctx.reply(200, request.argument);
+ *   },
+ * });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * assert.deepEqual((await client.command("echo  two spaces", "200")).lines, [" two spaces"]);
+ * assert.equal(received[0].verb, "ECHO");
+ * assert.equal(received[0].path, ""); // no path rule
+ * ```
+ */
 export interface CommandRequest {
   /** The verb in upper case. */
   verb: string;
@@ -87,6 +161,26 @@ export interface CommandRequest {
  * promise settles. Long work that must not block the control channel (a data transfer) goes
  * to `ctx.startTransfer()`. A thrown {@linkcode PathError} becomes its mapped reply, any
  * other error `451` (the session goes on).
+ *
+ * @example A handler that throws
+ * ```ts
+ * import { Client } from "@streamftp/streamftp/client";
+ * import { type CommandHandler, Server } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * const lookUp: CommandHandler = async (ctx, request) => {
+ *   const stat = await ctx.fileSystem.stat(ctx.resolvePath(request.argument)); // may throw
+ *   await ctx.reply(200, stat.type);
+ * };
+ * await using server = new Server();
+ * server.commands.set("XTYPE", { requires: ["login"], handler: lookUp });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * assert.deepEqual((await client.command("XTYPE /", "200")).lines, ["dir"]);
+ * // The PathError "not-found" the file system threw became its reply.
+ * assert.equal((await client.command("XTYPE /nowhere", "5xx")).code, 550);
+ * ```
  */
 export type CommandHandler = (ctx: CommandContext, request: CommandRequest) => void | Promise<void>;
 
@@ -97,10 +191,55 @@ export type CommandHandler = (ctx: CommandContext, request: CommandRequest) => v
  * - `"at-once"`: it runs without waiting (ABOR and QUIT, which may be what ends that wait);
  * - `"refuse"`: it is answered `503` (AUTH, USER, PASS: the session must not change under a
  *   running transfer).
+ *
+ * @example A command that must not wait for the transfer it stops
+ * ```ts
+ * import { Client } from "@streamftp/streamftp/client";
+ * import { Server, type WhileTransferring } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * const whileTransferring: WhileTransferring = "at-once";
+ * await using server = new Server();
+ * server.commands.set("XSTOP", {
+ *   requires: ["login"],
+ *   whileTransferring,
+ *   async handler(ctx) {
+ *     const stopped = await ctx.abortTransfer();
+ *     await ctx.reply(200, stopped ? "transfer stopped" : "no transfer running");
+ *   },
+ * });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * assert.deepEqual((await client.command("XSTOP", "200")).lines, ["no transfer running"]);
+ * ```
  */
 export type WhileTransferring = "after-opening" | "at-once" | "refuse";
 
-/** A verb's entry in the command table. */
+/**
+ * A verb's entry in the command table.
+ *
+ * @example A command with its HELP syntax and its FEAT line
+ * ```ts
+ * import { Client } from "@streamftp/streamftp/client";
+ * import { type CommandSpec, Server } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * const upper: CommandSpec = {
+ *   requires: ["login"],
+ *   help: "<SP> <text>",
+ *   feature: "XUPR",
+ *   handler: (ctx, { argument }) => ctx.reply(200, argument.toUpperCase()),
+ * };
+ * await using server = new Server();
+ * server.commands.set("XUPR", upper);
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * assert.deepEqual((await client.command("XUPR shout", "200")).lines, ["SHOUT"]);
+ * assert.ok((await client.features()).has("XUPR"));
+ * ```
+ */
 export interface CommandSpec {
   /** Runs the command. */
   handler: CommandHandler;
@@ -121,7 +260,25 @@ export interface CommandSpec {
   feature?: string | ((ctx: CommandContext) => string | undefined);
 }
 
-/** A command table whose keys are upper-cased, so lookups are case-insensitive. */
+/**
+ * A command table whose keys are upper-cased, so lookups are case-insensitive. A server has
+ * two: `server.commands` and `server.siteCommands` (the subcommands of SITE).
+ *
+ * @example A server without DELE
+ * ```ts
+ * import { Client } from "@streamftp/streamftp/client";
+ * import { MemoryFileSystem, Server, User } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = new Server({ users: [new User()], fileSystem: new MemoryFileSystem() });
+ * assert.equal(server.commands.delete("dele"), true); // any case
+ * assert.equal(server.commands.has("DELE"), false);
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * assert.equal((await client.command("DELE a.txt", "5xx")).code, 500);
+ * ```
+ */
 export class CommandTable extends Map<string, CommandSpec> {
   /**
    * Creates a table.

@@ -66,11 +66,13 @@ class Tally {
  * @example
  * ```ts
  * import { ConnectionLimiter } from "./connection_limiter.ts";
+ * import assert from "node:assert/strict";
+ *
  * const limiter = new ConnectionLimiter({ maxPreLoginConnectionsPerIp: 1 });
  * const slot = limiter.acquire("192.0.2.1");
- * console.log(limiter.acquire("192.0.2.1")); // "pre-login-ip"
+ * assert.equal(limiter.acquire("192.0.2.1"), "pre-login-ip");
  * if (typeof slot !== "string") slot.loggedIn();
- * console.log(typeof limiter.acquire("192.0.2.1")); // "object": a slot
+ * assert.equal(typeof limiter.acquire("192.0.2.1"), "object"); // a slot: the first logged in
  * ```
  */
 export class ConnectionLimiter {

@@ -11,7 +11,27 @@ import { abortable, deferred } from "../stream/abort.ts";
 import type { Conn, NetAddr, Network } from "../socket.ts";
 import type { PooledListener } from "./passive_port_pool.ts";
 
-/** A data channel prepared by PASV, EPSV, PORT or EPRT. */
+/**
+ * A data channel prepared by PASV, EPSV, PORT or EPRT: `CommandContext.dataChannel` until a
+ * transfer takes it.
+ *
+ * @example What the client prepared
+ * ```ts
+ * import { Client } from "@streamftp/streamftp/client";
+ * import { type DataChannel, Server } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * const mode = (channel: DataChannel | undefined) => channel?.mode ?? "none";
+ * await using server = new Server();
+ * server.commands.set("XCHAN", { handler: (ctx) => ctx.reply(200, mode(ctx.dataChannel)) });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * assert.deepEqual((await client.command("XCHAN", "200")).lines, ["none"]);
+ * await client.command("EPSV", "229");
+ * assert.deepEqual((await client.command("XCHAN", "200")).lines, ["passive"]);
+ * ```
+ */
 export interface DataChannel {
   /** How the data connection is made. */
   readonly mode: "passive" | "active";
@@ -47,14 +67,26 @@ export interface PassiveDataChannelOptions {
  * transfer. {@linkcode PassiveDataChannel.expire} closes a listener nobody connected to.
  *
  * @example What PASV does (the session expires the channel when no transfer takes it)
- * ```ts ignore
- * const pooled = await server.portPool.bind(
- *   (port) => server.network.listen({ hostname: ctx.localAddr.hostname, port }),
- *   ctx.remoteAddr.hostname,
+ * ```ts
+ * import { PassiveDataChannel } from "./data_channel.ts";
+ * import { PassivePortPool } from "./passive_port_pool.ts";
+ * import { nodeNetwork } from "../../adapters/node.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const pool = new PassivePortPool();
+ * const pooled = await pool.bind(
+ *   (port) => nodeNetwork.listen({ hostname: "127.0.0.1", port }),
+ *   "127.0.0.1",
  * );
- * await ctx.setDataChannel(
- *   new PassiveDataChannel(pooled, { acceptPeer: (peer) => peer.hostname === "127.0.0.1" }),
- * );
+ * const channel = new PassiveDataChannel(pooled, {
+ *   acceptPeer: (peer) => peer.hostname === "127.0.0.1",
+ * });
+ * const client = await nodeNetwork.connect({ hostname: "127.0.0.1", port: channel.addr.port });
+ * const accepted = await channel.open();
+ * assert.equal(accepted.remoteAddr.port, client.localAddr.port);
+ * accepted.close();
+ * client.close();
+ * await channel.close();
  * ```
  */
 export class PassiveDataChannel implements DataChannel {

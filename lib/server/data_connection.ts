@@ -33,13 +33,28 @@ const ignore = () => {};
  * `conn` is the raw connection (counted, but not limited).
  *
  * @example A handler's transfer that sends one line
- * ```ts ignore
+ * ```ts
+ * import { Client } from "@streamftp/streamftp/client";
+ * import { type DataConnection, Server } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
  * const line = new TextEncoder().encode("hello\r\n");
- * await ctx.startTransfer({
- *   description: "HELLO",
- *   opening: "sending a greeting",
- *   run: (data, signal) => data.send(ReadableStream.from([line]), signal),
+ * await using server = new Server();
+ * server.commands.set("HELLO", {
+ *   requires: ["login", "data-channel"],
+ *   handler: (ctx) =>
+ *     ctx.startTransfer({
+ *       description: "HELLO",
+ *       opening: "sending a greeting",
+ *       run: (data: DataConnection, signal) => data.send(new Blob([line]).stream(), signal),
+ *     }),
  * });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * const stream = await client.getStream("HELLO");
+ * assert.equal(await new Response(stream.readable).text(), "hello\r\n");
+ * assert.equal((await stream.finish()).code, 226);
  * ```
  */
 export class DataConnection {
@@ -87,8 +102,9 @@ export class DataConnection {
 
   /**
    * Sends a stream to the client and closes the sending side (FIN) once it is flushed. Chunks
-   * go straight from `source` to the socket, throttled only when a limit is set. On a failure (or when `signal` aborts) `source` is cancelled, the connection
-   * aborted, and the error (or the signal's reason) thrown.
+   * go straight from `source` to the socket, throttled only when a limit is set. On a failure
+   * (or when `signal` aborts) `source` is cancelled, the connection aborted, and the error (or
+   * the signal's reason) thrown.
    *
    * @param source What to send; it is read to its end.
    * @param signal Stops the transfer.

@@ -8,7 +8,20 @@
 
 import type { ServerHooks, SessionEvent, TransferEvent } from "./hooks.ts";
 
-/** The events an {@linkcode EventLogEntry} reports. */
+/**
+ * The events an {@linkcode EventLogEntry} reports.
+ *
+ * @example Only the events that change files
+ * ```ts
+ * import { type EventLogName, eventLogHooks, Server } from "@streamftp/streamftp/server";
+ *
+ * const changes = new Set<EventLogName>(["upload", "delete", "rename", "mkdir", "rmdir"]);
+ * const hooks = eventLogHooks((entry) => {
+ *   if (changes.has(entry.event)) console.log(JSON.stringify(entry));
+ * });
+ * await using _server = new Server({ hooks });
+ * ```
+ */
 export type EventLogName =
   | "connect"
   | "login"
@@ -22,7 +35,28 @@ export type EventLogName =
   | "mkdir"
   | "rmdir";
 
-/** One event as a flat record, ready for `JSON.stringify`. */
+/**
+ * One event as a flat record, ready for `JSON.stringify`.
+ *
+ * @example What a session leaves in the log
+ * ```ts
+ * import { Client } from "@streamftp/streamftp/client";
+ * import { type EventLogEntry, eventLogHooks, Server } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * const entries: EventLogEntry[] = [];
+ * const server = new Server({ hooks: eventLogHooks((entry) => void entries.push(entry)) });
+ * await server.start("127.0.0.1", 0);
+ * {
+ *   await using client = await Client.connect("127.0.0.1", server.address.port);
+ *   await client.login();
+ * }
+ * await server.close(); // waits for the sessions and their hooks
+ * assert.deepEqual(entries.map((e) => e.event), ["connect", "login", "logout", "disconnect"]);
+ * assert.equal(entries[1].user, "anonymous");
+ * assert.equal(entries[1].ip, "127.0.0.1");
+ * ```
+ */
 export interface EventLogEntry {
   /** When it happened (ISO 8601, UTC). */
   time: string;
@@ -57,12 +91,29 @@ export interface EventLogEntry {
  * {@linkcode EventLogEntry}. Spread them into your own hooks to add more (`{ ...eventLogHooks(w),
  * beforeTransfer }`), keeping in mind that a key of yours replaces theirs.
  *
- * @example One JSON line per event on stdout
- * ```ts ignore
- * import { eventLogHooks, Server } from "../../server.ts";
- * const server = new Server({
- *   hooks: eventLogHooks((entry) => console.log(JSON.stringify(entry))),
+ * @example One JSON line per event, plus a hook of your own
+ * ```ts
+ * import { Client } from "@streamftp/streamftp/client";
+ * import { eventLogHooks, MemoryFileSystem, Server, User } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * const lines: string[] = [];
+ * await using server = new Server({
+ *   users: [new User()],
+ *   fileSystem: new MemoryFileSystem(),
+ *   hooks: {
+ *     ...eventLogHooks((entry) => void lines.push(JSON.stringify(entry))),
+ *     beforeTransfer: (e) => e.path.endsWith(".exe") ? { text: "no programs" } : undefined,
+ *   },
  * });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * await new Blob(["hello"]).stream().pipeTo(await client.uploadStream("a.txt"));
+ * await assert.rejects(client.uploadStream("setup.exe"), { code: 550 });
+ * const upload = JSON.parse(lines.find((line) => line.includes('"upload"'))!);
+ * assert.equal(upload.path, "/a.txt");
+ * assert.equal(upload.bytes, 5);
  * ```
  *
  * @param write Receives each entry, in the order the events happen within a session; it may

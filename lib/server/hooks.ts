@@ -12,10 +12,39 @@ import type { NetAddr } from "../socket.ts";
 import type { DataProtection } from "./command_context.ts";
 import type { FinalReply } from "./path_error_reply.ts";
 
-/** A value or a promise of it. */
+/**
+ * A value or a promise of it: what a hook may return.
+ *
+ * @example
+ * ```ts
+ * import type { Awaitable } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * const now: Awaitable<number> = 1;
+ * const later: Awaitable<number> = Promise.resolve(2);
+ * assert.equal(await now + await later, 3);
+ * ```
+ */
 export type Awaitable<T> = T | Promise<T>;
 
-/** What every event of a session carries. */
+/**
+ * What every event of a session carries: the `connect` hook's event, and part of every other.
+ *
+ * @example Who connects
+ * ```ts
+ * import { Client } from "@streamftp/streamftp/client";
+ * import { Server, type SessionEvent } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * const connects: SessionEvent[] = [];
+ * await using server = new Server({ hooks: { connect: (e) => void connects.push(e) } });
+ * await server.start("127.0.0.1", 0);
+ * await using _client = await Client.connect("127.0.0.1", server.address.port);
+ * assert.equal(connects[0].remoteAddr.hostname, "127.0.0.1");
+ * assert.equal(connects[0].secure, false);
+ * assert.equal(connects[0].user, undefined); // no USER yet
+ * ```
+ */
 export interface SessionEvent {
   /** The session's number, unique within the server (as in log records). */
   readonly sessionId: number;
@@ -27,7 +56,24 @@ export interface SessionEvent {
   readonly user: string | undefined;
 }
 
-/** A successful login, before its `230` goes out. */
+/**
+ * A successful login, before its `230` goes out.
+ *
+ * @example
+ * ```ts
+ * import { Client } from "@streamftp/streamftp/client";
+ * import { type LoginEvent, Server } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * const logins: LoginEvent[] = [];
+ * await using server = new Server({ hooks: { login: (e) => void logins.push(e) } });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * assert.equal(logins[0].user, "anonymous");
+ * assert.equal(logins[0].anonymous, true);
+ * ```
+ */
 export interface LoginEvent extends SessionEvent {
   /** The login name. */
   readonly user: string;
@@ -39,10 +85,49 @@ export interface LoginEvent extends SessionEvent {
  * Why a login failed: the name is no account (or an anonymous name without an anonymous
  * account), the user manager refused the password, the account has all the sessions it may
  * have, or the user manager or a `login` hook refused it otherwise.
+ *
+ * @example Counting password guesses apart from typos in names
+ * ```ts
+ * import { Client } from "@streamftp/streamftp/client";
+ * import { type LoginFailureReason, Server, User } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * const reasons: LoginFailureReason[] = [];
+ * await using server = new Server({
+ *   users: [new User({ login: "alice", password: "secret" })],
+ *   loginFailureDelay: 0,
+ *   hooks: { loginFailed: (e) => void reasons.push(e.reason) },
+ * });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await assert.rejects(client.login("alice", "guess"));
+ * await assert.rejects(client.login("alcie", "secret"));
+ * assert.deepEqual(reasons, ["wrong-password", "unknown-user"]);
+ * ```
  */
 export type LoginFailureReason = "unknown-user" | "wrong-password" | "user-limit" | "refused";
 
-/** A failed login (its `530` or `421` follows after the server's failure delay). */
+/**
+ * A failed login (its `530` or `421` follows after the server's failure delay).
+ *
+ * @example
+ * ```ts
+ * import { Client } from "@streamftp/streamftp/client";
+ * import { type LoginFailedEvent, Server } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * const failures: LoginFailedEvent[] = [];
+ * await using server = new Server({
+ *   loginFailureDelay: 0,
+ *   hooks: { loginFailed: (e) => void failures.push(e) },
+ * });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await assert.rejects(client.login("root", "toor"));
+ * assert.equal(failures[0].user, "root");
+ * assert.equal(failures[0].reason, "unknown-user");
+ * ```
+ */
 export interface LoginFailedEvent extends SessionEvent {
   /** The name that was tried. */
   readonly user: string;
@@ -50,19 +135,81 @@ export interface LoginFailedEvent extends SessionEvent {
   readonly reason: LoginFailureReason;
 }
 
-/** A logged-in session no longer is: a new USER, AUTH TLS, or the end of the session. */
+/**
+ * A logged-in session no longer is: a new USER, AUTH TLS, or the end of the session.
+ *
+ * @example
+ * ```ts
+ * import { Client } from "@streamftp/streamftp/client";
+ * import { Server } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * const logouts: string[] = [];
+ * const server = new Server({ hooks: { logout: (e) => void logouts.push(e.user) } });
+ * await server.start("127.0.0.1", 0);
+ * {
+ *   await using client = await Client.connect("127.0.0.1", server.address.port);
+ *   await client.login();
+ * }
+ * await server.close(); // waits for the sessions and their hooks
+ * assert.deepEqual(logouts, ["anonymous"]);
+ * ```
+ */
 export interface LogoutEvent extends SessionEvent {
   /** The login name that was logged in. */
   readonly user: string;
 }
 
-/** The end of a session whose `connect` hook ran. */
+/**
+ * The end of a session whose `connect` hook ran.
+ *
+ * @example How long sessions last
+ * ```ts
+ * import { Client } from "@streamftp/streamftp/client";
+ * import { type DisconnectEvent, Server } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * const ended: DisconnectEvent[] = [];
+ * const server = new Server({ hooks: { disconnect: (e) => void ended.push(e) } });
+ * await server.start("127.0.0.1", 0);
+ * {
+ *   await using client = await Client.connect("127.0.0.1", server.address.port);
+ *   await client.login();
+ * }
+ * await server.close(); // waits for the sessions and their hooks
+ * assert.equal(ended.length, 1);
+ * assert.ok(ended[0].duration >= 0);
+ * ```
+ */
 export interface DisconnectEvent extends SessionEvent {
   /** How long the session lasted, in milliseconds. */
   readonly duration: number;
 }
 
-/** A command and its reply. */
+/**
+ * A command and its reply.
+ *
+ * @example A command log
+ * ```ts
+ * import { Client } from "@streamftp/streamftp/client";
+ * import { type CommandEvent, Server, User } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * const commands: CommandEvent[] = [];
+ * const server = new Server({
+ *   users: [new User({ login: "alice", password: "secret" })],
+ *   hooks: { command: (e) => void commands.push(e) },
+ * });
+ * await server.start("127.0.0.1", 0);
+ * {
+ *   await using client = await Client.connect("127.0.0.1", server.address.port);
+ *   await client.login("alice", "secret");
+ * }
+ * await server.close(); // waits for the sessions and their hooks
+ * const log = commands.map((e) => `${e.verb} ${e.argument} -> ${e.code}`);
+ * assert.deepEqual(log.slice(0, 2), ["USER alice -> 331", "PASS **** -> 230"]);
+ * ```
+ */
 export interface CommandEvent extends SessionEvent {
   /** The verb as received (upper case for known verbs). */
   readonly verb: string;
@@ -77,7 +224,30 @@ export interface CommandEvent extends SessionEvent {
   readonly text: string;
 }
 
-/** What a file transfer moves, and where. */
+/**
+ * What a file transfer moves, and where: part of the `beforeTransfer` and `transfer` events,
+ * and what a custom command hands to `CommandContext.allowTransfer`.
+ *
+ * @example
+ * ```ts
+ * import { Client } from "@streamftp/streamftp/client";
+ * import { type FileTransfer, MemoryFileSystem, Server, User } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * const describe = (t: FileTransfer) => `${t.direction} ${t.path} from ${t.offset}`;
+ * const seen: string[] = [];
+ * await using server = new Server({
+ *   users: [new User()],
+ *   fileSystem: new MemoryFileSystem(),
+ *   hooks: { beforeTransfer: (e) => void seen.push(describe(e)) },
+ * });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * await new Blob(["hello"]).stream().pipeTo(await client.uploadStream("a.txt"));
+ * assert.deepEqual(seen, ["upload /a.txt from 0"]);
+ * ```
+ */
 export interface FileTransfer {
   /** `"upload"` (STOR, APPE, STOU) or `"download"` (RETR). */
   readonly direction: "upload" | "download";
@@ -89,13 +259,62 @@ export interface FileTransfer {
   readonly append: boolean;
 }
 
-/** A file transfer about to start: nothing is opened yet. */
+/**
+ * A file transfer about to start: nothing is opened yet.
+ *
+ * @example Uploads only in clear text... or not at all
+ * ```ts
+ * import { Client } from "@streamftp/streamftp/client";
+ * import { MemoryFileSystem, Server, User } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = new Server({
+ *   users: [new User()],
+ *   fileSystem: new MemoryFileSystem(),
+ *   hooks: {
+ *     beforeTransfer(e) {
+ *       if (e.direction === "upload" && e.dataProtection !== "P") {
+ *         return { code: 521, text: "uploads need PROT P" };
+ *       }
+ *     },
+ *   },
+ * });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * await assert.rejects(client.uploadStream("a.txt"), { name: "ReplyError", code: 521 });
+ * ```
+ */
 export interface BeforeTransferEvent extends SessionEvent, FileTransfer {
   /** The data connection's protection (PROT): `"P"` for TLS. */
   readonly dataProtection: DataProtection;
 }
 
-/** A file transfer that ended, well or not. */
+/**
+ * A file transfer that ended, well or not.
+ *
+ * @example Bytes per user
+ * ```ts
+ * import { Client } from "@streamftp/streamftp/client";
+ * import { MemoryFileSystem, Server, type TransferEvent, User } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * const transfers: TransferEvent[] = [];
+ * await using server = new Server({
+ *   users: [new User()],
+ *   fileSystem: new MemoryFileSystem(),
+ *   hooks: { transfer: (e) => void transfers.push(e) },
+ * });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * await new Blob(["hello"]).stream().pipeTo(await client.uploadStream("a.txt"));
+ * const [upload] = transfers; // reported before the 226, so before the upload resolves
+ * assert.equal(upload.bytes, 5);
+ * assert.equal(upload.complete, true);
+ * assert.equal(upload.code, 226);
+ * ```
+ */
 export interface TransferEvent extends BeforeTransferEvent {
   /** Bytes actually moved on the data connection. */
   readonly bytes: number;
@@ -110,6 +329,20 @@ export interface TransferEvent extends BeforeTransferEvent {
 /**
  * A change to the file tree that succeeded, as a handler reports it
  * (`CommandContext.fileChanged`): a file deleted, a directory made or removed, or a rename.
+ *
+ * @example One line per change
+ * ```ts
+ * import type { FileChange } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * function describe(change: FileChange): string {
+ *   return change.action === "rename"
+ *     ? `rename ${change.from} to ${change.to}`
+ *     : `${change.action} ${change.path}`;
+ * }
+ * assert.equal(describe({ action: "rename", from: "/a", to: "/b" }), "rename /a to /b");
+ * assert.equal(describe({ action: "delete", path: "/a" }), "delete /a");
+ * ```
  */
 export type FileChange =
   | {
@@ -127,12 +360,57 @@ export type FileChange =
     readonly to: string;
   };
 
-/** A file deleted, or a directory made or removed. */
+/**
+ * A file deleted, or a directory made or removed.
+ *
+ * @example
+ * ```ts
+ * import { Client } from "@streamftp/streamftp/client";
+ * import { MemoryFileSystem, type PathEvent, Server, User } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * const changes: PathEvent[] = [];
+ * const record = (e: PathEvent) => void changes.push(e);
+ * await using server = new Server({
+ *   users: [new User()],
+ *   fileSystem: new MemoryFileSystem(),
+ *   hooks: { mkdir: record, rmdir: record, delete: record },
+ * });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * await client.mkdir("docs");
+ * await client.rmdir("docs");
+ * assert.deepEqual(changes.map((e) => `${e.action} ${e.path}`), ["mkdir /docs", "rmdir /docs"]);
+ * ```
+ */
 export type PathEvent =
   & SessionEvent
   & Extract<FileChange, { action: "delete" | "mkdir" | "rmdir" }>;
 
-/** A file or directory renamed. */
+/**
+ * A file or directory renamed.
+ *
+ * @example
+ * ```ts
+ * import { Client } from "@streamftp/streamftp/client";
+ * import { MemoryFileSystem, type RenameEvent, Server, User } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * const renames: RenameEvent[] = [];
+ * await using server = new Server({
+ *   users: [new User()],
+ *   fileSystem: new MemoryFileSystem(),
+ *   hooks: { rename: (e) => void renames.push(e) },
+ * });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * await client.mkdir("draft");
+ * await client.rename("draft", "final");
+ * assert.deepEqual([renames[0].from, renames[0].to], ["/draft", "/final"]);
+ * ```
+ */
 export type RenameEvent = SessionEvent & Extract<FileChange, { action: "rename" }>;
 
 /**
@@ -140,6 +418,25 @@ export type RenameEvent = SessionEvent & Extract<FileChange, { action: "rename" 
  * `421` for `connect`, `530` for `login` and `550` for `beforeTransfer`; `connect` always
  * answers `421` and `login` always `530`, with the refusal's text. A code outside 400-599 is
  * replaced by the default.
+ *
+ * @example No anonymous logins today
+ * ```ts
+ * import { Client, ReplyError } from "@streamftp/streamftp/client";
+ * import { type HookRefusal, Server } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * const closed: HookRefusal = { text: "closed for maintenance" };
+ * await using server = new Server({
+ *   loginFailureDelay: 0,
+ *   hooks: { login: (e) => e.anonymous ? closed : undefined },
+ * });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * const error = await client.login().catch((e) => e);
+ * assert.ok(error instanceof ReplyError);
+ * assert.equal(error.code, 530);
+ * assert.deepEqual(error.reply.lines, ["closed for maintenance"]);
+ * ```
  */
 export interface HookRefusal {
   /** The reply code (`552` for "quota exceeded"...). */
@@ -156,24 +453,39 @@ export interface HookRefusal {
  * hook's the transfer (`451`); the others' are ignored.
  *
  * @example A quota and an audit trail
- * ```ts ignore
+ * ```ts
+ * import { Client } from "@streamftp/streamftp/client";
+ * import { MemoryFileSystem, Server, type ServerHooks, User } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * const quota = 8; // bytes per user
  * const used = new Map<string, number>();
- * const server = new Server({
- *   users,
- *   hooks: {
- *     beforeTransfer(e) {
- *       if (e.direction === "upload" && (used.get(e.user!) ?? 0) >= 1e9) {
- *         return { code: 552, text: "quota exceeded" };
- *       }
- *     },
- *     transfer(e) {
- *       if (e.direction === "upload") used.set(e.user!, (used.get(e.user!) ?? 0) + e.bytes);
- *     },
- *     async delete(e) {
- *       await audit.write(`${e.user} deleted ${e.path}`);
- *     },
+ * const audit: string[] = [];
+ * const hooks: ServerHooks = {
+ *   beforeTransfer(e) {
+ *     if (e.direction === "upload" && (used.get(e.user!) ?? 0) >= quota) {
+ *       return { code: 552, text: "quota exceeded" };
+ *     }
  *   },
+ *   transfer(e) {
+ *     if (e.direction === "upload") used.set(e.user!, (used.get(e.user!) ?? 0) + e.bytes);
+ *   },
+ *   delete(e) {
+ *     audit.push(`${e.user} deleted ${e.path}`);
+ *   },
+ * };
+ * await using server = new Server({
+ *   users: [new User({ login: "alice", password: "secret" })],
+ *   fileSystem: new MemoryFileSystem(),
+ *   hooks,
  * });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login("alice", "secret");
+ * await new Blob(["12345678"]).stream().pipeTo(await client.uploadStream("a.bin"));
+ * await assert.rejects(client.uploadStream("b.bin"), { code: 552 });
+ * await client.removeFile("a.bin");
+ * assert.deepEqual(audit, ["alice deleted /a.bin"]);
  * ```
  */
 export interface ServerHooks {

@@ -45,14 +45,16 @@ export class LoginGuard {
    * @example
    * ```ts
    * import { LoginGuard } from "./login_guard.ts";
+   * import assert from "node:assert/strict";
+   *
    * const guard = new LoginGuard({ maxFailures: 2, window: 60_000 });
    * const first = (await guard.begin("2001:db8::1"))!;
    * const second = (await guard.begin("2001:db8::2"))!; // the same /64
    * const third = guard.begin("2001:db8::3"); // waits: two in flight fill the budget
    * first.end(true);
    * second.end(true);
-   * console.assert(await third === undefined); // both failed: the /64 is blocked
-   * console.assert(guard.blocked("2001:db8::99"));
+   * assert.equal(await third, undefined); // both failed: the /64 is blocked
+   * assert.equal(guard.blocked("2001:db8::99"), true);
    * ```
    *
    * @param options The limit and its window.

@@ -10,7 +10,22 @@ import { FtpError } from "../errors.ts";
 import type { Listener } from "../socket.ts";
 import { addressKey } from "./address_key.ts";
 
-/** No port of the passive range could be bound. */
+/**
+ * No port of the passive range could be bound.
+ *
+ * @example A range of one port, taken
+ * ```ts
+ * import { NoFreePortError, PassivePortPool } from "./passive_port_pool.ts";
+ * import { nodeNetwork } from "../../adapters/node.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const taken = await nodeNetwork.listen({ hostname: "127.0.0.1", port: 0 });
+ * const pool = new PassivePortPool([taken.addr.port]);
+ * const listen = (port: number) => nodeNetwork.listen({ hostname: "127.0.0.1", port });
+ * await assert.rejects(pool.bind(listen, "192.0.2.1"), NoFreePortError);
+ * await taken.close();
+ * ```
+ */
 export class NoFreePortError extends FtpError {
   /** Creates the error. */
   constructor(message = "No free port in the passive range", options?: ErrorOptions) {
@@ -24,9 +39,15 @@ export class NoFreePortError extends FtpError {
  *
  * @example
  * ```ts
- * import { PassiveListenerLimitError } from "../../server.ts";
- * const error = new PassiveListenerLimitError(2);
- * console.log(error.limit, error.message); // 2 "Too many passive listeners for one address (at most 2)"
+ * import { PassiveListenerLimitError, PassivePortPool } from "./passive_port_pool.ts";
+ * import { nodeNetwork } from "../../adapters/node.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const pool = new PassivePortPool(undefined, { maxPerIp: 1 });
+ * const listen = (port: number) => nodeNetwork.listen({ hostname: "127.0.0.1", port });
+ * const first = await pool.bind(listen, "192.0.2.1");
+ * await assert.rejects(pool.bind(listen, "192.0.2.1"), PassiveListenerLimitError);
+ * await first.release();
  * ```
  */
 export class PassiveListenerLimitError extends FtpError {
@@ -41,7 +62,22 @@ export class PassiveListenerLimitError extends FtpError {
   }
 }
 
-/** A bound passive listener and the function that gives its port back. */
+/**
+ * A bound passive listener and the function that gives its port back.
+ *
+ * @example
+ * ```ts
+ * import { PassivePortPool, type PooledListener } from "./passive_port_pool.ts";
+ * import { nodeNetwork } from "../../adapters/node.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const pool = new PassivePortPool(); // any free port
+ * const listen = (port: number) => nodeNetwork.listen({ hostname: "127.0.0.1", port });
+ * const pooled: PooledListener = await pool.bind(listen, "192.0.2.1");
+ * assert.notEqual(pooled.listener.addr.port, 0);
+ * await pooled.release(); // the listener is closed, and 192.0.2.1 may bind one more
+ * ```
+ */
 export interface PooledListener {
   /** The listener. */
   listener: Listener;
@@ -68,9 +104,11 @@ const DEFAULT_MAX_PER_IP = 32;
  *
  * @example
  * ```ts
- * import { PassivePortPool } from "../../server.ts";
+ * import { PassivePortPool } from "./passive_port_pool.ts";
+ * import assert from "node:assert/strict";
+ *
  * const pool = new PassivePortPool({ min: 50000, max: 50009 });
- * console.log(pool.maxPerIp); // 5: half of the range
+ * assert.equal(pool.maxPerIp, 5); // half of the range
  * ```
  */
 export class PassivePortPool {

@@ -9,7 +9,18 @@
 
 import { createHash, randomBytes, scrypt, timingSafeEqual } from "node:crypto";
 
-/** scrypt's parameters for {@linkcode hashPassword}. */
+/**
+ * scrypt's parameters for {@linkcode hashPassword}.
+ *
+ * @example A cheaper hash, for a machine with little memory
+ * ```ts
+ * import { type HashPasswordOptions, hashPassword } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * const options: HashPasswordOptions = { cost: 4096, blockSize: 8 }; // about 4 MiB per check
+ * assert.match(await hashPassword("secret", options), /^scrypt\$4096\$8\$1\$/);
+ * ```
+ */
 export interface HashPasswordOptions {
   /** CPU/memory cost N, a power of two from 2 to 2^20 (default 2^14 = 16384). */
   cost?: number;
@@ -37,11 +48,17 @@ const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
  *
  * @example
  * ```ts
- * import { hashPassword, verifyPassword } from "./password.ts";
- * const hash = await hashPassword("secret", { cost: 1024 });
- * console.assert(hash.startsWith("scrypt$1024$8$1$"));
- * console.assert(await verifyPassword("secret", hash));
- * console.assert(!await verifyPassword("Secret", hash));
+ * import { Client } from "@streamftp/streamftp/client";
+ * import { hashPassword, Server, User } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * // Hash once (`serve --hash-password` prints one), keep the hash in the configuration.
+ * const passwordHash = await hashPassword("secret");
+ * assert.match(passwordHash, /^scrypt\$16384\$8\$1\$/);
+ * await using server = new Server({ users: [new User({ login: "alice", passwordHash })] });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login("alice", "secret");
  * ```
  *
  * @param password The password.
@@ -76,9 +93,12 @@ export async function hashPassword(
  *
  * @example
  * ```ts
- * import { hashPassword, verifyPassword } from "./password.ts";
+ * import { hashPassword, verifyPassword } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
  * const hash = await hashPassword("secret", { cost: 1024 });
- * console.assert(await verifyPassword("secret", hash));
+ * assert.equal(await verifyPassword("secret", hash), true);
+ * assert.equal(await verifyPassword("Secret", hash), false);
  * ```
  *
  * @param password The password to check.

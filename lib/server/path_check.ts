@@ -35,9 +35,25 @@ export interface PathCheckContext {
  * is judged by the rules of the path it leads to as well. On failure it sends the `550` itself.
  *
  * @example
- * ```ts ignore
- * const found = await inspectPath(session, "/pub/a.txt", { access: "read", must: "file" });
- * if (found) console.log(found.stat?.size);
+ * ```ts
+ * import { inspectPath } from "./path_check.ts";
+ * import { User } from "./user.ts";
+ * import { MemoryFileSystem } from "../fs/memory.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const fileSystem = new MemoryFileSystem();
+ * await new Blob(["hi"]).stream().pipeTo(await fileSystem.openWrite("/a.txt"));
+ * const replies: string[] = [];
+ * const session = {
+ *   user: new User(),
+ *   loggedIn: true,
+ *   fileSystem,
+ *   reply: async (code: number, text: string) => void replies.push(`${code} ${text}`),
+ * };
+ * const found = await inspectPath(session, "/a.txt", { access: "read", must: "file" });
+ * assert.equal(found?.stat?.size, 2);
+ * assert.equal(await inspectPath(session, "/", { access: "read", must: "file" }), undefined);
+ * assert.deepEqual(replies, ["550 path is not a file"]);
  * ```
  *
  * @param ctx The user, the file system and the reply.

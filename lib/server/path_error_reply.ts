@@ -6,7 +6,38 @@
 
 import type { PathError } from "../errors.ts";
 
-/** A reply code and its text. */
+/**
+ * A reply code and its text: what a custom transfer's `run` returns as its final reply.
+ *
+ * @example A command that sends one line over the data connection
+ * ```ts
+ * import { Client } from "@streamftp/streamftp/client";
+ * import { type FinalReply, Server } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = new Server();
+ * server.commands.set("MOTD", {
+ *   requires: ["login", "data-channel"],
+ *   handler: (ctx) =>
+ *     ctx.startTransfer({
+ *       description: "MOTD",
+ *       opening: "here it comes",
+ *       async run(data): Promise<FinalReply> {
+ *         const writer = data.writable.getWriter();
+ *         await writer.write(new TextEncoder().encode("Be nice.\r\n"));
+ *         await writer.close();
+ *         return { code: 226, text: "that was it" };
+ *       },
+ *     }),
+ * });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * const stream = await client.getStream("MOTD");
+ * assert.equal(await new Response(stream.readable).text(), "Be nice.\r\n");
+ * assert.equal((await stream.finish()).code, 226);
+ * ```
+ */
 export interface FinalReply {
   /** The code. */
   code: number;

@@ -21,6 +21,17 @@
  * - `"rmdir"`: RMD;
  * - `"chmod"`: SITE CHMOD;
  * - `"mtime"`: MFMT.
+ *
+ * @example A permission by right names
+ * ```ts
+ * import { type AccessRight, Permission } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * const rights: AccessRight[] = ["cd", "list", "read", "write"]; // no overwriting, no deleting
+ * const uploads = new Permission("/uploads", { rights });
+ * assert.equal(uploads.allows("write"), true);
+ * assert.equal(uploads.allows("overwrite"), false);
+ * ```
  */
 export type AccessRight =
   | "cd"
@@ -41,8 +52,12 @@ export type AccessRight =
  *
  * @example
  * ```ts
- * import { READ_RIGHTS } from "../../server.ts";
- * console.log(READ_RIGHTS.join(",")); // "cd,list,read"
+ * import { Permission, READ_RIGHTS } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(READ_RIGHTS, ["cd", "list", "read"]);
+ * const readOnly = new Permission("/", { writable: false });
+ * assert.deepEqual([...readOnly.rights], READ_RIGHTS);
  * ```
  */
 export const READ_RIGHTS: readonly AccessRight[] = ["cd", "list", "read"];
@@ -52,8 +67,13 @@ export const READ_RIGHTS: readonly AccessRight[] = ["cd", "list", "read"];
  *
  * @example
  * ```ts
- * import { WRITE_RIGHTS } from "../../server.ts";
- * console.log(WRITE_RIGHTS.includes("delete")); // true
+ * import { Permission, WRITE_RIGHTS } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * assert.ok(WRITE_RIGHTS.includes("delete"));
+ * // Everything but reading: a drop box whose files can be replaced and removed.
+ * const dropBox = new Permission("/incoming", { rights: ["cd", ...WRITE_RIGHTS] });
+ * assert.equal(dropBox.allows("read"), false);
  * ```
  */
 export const WRITE_RIGHTS: readonly AccessRight[] = [
@@ -96,10 +116,14 @@ const LETTERS: Readonly<Record<string, readonly AccessRight[]>> = {
  *
  * @example
  * ```ts
- * import type { PermissionOptions } from "../../server.ts";
+ * import { Permission, type PermissionOptions } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
  * const dropBox: PermissionOptions = { rights: ["write"] };
- * const noDelete: PermissionOptions = { letters: "elrawfmMT" };
- * console.log(dropBox.rights, noDelete.letters);
+ * const noDelete: PermissionOptions = { letters: "elrawfmMT" }; // pyftpdlib's letters, no `d`
+ * assert.equal(new Permission("/in", dropBox).allows("list"), false);
+ * assert.equal(new Permission("/shared", noDelete).allows("delete"), false);
+ * assert.equal(new Permission("/shared", noDelete).allows("rename"), true);
  * ```
  */
 export interface PermissionOptions {
@@ -123,13 +147,26 @@ export interface PermissionOptions {
  *
  * @example
  * ```ts
- * import { Permission } from "../../server.ts";
- * const permissions = [
- *   new Permission("/", { writable: false }), // read-only everywhere...
- *   new Permission("/incoming", { rights: ["write"] }), // ...but a drop box here
- *   new Permission("/shared", { letters: "elrawfm" }), // and no deleting here
- * ];
- * console.log(permissions[1].allows("write"), permissions[1].allows("overwrite")); // true false
+ * import { Client } from "@streamftp/streamftp/client";
+ * import { MemoryFileSystem, Permission, Server, User } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * const fileSystem = new MemoryFileSystem();
+ * await fileSystem.mkdir("/incoming");
+ * const guest = new User({
+ *   permissions: [
+ *     new Permission("/", { writable: false }), // read-only everywhere...
+ *     new Permission("/incoming", { rights: ["write"] }), // ...but a drop box here
+ *   ],
+ * });
+ * await using server = new Server({ users: [guest], fileSystem });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * await new Blob(["hi"]).stream().pipeTo(await client.uploadStream("incoming/a.txt"));
+ * await assert.rejects(client.uploadStream("incoming/a.txt"), { code: 550 }); // no overwrite
+ * await assert.rejects(client.uploadStream("b.txt"), { code: 550 }); // read-only
+ * await assert.rejects(client.downloadStream("incoming/a.txt"), { code: 550 }); // no read
  * ```
  */
 export class Permission {
@@ -218,8 +255,11 @@ export class Permission {
  * @example
  * ```ts
  * import { Permission, uniformRights } from "./permission.ts";
- * console.log(uniformRights([new Permission("/")])); // true
- * console.log(uniformRights([new Permission("/"), new Permission("/ro", { writable: false })])); // false
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(uniformRights([new Permission("/")]), true);
+ * const readOnlyBelow = new Permission("/ro", { writable: false });
+ * assert.equal(uniformRights([new Permission("/"), readOnlyBelow]), false);
  * ```
  *
  * @param permissions A user's permissions.

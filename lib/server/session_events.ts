@@ -83,15 +83,29 @@ export interface SessionEventsOptions {
  * awaits it; a hook that throws is logged, and where it could refuse, refuses.
  *
  * @example How a session uses it
- * ```ts ignore
- * const events = SessionEvents.create(session, {
- *   hooks: server.hooks,
- *   commands: server.commands,
- *   dispatch: (line) => dispatcher.dispatch(line),
- *   transfers: worker,
- * });
- * const refusal = await events?.connected();
- * if (refusal) await session.reply(421, refusal.text);
+ * ```ts
+ * import { type EventSource, SessionEvents, type SessionEventsOptions } from "./session_events.ts";
+ * import { CommandTable } from "./command_table.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const session: EventSource = {
+ *   id: 1,
+ *   remoteAddr: { hostname: "192.0.2.1", port: 50000, family: "IPv4" },
+ *   secure: false,
+ *   loginName: undefined,
+ *   dataProtection: "C",
+ *   log: () => {},
+ * };
+ * const options: SessionEventsOptions = {
+ *   hooks: { connect: (e) => e.secure ? undefined : { text: "TLS only" } },
+ *   commands: new CommandTable(),
+ *   dispatch: () => Promise.resolve(), // the session's dispatcher
+ *   transfers: { status: undefined, opened: Promise.resolve(undefined) }, // its transfer worker
+ * };
+ * const events = SessionEvents.create(session, options);
+ * const refusal = await events?.connected(); // the session then replies 421 with it
+ * assert.deepEqual(refusal, { code: 421, text: "TLS only" });
+ * assert.equal(SessionEvents.create(session, { ...options, hooks: {} }), undefined);
  * ```
  */
 export class SessionEvents {

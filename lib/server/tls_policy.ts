@@ -8,10 +8,46 @@
 import type { TlsServerOptions } from "../socket.ts";
 import { DEFAULT_ANONYMOUS_NAMES, isAnonymousName } from "./anonymous_names.ts";
 
-/** Who must use TLS: nobody, every user, or every user but anonymous ones. */
+/**
+ * Who must use TLS: nobody, every user, or every user but anonymous ones.
+ *
+ * @example Passwords only over TLS, anonymous logins in the clear
+ * ```ts
+ * import { Client } from "@streamftp/streamftp/client";
+ * import { Server, type TlsRequirement, User } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * const requireTls: TlsRequirement = "non-anonymous";
+ * await using server = new Server({
+ *   users: [new User({ login: "alice", password: "secret" }), new User()],
+ *   tls: { cert: "<PEM certificate chain>", key: "<PEM private key>" }, // read from files
+ *   requireTls,
+ * });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await assert.rejects(client.login("alice", "secret"), { code: 530 }); // no AUTH TLS first
+ * await client.login(); // anonymous
+ * ```
+ */
 export type TlsRequirement = "none" | "all" | "non-anonymous";
 
-/** The FTPS settings of a server, as `ServerOptions` takes them. */
+/**
+ * The FTPS settings of a server, as `ServerOptions` takes them.
+ *
+ * @example A server that offers AUTH TLS
+ * ```ts
+ * import { Client } from "@streamftp/streamftp/client";
+ * import { Server, type ServerTlsOptions } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * // The PEM texts, read from files (`await readFile("cert.pem", "utf8")`...).
+ * const tls: ServerTlsOptions = { cert: "<PEM certificate chain>", key: "<PEM private key>" };
+ * await using server = new Server({ tls });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * assert.equal((await client.features()).get("AUTH"), "TLS");
+ * ```
+ */
 export interface ServerTlsOptions {
   /** PEM certificate chain and private key. */
   cert: string;
@@ -19,7 +55,26 @@ export interface ServerTlsOptions {
   key: string;
 }
 
-/** {@linkcode TlsPolicy}'s requirements, one for logins and one for data connections. */
+/**
+ * {@linkcode TlsPolicy}'s requirements, one for logins and one for data connections.
+ *
+ * @example Logins in the clear, but files only over TLS
+ * ```ts
+ * import { Client } from "@streamftp/streamftp/client";
+ * import { Server, type TlsRequirements } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * const requireTls: TlsRequirements = { login: "none", data: "all" };
+ * await using server = new Server({
+ *   tls: { cert: "<PEM certificate chain>", key: "<PEM private key>" }, // read from files
+ *   requireTls,
+ * });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * await assert.rejects(client.listAll(), { code: 521 }); // PROT P first
+ * ```
+ */
 export interface TlsRequirements {
   /** Who must secure the control connection (AUTH TLS) before USER. */
   login: TlsRequirement;
@@ -27,7 +82,25 @@ export interface TlsRequirements {
   data: TlsRequirement;
 }
 
-/** What a server's TLS settings allow and demand. */
+/**
+ * What a server's TLS settings allow and demand: `server.tlsPolicy`, built from its options.
+ *
+ * @example Asking a server's policy
+ * ```ts
+ * import { Server, type TlsPolicy } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = new Server({
+ *   tls: { cert: "<PEM certificate chain>", key: "<PEM private key>" }, // read from files
+ *   requireTls: { login: "non-anonymous", data: "all" },
+ * });
+ * const policy: TlsPolicy = server.tlsPolicy;
+ * assert.equal(policy.implicit, false);
+ * assert.equal(policy.loginNeedsTls("alice"), true);
+ * assert.equal(policy.loginNeedsTls("anonymous"), false);
+ * assert.equal(policy.dataNeedsTls("anonymous"), true);
+ * ```
+ */
 export class TlsPolicy {
   /** The certificate and key, or `undefined` when the server offers no TLS. */
   readonly certificate: ServerTlsOptions | undefined;

@@ -18,7 +18,44 @@ import type { FileTransfer } from "./hooks.ts";
 import { LazyDeadlines } from "./lazy_deadline.ts";
 import { type FinalReply, pathErrorReply } from "./path_error_reply.ts";
 
-/** What `startTransfer` runs. */
+/**
+ * What `CommandContext.startTransfer` runs: the transfer's replies and its `run`, which moves
+ * the data in the background while the control connection stays responsive.
+ *
+ * @example An upload that is only counted
+ * ```ts
+ * import { Client } from "@streamftp/streamftp/client";
+ * import { Server, type StartTransferOptions } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = new Server();
+ * server.commands.set("XCOUNT", {
+ *   requires: ["login", "data-channel"],
+ *   handler(ctx) {
+ *     let total = 0;
+ *     const counting = new WritableStream<Uint8Array>({
+ *       write: (chunk) => void (total += chunk.length),
+ *     });
+ *     const options: StartTransferOptions = {
+ *       description: "XCOUNT",
+ *       opening: "send your bytes",
+ *       abortedText: "counting aborted",
+ *       async run(data, signal) {
+ *         await data.receive(counting, signal);
+ *         return { code: 226, text: `${total} bytes` };
+ *       },
+ *     };
+ *     return ctx.startTransfer(options);
+ *   },
+ * });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * const stream = await client.getStream("XCOUNT");
+ * await new Blob(["hello"]).stream().pipeTo(stream.writable);
+ * assert.deepEqual((await stream.finish()).lines, ["5 bytes"]);
+ * ```
+ */
 export interface StartTransferOptions {
   /** What STAT shows while the transfer runs (`"RETR /a.txt"`). */
   description: string;
@@ -46,7 +83,37 @@ export interface StartTransferOptions {
   discard?(): Promise<void>;
 }
 
-/** A running transfer, as STAT reports it. */
+/**
+ * A running transfer, as STAT reports it (`CommandContext.transfer`).
+ *
+ * @example A transfer that reports its own progress
+ * ```ts
+ * import { Client } from "@streamftp/streamftp/client";
+ * import { Server, type TransferStatus } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = new Server();
+ * server.commands.set("XZEROS", {
+ *   requires: ["login", "data-channel"],
+ *   handler: (ctx) =>
+ *     ctx.startTransfer({
+ *       description: "XZEROS",
+ *       opening: "zeros coming",
+ *       async run(data, signal) {
+ *         await data.send(new Blob([new Uint8Array(1000)]).stream(), signal);
+ *         const status: TransferStatus = ctx.transfer!;
+ *         return { code: 226, text: `${status.description}: ${status.bytes} bytes` };
+ *       },
+ *     }),
+ * });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * const stream = await client.getStream("XZEROS");
+ * assert.equal((await new Response(stream.readable).arrayBuffer()).byteLength, 1000);
+ * assert.deepEqual((await stream.finish()).lines, ["XZEROS: 1000 bytes"]);
+ * ```
+ */
 export interface TransferStatus {
   /** What the transfer does (`"RETR /a.txt"`). */
   readonly description: string;

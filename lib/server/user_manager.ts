@@ -10,7 +10,36 @@ import type { NetAddr } from "../socket.ts";
 import { DEFAULT_ANONYMOUS_NAMES, isAnonymousName } from "./anonymous_names.ts";
 import type { User } from "./user.ts";
 
-/** Who is logging in, besides the name and password: what a manager may also decide on. */
+/**
+ * Who is logging in, besides the name and password: what a manager may also decide on.
+ *
+ * @example Accounts that may log in only from the local network
+ * ```ts
+ * import { Client } from "@streamftp/streamftp/client";
+ * import {
+ *   type GetUserResult,
+ *   type LoginContext,
+ *   MemoryUserManager,
+ *   Server,
+ *   User,
+ * } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * class LocalOnly extends MemoryUserManager {
+ *   override getUser(login: string, context: LoginContext): Promise<GetUserResult> {
+ *     if (context.remoteAddr.hostname !== "127.0.0.1") {
+ *       return Promise.resolve({ state: "error", info: "not from here" });
+ *     }
+ *     return super.getUser(login, context);
+ *   }
+ * }
+ * await using server = new Server({ users: new LocalOnly([new User()]) });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * assert.equal(await client.pwd(), "/");
+ * ```
+ */
 export interface LoginContext {
   /** The client's address (allow lists per IP). */
   readonly remoteAddr: NetAddr;
@@ -24,6 +53,21 @@ export interface LoginContext {
  * The answer of {@linkcode UserManager.getUser}. The client learns nothing from a refusal at
  * USER: every name that is not logged in at once gets the same `331 password required`, and
  * the PASS of a refused one fails like a wrong password.
+ *
+ * @example A manager that looks accounts up by name
+ * ```ts
+ * import { type GetUserResult, User } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * const accounts = new Map([["alice", new User({ login: "alice", password: "secret" })]]);
+ * function lookUp(login: string): GetUserResult {
+ *   const user = accounts.get(login);
+ *   if (!user) return { state: "error", info: `no user ${login}`, reason: "unknown-user" };
+ *   return { state: "password-required", user, info: "password required" };
+ * }
+ * assert.equal(lookUp("alice").state, "password-required");
+ * assert.equal(lookUp("bob").state, "error");
+ * ```
  */
 export type GetUserResult =
   /** The user is logged in at once (`230 <info>`). */
@@ -41,6 +85,37 @@ export type GetUserResult =
  * `notifyLogout` when a session whose login completed (`getUser` said `ok`, or `authenticate`
  * said `true`) ends, sends USER again, or was refused by a `login` hook. Each call gets the
  * {@linkcode LoginContext}: the client's address and whether the control connection is secure.
+ *
+ * @example Accounts from a table, passwords checked by the table's own hashes
+ * ```ts
+ * import { Client } from "@streamftp/streamftp/client";
+ * import {
+ *   hashPassword,
+ *   Server,
+ *   User,
+ *   type UserManager,
+ *   verifyPassword,
+ * } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * // In practice a database: login name, password hash, home directory.
+ * const table = new Map([["alice", { hash: await hashPassword("secret"), home: "/" }]]);
+ * const manager: UserManager = {
+ *   getUser(login) {
+ *     const row = table.get(login);
+ *     if (!row) return Promise.resolve({ state: "error", info: "no such user" });
+ *     const user = new User({ login, home: row.home });
+ *     return Promise.resolve({ state: "password-required", user, info: "password required" });
+ *   },
+ *   authenticate: (user, password) => verifyPassword(password, table.get(user.login!)!.hash),
+ *   notifyLogout: () => Promise.resolve(),
+ * };
+ * await using server = new Server({ users: manager, loginFailureDelay: 0 });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await assert.rejects(client.login("alice", "wrong"), { code: 530 });
+ * await client.login("alice", "secret");
+ * ```
  */
 export interface UserManager {
   /**
@@ -69,7 +144,19 @@ export interface UserManager {
   notifyLogout(user: User, context: LoginContext): Promise<void>;
 }
 
-/** Options of {@linkcode MemoryUserManager}. */
+/**
+ * Options of {@linkcode MemoryUserManager}.
+ *
+ * @example `guest` as the only anonymous name
+ * ```ts
+ * import { MemoryUserManager, User } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * const manager = new MemoryUserManager([new User()], { anonymousNames: ["guest"] });
+ * assert.equal((await manager.getUser("guest")).state, "ok");
+ * assert.equal((await manager.getUser("anonymous")).state, "error");
+ * ```
+ */
 export interface MemoryUserManagerOptions {
   /** The names that log into the anonymous account (default `anonymous` and `ftp`). */
   anonymousNames?: readonly string[];
@@ -83,14 +170,43 @@ export interface MemoryUserManagerOptions {
  * someone who only knows the name cannot use up the slots) and given back by `notifyLogout`; a
  * full user is refused at USER, and at PASS when the slots filled up in between.
  *
+ * @example One session per account at a time
+ * ```ts
+ * import { Client } from "@streamftp/streamftp/client";
+ * import { MemoryUserManager, Server, User } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * const alice = new User({ login: "alice", password: "secret", maxConnections: 1 });
+ * await using server = new Server({ users: new MemoryUserManager([alice]), loginFailureDelay: 0 });
+ * await server.start("127.0.0.1", 0);
+ * await using first = await Client.connect("127.0.0.1", server.address.port);
+ * await first.login("alice", "secret");
+ * await using second = await Client.connect("127.0.0.1", server.address.port);
+ * await assert.rejects(second.login("alice", "secret"), { code: 530 });
+ * ```
+ *
  * @example Override it to refuse clear-text logins
- * ```ts ignore
+ * ```ts
+ * import { Client } from "@streamftp/streamftp/client";
+ * import {
+ *   type GetUserResult,
+ *   type LoginContext,
+ *   MemoryUserManager,
+ *   Server,
+ *   User,
+ * } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
  * class TlsOnly extends MemoryUserManager {
  *   override getUser(login: string, context: LoginContext): Promise<GetUserResult> {
  *     if (!context.secure) return Promise.resolve({ state: "error", info: "TLS required" });
  *     return super.getUser(login, context);
  *   }
  * }
+ * await using server = new Server({ users: new TlsOnly([new User()]), loginFailureDelay: 0 });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await assert.rejects(client.login(), { code: 530 });
  * ```
  */
 export class MemoryUserManager implements UserManager {

@@ -8,7 +8,20 @@
 
 import { concatBytes } from "./bytes.ts";
 
-/** A line exceeded the reader's cap; the reader skipped it and stays usable. */
+/**
+ * A line exceeded the reader's cap; the reader skipped it and stays usable.
+ *
+ * @example
+ * ```ts
+ * import { LineReader, LineTooLongError } from "./line_reader.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const input = new Blob([`${"x".repeat(100)}\r\nNOOP\r\n`]).stream();
+ * const reader = new LineReader(input, { maxLineLength: 80 });
+ * await assert.rejects(reader.readLine(), LineTooLongError);
+ * assert.equal(await reader.readLine(), "NOOP");
+ * ```
+ */
 export class LineTooLongError extends Error {
   /** The cap in bytes. */
   readonly maxLength: number;
@@ -147,11 +160,11 @@ function lineLength(raw: Uint8Array): number {
 }
 
 /**
- * Removes Telnet IAC sequences (RFC 854): `IAC IAC` stands for one 0xFF byte, `IAC WILL/WONT/DO/DONT
- * x` are three bytes, `IAC SB ... IAC SE` a subnegotiation, and `IAC x` for the other commands
- * (IP, DM, ...) two. An IAC before any other byte is dropped alone: when a client sends the Synch
- * `IAC DM` as urgent data, the kernel removes the DM from the stream and the IAC lands right
- * before `ABOR`, whose first letter must survive.
+ * Removes Telnet IAC sequences (RFC 854): `IAC IAC` stands for one 0xFF byte,
+ * `IAC WILL/WONT/DO/DONT x` are three bytes, `IAC SB ... IAC SE` a subnegotiation, and `IAC x`
+ * for the other commands (IP, DM, ...) two. An IAC before any other byte is dropped alone: when
+ * a client sends the Synch `IAC DM` as urgent data, the kernel removes the DM from the stream
+ * and the IAC lands right before `ABOR`, whose first letter must survive.
  *
  * @param bytes A line's bytes.
  * @returns The bytes without Telnet commands.

@@ -9,11 +9,13 @@
  *
  * @example Counting the bytes of a download
  * ```ts
- * import { progressStream } from "./progress.ts";
+ * import { progressStream } from "@streamftp/streamftp";
+ * import assert from "node:assert/strict";
+ *
  * let total = 0;
- * const counted = new Response("hello").body!.pipeThrough(progressStream((n) => (total += n)));
- * await new Response(counted).arrayBuffer();
- * total; // 5
+ * const counted = new Blob(["hello"]).stream().pipeThrough(progressStream((n) => (total += n)));
+ * assert.equal(await new Response(counted).text(), "hello");
+ * assert.equal(total, 5);
  * ```
  *
  * @param onBytes Called with each chunk's byte count, before the chunk is passed on; an

@@ -26,12 +26,18 @@ interface Waiter {
  * A token bucket limiting a byte rate. Callers {@linkcode Throttle.wait} before they pass bytes
  * on; waiters are served in order. The limit may change at any time, and waiters adapt at once.
  *
- * @example Limiting a loop to 1 MiB/s
+ * @example Limiting a loop to 100 kB/s
  * ```ts
- * import { Throttle } from "./throttle.ts";
- * const throttle = new Throttle(1024 * 1024);
- * await throttle.wait(64 * 1024); // the first burst passes at once
+ * import { Throttle } from "@streamftp/streamftp";
+ * import assert from "node:assert/strict";
+ *
+ * const throttle = new Throttle(100_000);
+ * const started = Date.now();
+ * for (let sent = 0; sent < 30_000; sent += 10_000) await throttle.wait(10_000);
+ * // A tenth of a second's worth passes at once, the other 20 kB at 100 kB/s.
+ * assert.ok(Date.now() - started >= 150);
  * throttle.limit = undefined; // unlimited from now on
+ * await throttle.wait(1e9);
  * ```
  */
 export class Throttle {
@@ -51,7 +57,10 @@ export class Throttle {
     this.limit = limit;
   }
 
-  /** Bytes per second, or `undefined` when unlimited (setting `0` or `Infinity` means unlimited). */
+  /**
+   * Bytes per second, or `undefined` when unlimited (setting `0` or `Infinity` means
+   * unlimited).
+   */
   get limit(): number | undefined {
     return this.#limit;
   }
@@ -168,7 +177,22 @@ export class Throttle {
   }
 }
 
-/** Options of {@linkcode throttleStream}. */
+/**
+ * Options of {@linkcode throttleStream}.
+ *
+ * @example Giving up on a slow stream
+ * ```ts
+ * import { Throttle, throttleStream } from "@streamftp/streamftp";
+ * import assert from "node:assert/strict";
+ *
+ * const controller = new AbortController();
+ * const slow = new Blob([new Uint8Array(10_000)]).stream()
+ *   .pipeThrough(throttleStream([new Throttle(1000)], { signal: controller.signal }));
+ * const reading = new Response(slow).arrayBuffer(); // would take ten seconds at 1 kB/s
+ * controller.abort(new Error("too slow"));
+ * await assert.rejects(reading, /too slow/);
+ * ```
+ */
 export interface ThrottleStreamOptions {
   /** Stops waiting for the throttles; the stream then errors with the signal's reason. */
   signal?: AbortSignal;
@@ -180,11 +204,15 @@ export interface ThrottleStreamOptions {
  * nothing waits; with a limit, big chunks are split into pieces (at least 16 KiB, or a tenth
  * of a second at the slowest limit) so the rate stays smooth.
  *
- * @example Limiting a download to 1 MiB/s
+ * @example A stream under a shared limit and its own
  * ```ts
- * import { Throttle, throttleStream } from "./throttle.ts";
- * const limited = new Response("data").body!.pipeThrough(throttleStream([new Throttle(1 << 20)]));
- * await new Response(limited).text(); // "data"
+ * import { Throttle, throttleStream } from "@streamftp/streamftp";
+ * import assert from "node:assert/strict";
+ *
+ * const everyone = new Throttle(10 * 1024 * 1024); // 10 MiB/s for all streams together
+ * const mine = new Throttle(1024 * 1024); // 1 MiB/s for this one
+ * const limited = new Blob(["data"]).stream().pipeThrough(throttleStream([everyone, mine]));
+ * assert.equal(await new Response(limited).text(), "data");
  * ```
  *
  * @param throttles The throttles; their limits are read for every chunk, so changes apply at

@@ -14,8 +14,10 @@ import { mlsxTimeText, utcTime } from "./utc_calendar.ts";
  *
  * @example Formatting
  * ```ts
- * import { formatMlsxTime } from "./mlsx.ts";
- * formatMlsxTime(new Date(Date.UTC(2026, 10, 22, 10, 56, 1))); // "20261122105601"
+ * import { formatMlsxTime } from "@streamftp/streamftp";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(formatMlsxTime(new Date("2026-11-22T10:56:01.750Z")), "20261122105601");
  * ```
  *
  * @param date The time.
@@ -34,8 +36,11 @@ export function formatMlsxTime(date: Date): string {
  *
  * @example Parsing
  * ```ts
- * import { parseMlsxTime } from "./mlsx.ts";
- * parseMlsxTime("20261122105601.25")?.toISOString(); // "2026-11-22T10:56:01.250Z"
+ * import { parseMlsxTime } from "@streamftp/streamftp";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(parseMlsxTime("20261122105601.25")?.toISOString(), "2026-11-22T10:56:01.250Z");
+ * assert.equal(parseMlsxTime("20261131000000"), undefined); // no November 31
  * ```
  *
  * @param text The value.
@@ -96,9 +101,11 @@ function digitsAt(text: string, start: number, count: number): number {
  *
  * @example Formatting
  * ```ts
- * import { formatMlsxLine } from "./mlsx.ts";
- * formatMlsxLine("a.txt", { type: "file", size: "3", modify: "20261122000000" });
- * // "type=file;size=3;modify=20261122000000; a.txt"
+ * import { formatMlsxLine } from "@streamftp/streamftp";
+ * import assert from "node:assert/strict";
+ *
+ * const line = formatMlsxLine("a.txt", { type: "file", size: "3", modify: "20261122000000" });
+ * assert.equal(line, "type=file;size=3;modify=20261122000000; a.txt");
  * ```
  *
  * @param name The entry's name.
@@ -129,9 +136,16 @@ export function formatMlsxLine(name: string, facts: Record<string, string>): str
  *
  * @example Parsing
  * ```ts
- * import { parseMlsxLine } from "./mlsx.ts";
- * parseMlsxLine("Type=file;Size=3;Modify=20261122000000; a b.txt");
- * // { name: "a b.txt", type: "file", size: 3, modify: 2026-11-22T00:00:00.000Z, facts: {...} }
+ * import { parseMlsxLine } from "@streamftp/streamftp";
+ * import assert from "node:assert/strict";
+ *
+ * const entry = parseMlsxLine("Type=file;Size=3;Modify=20261122000000;UNIX.mode=0644; a b.txt");
+ * assert.equal(entry.name, "a b.txt");
+ * assert.equal(entry.type, "file");
+ * assert.equal(entry.size, 3);
+ * assert.equal(entry.mode, 0o644);
+ * assert.equal(entry.modify?.toISOString(), "2026-11-22T00:00:00.000Z");
+ * assert.equal(entry.facts["unix.mode"], "0644");
  * ```
  *
  * @param line The line without line end (a trailing CR is ignored).

@@ -8,7 +8,26 @@ import type { ListEntry } from "./entry.ts";
 import { parseUnixListLine } from "./unix.ts";
 import { parseWindowsListLine } from "./windows.ts";
 
-/** Options of {@linkcode parseListLine}. */
+/**
+ * Options of {@linkcode parseListLine}.
+ *
+ * @example A parser for an unusual format
+ * ```ts
+ * import { type ListEntry, parseListLine, type ParseListLineOptions } from "@streamftp/streamftp";
+ * import assert from "node:assert/strict";
+ *
+ * // A server that lists "name|size" lines.
+ * const options: ParseListLineOptions = {
+ *   custom(line): ListEntry | undefined {
+ *     const match = /^([^|]+)\|(\d+)$/.exec(line);
+ *     if (!match) return undefined;
+ *     return { name: match[1], type: "file", size: Number(match[2]), facts: {} };
+ *   },
+ * };
+ * assert.equal(parseListLine("report.pdf|5120", options)?.size, 5120);
+ * assert.equal(parseListLine("drwxr-xr-x 2 ftp ftp 4096 Nov 20 08:15 docs", options)?.type, "dir");
+ * ```
+ */
 export interface ParseListLineOptions {
   /** A parser for an unusual format; returns `undefined` for lines it does not understand. */
   custom?: (line: string) => ListEntry | undefined;
@@ -24,10 +43,12 @@ export interface ParseListLineOptions {
  *
  * @example Parsing both formats
  * ```ts
- * import { parseListLine } from "./parse_list_line.ts";
- * parseListLine("-rw-r--r-- 1 ftp ftp 11 Nov 20  2026 a.txt")?.name; // "a.txt"
- * parseListLine("11-20-26  08:15PM       <DIR>          docs")?.type; // "dir"
- * parseListLine("total 12"); // undefined
+ * import { parseListLine } from "@streamftp/streamftp";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(parseListLine("-rw-r--r-- 1 ftp ftp 11 Nov 20  2026 a.txt")?.name, "a.txt");
+ * assert.equal(parseListLine("11-20-26  08:15PM       <DIR>          docs")?.type, "dir");
+ * assert.equal(parseListLine("total 12"), undefined);
  * ```
  *
  * @param line The line without line end.

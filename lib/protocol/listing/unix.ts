@@ -12,7 +12,27 @@ import type { ListEntry } from "./entry.ts";
 import { formatMlsxTime } from "./mlsx.ts";
 import { utcTime } from "./utc_calendar.ts";
 
-/** What {@linkcode formatUnixListLine} needs to know about an entry. */
+/**
+ * What {@linkcode formatUnixListLine} needs to know about an entry.
+ *
+ * @example A symbolic link
+ * ```ts
+ * import { formatUnixListLine, type UnixListLineEntry } from "@streamftp/streamftp";
+ * import assert from "node:assert/strict";
+ *
+ * const link: UnixListLineEntry = {
+ *   name: "latest",
+ *   type: "link",
+ *   size: 9,
+ *   mtime: new Date("2026-11-20T08:15:00Z"),
+ *   mode: 0o777,
+ *   nlink: 1,
+ *   target: "v1.2.3.gz",
+ * };
+ * const line = formatUnixListLine(link, new Date("2026-11-22Z"));
+ * assert.match(line, /^lrwxrwxrwx .* latest -> v1\.2\.3\.gz$/);
+ * ```
+ */
 export interface UnixListLineEntry {
   /** The name. */
   name: string;
@@ -51,13 +71,19 @@ const HALF_YEAR_MS = 15_778_476_000;
  *
  * @example Formatting
  * ```ts
- * import { formatUnixListLine } from "./unix.ts";
+ * import { formatUnixListLine } from "@streamftp/streamftp";
+ * import assert from "node:assert/strict";
+ *
  * const now = new Date("2026-11-22T12:00:00Z");
- * formatUnixListLine({
- *   name: "a.txt", type: "file", size: 11, mtime: new Date("2026-11-20T08:15:00Z"),
- *   mode: 0o644, nlink: 1,
+ * const line = formatUnixListLine({
+ *   name: "a.txt",
+ *   type: "file",
+ *   size: 11,
+ *   mtime: new Date("2026-11-20T08:15:00Z"),
+ *   mode: 0o644,
+ *   nlink: 1,
  * }, now);
- * // "-rw-r--r--    1 ftp      ftp            11 Nov 20 08:15 a.txt"
+ * assert.equal(line, "-rw-r--r--    1 ftp      ftp            11 Nov 20 08:15 a.txt");
  * ```
  *
  * @param entry The entry.
@@ -164,9 +190,17 @@ function formatDay(mtime: Date, recent: boolean): string {
  *
  * @example Parsing
  * ```ts
- * import { parseUnixListLine } from "./unix.ts";
- * parseUnixListLine("-rw-r--r-- 1 ftp ftp 11 Nov 20 08:15 a b.txt", new Date("2026-11-22Z"));
- * // { name: "a b.txt", type: "file", size: 11, modify: 2026-11-20T08:15:00.000Z, mode: 0o644, ... }
+ * import { parseUnixListLine } from "@streamftp/streamftp";
+ * import assert from "node:assert/strict";
+ *
+ * const now = new Date("2026-11-22Z");
+ * const entry = parseUnixListLine("-rw-r--r-- 1 ftp ftp 11 Nov 20 08:15 a b.txt", now);
+ * assert.equal(entry?.name, "a b.txt");
+ * assert.equal(entry?.type, "file");
+ * assert.equal(entry?.size, 11);
+ * assert.equal(entry?.mode, 0o644);
+ * assert.equal(entry?.modify?.toISOString(), "2026-11-20T08:15:00.000Z");
+ * assert.equal(parseUnixListLine("total 12"), undefined);
  * ```
  *
  * @param line The line without line end.
@@ -551,7 +585,9 @@ const LOWER_MONTHS = MONTHS.map((month) => {
   return (lower.charCodeAt(0) << 16) | (lower.charCodeAt(1) << 8) | lower.charCodeAt(2);
 });
 
-/** The month (0–11) of an English name or its abbreviation (3–9 letters, optional dot), or -1. */
+/**
+ * The month (0–11) of an English name or its abbreviation (3–9 letters, optional dot), or -1.
+ */
 function namedMonth(text: string, token: number): number {
   const start = tokenStarts[token];
   let end = tokenEnds[token];

@@ -33,8 +33,10 @@ function daysFromCivil(year: number, month: number, day: number): number {
  * @example
  * ```ts
  * import { utcTime } from "./utc_calendar.ts";
- * utcTime(2024, 1, 29, 12, 0, 0); // Date.UTC(2024, 1, 29, 12)
- * utcTime(2025, 1, 29, 12, 0, 0); // NaN
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(utcTime(2024, 1, 29, 12, 0, 0), Date.UTC(2024, 1, 29, 12));
+ * assert.equal(utcTime(2025, 1, 29, 12, 0, 0), NaN); // 2025 is no leap year
  * ```
  *
  * @param year The full year.
@@ -73,8 +75,10 @@ const DAY_TEXT_LIMIT = 4096;
  * @example
  * ```ts
  * import { mlsxTimeText } from "./utc_calendar.ts";
- * mlsxTimeText(Date.UTC(2026, 10, 22, 10, 56, 1, 999)); // "20261122105601"
- * mlsxTimeText(NaN); // undefined
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(mlsxTimeText(Date.UTC(2026, 10, 22, 10, 56, 1, 999)), "20261122105601");
+ * assert.equal(mlsxTimeText(NaN), undefined);
  * ```
  *
  * @param time Milliseconds since the epoch.

@@ -21,9 +21,15 @@ import { utcTime } from "./utc_calendar.ts";
  *
  * @example Parsing
  * ```ts
- * import { parseWindowsListLine } from "./windows.ts";
- * parseWindowsListLine("11-20-26  08:15PM                 1,234 a b.txt");
- * // { name: "a b.txt", type: "file", size: 1234, modify: 2026-11-20T20:15:00.000Z, facts: {...} }
+ * import { parseWindowsListLine } from "@streamftp/streamftp";
+ * import assert from "node:assert/strict";
+ *
+ * const entry = parseWindowsListLine("11-20-26  08:15PM                 1,234 a b.txt");
+ * assert.equal(entry?.name, "a b.txt");
+ * assert.equal(entry?.type, "file");
+ * assert.equal(entry?.size, 1234);
+ * assert.equal(entry?.modify?.toISOString(), "2026-11-20T20:15:00.000Z");
+ * assert.equal(parseWindowsListLine("11-20-26  08:15PM       <DIR>          docs")?.type, "dir");
  * ```
  *
  * @param line The line without line end.

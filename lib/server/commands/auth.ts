@@ -8,8 +8,9 @@
  * (`loginFailureDelay`, counted from the PASS). After `maxLoginAttempts` failures in the
  * session, or `maxLoginFailuresPerIp` from the address, the session ends with `421`; an
  * address that used up its failures is refused before anything is checked, and while the
- * attempts still being checked would fill its budget, a new one waits for them. Where the TLS policy requires a secured control connection, a
- * USER in clear text is refused with `530` before any account is looked up.
+ * attempts still being checked would fill its budget, a new one waits for them. Where the TLS
+ * policy requires a secured control connection, a USER in clear text is refused with `530`
+ * before any account is looked up.
  *
  * @module
  */
