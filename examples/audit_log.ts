@@ -5,6 +5,7 @@
  *
  * Run: `deno run -A examples/audit_log.ts audit.log` (also `bun examples/audit_log.ts ...`): a
  * server on 127.0.0.1 with the user `alice` (password `secret`) and an in-memory file system.
+ * `examples/policy_server.ts` runs this log together with the quota of `examples/quota.ts`.
  *
  * @module
  */
@@ -27,8 +28,8 @@ export class AuditLog {
     this.path = path;
   }
 
-  /** The hooks to give `ServerOptions.hooks`. */
-  readonly hooks: ServerHooks = {
+  /** The hooks to give `ServerOptions.hooks` (or to call from hooks of your own). */
+  readonly hooks = {
     login: (e) => this.#write(e, `login${e.anonymous ? " (anonymous)" : ""}`),
     loginFailed: (e) => this.#write(e, `login failed: ${e.reason}`),
     transfer: (e) =>
@@ -40,7 +41,7 @@ export class AuditLog {
     mkdir: (e) => this.#write(e, `mkdir ${e.path}`),
     rmdir: (e) => this.#write(e, `rmdir ${e.path}`),
     rename: (e) => this.#write(e, `rename ${e.from} ${e.to}`),
-  };
+  } satisfies ServerHooks;
 
   /** `2025-01-31T12:00:00.000Z alice@127.0.0.1 TLS delete /a.txt` */
   #write(event: SessionEvent, what: string): Promise<void> {
@@ -58,6 +59,8 @@ if ((import.meta as { main?: boolean }).main) {
   });
   await server.start("127.0.0.1", 0);
   console.log(`ftp://alice:secret@127.0.0.1:${server.address.port}/ (audit log: ${log.path})`);
-  process.once("SIGINT", () => server.close());
+  const stop = () => void server.close();
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
   await server.serveForever();
 }

@@ -4,7 +4,9 @@
  * overrides `NOOP`) by subclassing, and a client that adds a `collect(n)` method on top of
  * `getStream`.
  *
- * Run: `deno run -A examples/coll.ts [count]` (also `bun examples/coll.ts`).
+ * Run: `deno run -A examples/coll.ts [count]` (also `bun examples/coll.ts`): it starts the
+ * server, connects the client, and prints the reply to `NOOP` and the counters from
+ * `COLL count` (default 20).
  *
  * @module
  */
@@ -72,11 +74,15 @@ export class CollClient extends Client {
 }
 
 if ((import.meta as { main?: boolean }).main) {
-  const server = new CollServer();
+  const server = new CollServer(); // anonymous may log in and read: enough for COLL
   await server.start("127.0.0.1", 0);
-  const client = await CollClient.connect("127.0.0.1", server.address.port);
-  await client.login();
-  console.log(await client.collect(Number(process.argv[2] ?? 20)));
-  await client.quit();
-  await server.close();
+  // `connect` on the subclass returns a CollClient; a URL without a user logs in anonymously.
+  const client = await CollClient.connect(`ftp://127.0.0.1:${server.address.port}/`);
+  try {
+    console.log((await client.command("NOOP")).lines[0]); // "boring"
+    console.log((await client.collect(Number(process.argv[2] ?? 20))).join(" "));
+  } finally {
+    await client.quit();
+    await server.close();
+  }
 }

@@ -6,7 +6,8 @@
  *
  * Run: `deno run -A examples/quota.ts [bytes]` (also `bun examples/quota.ts`): a server on
  * 127.0.0.1 with the user `alice` (password `secret`), an in-memory file system and an
- * allowance of `bytes` (default 1 MiB).
+ * allowance of `bytes` (default 1 MiB). `examples/policy_server.ts` runs this quota together
+ * with the audit trail of `examples/audit_log.ts`.
  *
  * @module
  */
@@ -39,8 +40,8 @@ export class UploadQuota {
     return this.#used.get(user) ?? 0;
   }
 
-  /** The hooks to give `ServerOptions.hooks`. */
-  readonly hooks: ServerHooks = {
+  /** The hooks to give `ServerOptions.hooks` (or to call from hooks of your own). */
+  readonly hooks = {
     beforeTransfer: (event) => {
       if (event.direction !== "upload" || event.user === undefined) return;
       if (this.used(event.user) >= this.allowance) return { code: 552, text: "quota exceeded" };
@@ -49,7 +50,7 @@ export class UploadQuota {
       if (event.direction !== "upload" || event.user === undefined) return;
       this.#used.set(event.user, this.used(event.user) + event.bytes);
     },
-  };
+  } satisfies ServerHooks;
 }
 
 if ((import.meta as { main?: boolean }).main) {
@@ -60,6 +61,8 @@ if ((import.meta as { main?: boolean }).main) {
   });
   await server.start("127.0.0.1", 0);
   console.log(`ftp://alice:secret@127.0.0.1:${server.address.port}/`);
-  process.once("SIGINT", () => server.close());
+  const stop = () => void server.close();
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
   await server.serveForever();
 }

@@ -8,7 +8,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { CollClient, CollServer } from "../examples/coll.ts";
-import { testNetwork, within } from "./_util.ts";
+import { runtime, testNetwork, within } from "./_util.ts";
+import { runExample } from "./_examples.ts";
 
 describe("example: COLL", () => {
   for (const mode of ["passive", "active"] as const) {
@@ -38,4 +39,13 @@ describe("example: COLL", () => {
       }
     });
   }
+
+  it("run as a script, prints the NOOP reply and the counters", {
+    timeout: 20000,
+    skip: runtime === "node" ? "Node 20 has no import.meta.main, which the script checks" : false,
+  }, async () => {
+    const result = await runExample("coll", ["5"]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout, "boring\n0 1 2 3 4\n");
+  });
 });
