@@ -1,8 +1,8 @@
 /**
  * streamftp's server as the bench runs it, in Deno, Bun and Node alike: plain JavaScript, so
- * Node 20 runs it unchanged on the npm build. It is `examples/serve.ts --root DIR --user U
+ * Node 20 runs it unchanged on the npm build. It is `streamftp serve --root DIR --user U
  * --pass P --data-ports MIN-MAX --port N` (the same `Server`, `LocalFileSystem` and `User`)
- * with the two connection caps raised, which serve.ts has no flag for: the defaults (512 at
+ * with the two connection caps raised, which `serve` has no flag for: the defaults (512 at
  * once, 64 per IP) would refuse the 1,000 idle sessions, all from 127.0.0.1.
  *
  * Usage: `<runtime> bench/_server.mjs SERVER_MODULE_URL --root DIR --user U --pass P

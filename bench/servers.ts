@@ -4,7 +4,7 @@
  * use 10000-32767, nor outgoing connections collide with it), with its own passive range and
  * its own configuration in a tmpfs directory, serving hard links of the fixtures:
  *
- * - ours: `bench/_server.mjs` (examples/serve.ts's server with the connection caps raised)
+ * - ours: `bench/_server.mjs` (the server of `streamftp serve` with the connection caps raised)
  *   under Deno and Bun on `server.ts`, under Node on the npm build's `server.js`;
  * - vsftpd: anonymous, chrooted to the temp root, uploads into `/pub` (as tests/peers/vsftpd.ts:
  *   vsftpd refuses a writable chroot); needs root and the `ftp` account;
