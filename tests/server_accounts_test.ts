@@ -8,11 +8,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { addressKey } from "../lib/server/address_key.ts";
+import { LoginGuard } from "../lib/server/login_guard.ts";
 import {
   type GetUserResult,
   hashPassword,
   type LoginContext,
-  LoginGuard,
   MemoryFileSystem,
   MemoryUserManager,
   User,

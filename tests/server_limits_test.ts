@@ -4,6 +4,7 @@ import net from "node:net";
 import { ConnectionLimiter } from "../lib/server/connection_limiter.ts";
 import type { Conn, Listener, Network } from "../lib/socket.ts";
 import { type Deferred, deferred } from "../lib/stream/abort.ts";
+import type { Throttle } from "../lib/stream/throttle.ts";
 import {
   ConnectionClosedError,
   type LogRecord,
@@ -478,4 +479,155 @@ describe("server: a failing listener", () => {
       }
     },
   );
+});
+
+/** Counts the bytes a throttle is asked to let through (its limit still applies). */
+function countPassing(throttle: Throttle): { bytes: number } {
+  const counted = { bytes: 0 };
+  const wait = throttle.wait.bind(throttle);
+  throttle.wait = (bytes, signal) => {
+    counted.bytes += bytes;
+    return wait(bytes, signal);
+  };
+  return counted;
+}
+
+async function download(c: RawControl, command: string): Promise<Uint8Array> {
+  const data = await c.pasv();
+  assert.match(await c.ask(command), /^150 /);
+  const bytes = await readAll(data);
+  assert.match(await c.next(), /^226 /);
+  return bytes;
+}
+
+async function upload(c: RawControl, path: string, bytes: Uint8Array): Promise<void> {
+  const data = await c.pasv();
+  assert.equal(await c.ask(`STOR ${path}`), "150 data transfer started");
+  await writeAll(data, bytes);
+  assert.equal(await c.next(), "226 transfer done");
+}
+
+describe("server: speed limits by direction", () => {
+  // Limits so high that nothing waits: what is measured is which throttle the bytes pass.
+  const HIGH = 1 << 30;
+
+  it("uploadLimit meters STOR; downloadLimit meters RETR and listings", T, async () => {
+    await withServer(
+      { fileSystem: await memory(), uploadLimit: HIGH, downloadLimit: HIGH },
+      async (server) => {
+        const up = countPassing(server.uploadThrottle);
+        const down = countPassing(server.downloadThrottle);
+        const c = await RawControl.connect(server.address);
+        await c.login();
+        await upload(c, "up.bin", new Uint8Array(100_000));
+        assert.deepEqual([up.bytes, down.bytes], [100_000, 0]);
+        assert.equal((await download(c, "RETR digits.txt")).length, 10);
+        assert.deepEqual([up.bytes, down.bytes], [100_000, 10]);
+        const listing = await download(c, "LIST");
+        assert.deepEqual([up.bytes, down.bytes], [100_000, 10 + listing.length]);
+        c.close();
+      },
+    );
+  });
+
+  it("a user's uploadLimit and downloadLimit meter that user's transfers", T, async () => {
+    const slow = new User({ login: "slow", uploadLimit: HIGH, downloadLimit: HIGH });
+    await withServer({ fileSystem: await memory(), users: [slow, new User()] }, async (server) => {
+      const up = countPassing(server.userThrottles(slow).upload);
+      const down = countPassing(server.userThrottles(slow).download);
+      const other = await RawControl.connect(server.address);
+      await other.login();
+      await upload(other, "other.bin", new Uint8Array(1000));
+      await download(other, "RETR digits.txt");
+      assert.deepEqual([up.bytes, down.bytes], [0, 0], "another user's bytes were metered");
+      const c = await RawControl.connect(server.address);
+      await c.login("slow");
+      await upload(c, "up.bin", new Uint8Array(5000));
+      await download(c, "RETR digits.txt");
+      assert.deepEqual([up.bytes, down.bytes], [5000, 10]);
+      c.close();
+      other.close();
+    });
+  });
+
+  it("the aioftp names are aliases (read = upload, write = download); new names win", () => {
+    const aliased = new Server({
+      readSpeedLimit: 1000,
+      writeSpeedLimit: 2000,
+      readSpeedLimitPerConnection: 3000,
+      writeSpeedLimitPerConnection: 4000,
+    });
+    assert.equal(aliased.uploadThrottle.limit, 1000);
+    assert.equal(aliased.downloadThrottle.limit, 2000);
+    assert.equal(aliased.readThrottle, aliased.uploadThrottle);
+    assert.equal(aliased.writeThrottle, aliased.downloadThrottle);
+    assert.equal(aliased.options.uploadLimitPerConnection, 3000);
+    assert.equal(aliased.options.downloadLimitPerConnection, 4000);
+    const both = new Server({
+      uploadLimit: 10,
+      readSpeedLimit: 1000,
+      downloadLimit: 20,
+      writeSpeedLimit: 2000,
+      uploadLimitPerConnection: 30,
+      readSpeedLimitPerConnection: 3000,
+      downloadLimitPerConnection: 40,
+      writeSpeedLimitPerConnection: 4000,
+    });
+    assert.deepEqual(
+      [both.uploadThrottle.limit, both.downloadThrottle.limit],
+      [10, 20],
+    );
+    assert.deepEqual(
+      [both.options.uploadLimitPerConnection, both.options.downloadLimitPerConnection],
+      [30, 40],
+    );
+    const user = new User({
+      readSpeedLimit: 1000,
+      downloadLimit: 20,
+      writeSpeedLimit: 2000,
+      readSpeedLimitPerConnection: 3000,
+      downloadLimitPerConnection: 40,
+      writeSpeedLimitPerConnection: 4000,
+    });
+    assert.deepEqual(
+      [user.uploadLimit, user.downloadLimit, user.uploadLimitPerConnection],
+      [1000, 20, 3000],
+    );
+    assert.equal(user.downloadLimitPerConnection, 40);
+    assert.deepEqual(
+      [user.readSpeedLimit, user.writeSpeedLimit, user.writeSpeedLimitPerConnection],
+      [1000, 20, 40],
+    );
+  });
+
+  // The per-connection throttles belong to the session: their effect is measured, with a
+  // wide bound (256 KiB at 128 KiB/s takes about 2 s; a tenth of a second may pass at once).
+  const SIZE = 256 * 1024;
+  const RATE = 128 * 1024;
+
+  it("uploadLimitPerConnection slows a STOR: 256 KiB at 128 KiB/s take >= 1.5 s", T, async () => {
+    await withServer({ uploadLimitPerConnection: RATE }, async (server) => {
+      const c = await RawControl.connect(server.address);
+      await c.login();
+      const started = performance.now();
+      await upload(c, "up.bin", new Uint8Array(SIZE));
+      const took = performance.now() - started;
+      assert.ok(took >= 1500, `256 KiB at 128 KiB/s took ${took.toFixed(0)} ms`);
+      c.close();
+    });
+  });
+
+  it("downloadLimitPerConnection slows a RETR: 256 KiB at 128 KiB/s take >= 1.5 s", T, async () => {
+    const fs = new MemoryFileSystem();
+    await putFile(fs, "/big.bin", new Uint8Array(SIZE));
+    await withServer({ fileSystem: fs, downloadLimitPerConnection: RATE }, async (server) => {
+      const c = await RawControl.connect(server.address);
+      await c.login();
+      const started = performance.now();
+      assert.equal((await download(c, "RETR big.bin")).length, SIZE);
+      const took = performance.now() - started;
+      assert.ok(took >= 1500, `256 KiB at 128 KiB/s took ${took.toFixed(0)} ms`);
+      c.close();
+    });
+  });
 });

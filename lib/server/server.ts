@@ -117,13 +117,33 @@ export interface ServerOptions {
   allowForeignDataPeer?: boolean;
   /** Allow PORT/EPRT to ports below 1024 (default `false`, RFC 2577). */
   allowPrivilegedDataPort?: boolean;
-  /** Upload limit shared by all sessions. */
+  /**
+   * Upload limit shared by all sessions: the bytes per second the server receives on data
+   * connections (STOR, STOU, APPE). Default: none. A user's own limits apply on top.
+   */
+  uploadLimit?: number;
+  /**
+   * Download limit shared by all sessions: the bytes per second the server sends on data
+   * connections (RETR, listings). Default: none.
+   */
+  downloadLimit?: number;
+  /** Upload limit of each session, in bytes per second (default: none). */
+  uploadLimitPerConnection?: number;
+  /** Download limit of each session, in bytes per second (default: none). */
+  downloadLimitPerConnection?: number;
+  /**
+   * Alias of `uploadLimit`, aioftp's name (the server reads what clients upload);
+   * `uploadLimit` wins when both are given.
+   */
   readSpeedLimit?: number;
-  /** Download limit shared by all sessions. */
+  /**
+   * Alias of `downloadLimit`, aioftp's name (the server writes what clients download);
+   * `downloadLimit` wins when both are given.
+   */
   writeSpeedLimit?: number;
-  /** Upload limit of each session. */
+  /** Alias of `uploadLimitPerConnection`, which wins when both are given. */
   readSpeedLimitPerConnection?: number;
-  /** Download limit of each session. */
+  /** Alias of `downloadLimitPerConnection`, which wins when both are given. */
   writeSpeedLimitPerConnection?: number;
   /** Longest command line in bytes; longer ones get `500` (default 8192). */
   maxLineLength?: number;
@@ -169,9 +189,27 @@ export interface ServerOptions {
    * `0o777`: no setuid, setgid or sticky bit; `0o7777` allows them).
    */
   chmodMask?: number;
+  /**
+   * Closes the server when it aborts, as {@linkcode Server.close} does (for Ctrl-C, SIGTERM or
+   * a test's end). A server whose signal has aborted does not start again.
+   *
+   * @example Serving until SIGTERM
+   * ```ts ignore
+   * import process from "node:process";
+   * import { Server } from "@streamftp/streamftp/server";
+   * const stop = new AbortController();
+   * process.once("SIGTERM", () => stop.abort());
+   * const server = new Server({ signal: stop.signal });
+   * await server.run("0.0.0.0", 2121); // returns once every session got 421 and ended
+   * ```
+   */
+  signal?: AbortSignal;
 }
 
-/** {@linkcode ServerOptions} with the defaults filled in. */
+/**
+ * {@linkcode ServerOptions} with the defaults filled in, and the speed limits under their
+ * upload and download names (an alias given alone is copied there).
+ */
 export type ResolvedServerOptions =
   & Readonly<ServerOptions>
   & Readonly<
@@ -197,12 +235,15 @@ export type ResolvedServerOptions =
     >
   >;
 
-/** Throttles shared by all sessions of one user. */
+/**
+ * The throttles shared by all sessions of one user (see {@linkcode Server.userThrottles});
+ * their `limit` may be changed at any time.
+ */
 export interface UserThrottles {
-  /** Upload limit. */
-  read: Throttle;
-  /** Download limit. */
-  write: Throttle;
+  /** The user's upload limit (bytes the server receives). */
+  upload: Throttle;
+  /** The user's download limit (bytes the server sends). */
+  download: Throttle;
 }
 
 /**
@@ -219,8 +260,16 @@ export interface UserThrottles {
  * // ...
  * await server.close();
  * ```
+ *
+ * @example Closed when the scope ends
+ * ```ts
+ * import { Server } from "@streamftp/streamftp/server";
+ * await using server = new Server();
+ * await server.start();
+ * console.log(server.address.port);
+ * ```
  */
-export class Server {
+export class Server implements AsyncDisposable {
   /** The options, with defaults filled in. */
   readonly options: ResolvedServerOptions;
   /** The command table; changes take effect for the next command of every session. */
@@ -231,18 +280,26 @@ export class Server {
   readonly userManager: UserManager;
   /** The file system of users without their own. */
   readonly fileSystem: FileSystem;
-  /** The passive ports. */
+  /**
+   * The passive ports, which PASV and EPSV draw from.
+   *
+   * @internal Not part of the public API: its type is not exported.
+   */
   readonly portPool: PassivePortPool;
-  /** Failed logins per client address, across sessions. */
+  /**
+   * Failed logins per client address, across sessions, which USER and PASS count.
+   *
+   * @internal Not part of the public API: its type is not exported.
+   */
   readonly loginGuard: LoginGuard;
   /** Where TLS is offered and required. */
   readonly tlsPolicy: TlsPolicy;
   /** The hooks (`ServerOptions.hooks`; an empty object when none were given). */
   readonly hooks: ServerHooks;
   /** Upload limit across all sessions (its `limit` may be changed at any time). */
-  readonly readThrottle: Throttle;
+  readonly uploadThrottle: Throttle;
   /** Download limit across all sessions (its `limit` may be changed at any time). */
-  readonly writeThrottle: Throttle;
+  readonly downloadThrottle: Throttle;
 
   readonly #limiter: ConnectionLimiter;
   readonly #sessions = new Set<Session>();
@@ -252,6 +309,7 @@ export class Server {
   #address: NetAddr | undefined;
   #acceptLoop: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
+  readonly #closeOnAbort = () => void this.close();
   #stopped = stoppedSignal();
   #nextId = 1;
 
@@ -278,6 +336,12 @@ export class Server {
       dataTimeout: options.dataTimeout ?? 300_000,
       maxLineLength: options.maxLineLength ?? 8192,
       tlsHandshakeTimeout: options.tlsHandshakeTimeout ?? 10_000,
+      uploadLimit: options.uploadLimit ?? options.readSpeedLimit,
+      downloadLimit: options.downloadLimit ?? options.writeSpeedLimit,
+      uploadLimitPerConnection: options.uploadLimitPerConnection ??
+        options.readSpeedLimitPerConnection,
+      downloadLimitPerConnection: options.downloadLimitPerConnection ??
+        options.writeSpeedLimitPerConnection,
     };
     this.tlsPolicy = new TlsPolicy(options);
     const users = options.users ??
@@ -294,8 +358,8 @@ export class Server {
       maxFailures: this.options.maxLoginFailuresPerIp,
       window: this.options.loginFailureWindow,
     });
-    this.readThrottle = new Throttle(options.readSpeedLimit);
-    this.writeThrottle = new Throttle(options.writeSpeedLimit);
+    this.uploadThrottle = new Throttle(this.options.uploadLimit);
+    this.downloadThrottle = new Throttle(this.options.downloadLimit);
     this.#limiter = new ConnectionLimiter(this.options);
     this.#network = options.network;
     this.commands = this.buildCommands();
@@ -351,6 +415,16 @@ export class Server {
     return new Session(this, conn, id);
   }
 
+  /** Alias of {@linkcode Server.uploadThrottle} (aioftp's name: the server reads uploads). */
+  get readThrottle(): Throttle {
+    return this.uploadThrottle;
+  }
+
+  /** Alias of {@linkcode Server.downloadThrottle} (aioftp's name: the server writes downloads). */
+  get writeThrottle(): Throttle {
+    return this.downloadThrottle;
+  }
+
   /** The network in use (the option, else the runtime's default). */
   get network(): Network {
     return this.#network ??= defaultNetwork();
@@ -381,8 +455,8 @@ export class Server {
     let throttles = this.#userThrottles.get(user);
     if (!throttles) {
       throttles = {
-        read: new Throttle(user.readSpeedLimit),
-        write: new Throttle(user.writeSpeedLimit),
+        upload: new Throttle(user.uploadLimit),
+        download: new Throttle(user.downloadLimit),
       };
       this.#userThrottles.set(user, throttles);
     }
@@ -395,10 +469,18 @@ export class Server {
    * @param host Address to bind (default `"127.0.0.1"`; `"::"` or `"0.0.0.0"` for all).
    * @param port Port (default 0: any free port, see {@linkcode Server.address}).
    * @throws {Error} When already started.
+   * @throws The reason of `ServerOptions.signal` when it has aborted (nothing listens then).
    */
   async start(host = "127.0.0.1", port = 0): Promise<void> {
     if (this.#listener) throw new Error("Server already started");
+    const signal = this.options.signal;
+    signal?.throwIfAborted();
     const listener = await this.network.listen({ hostname: host, port });
+    if (signal?.aborted) {
+      await listener.close().catch(() => {});
+      signal.throwIfAborted();
+    }
+    signal?.addEventListener("abort", this.#closeOnAbort, { once: true });
     this.#listener = listener;
     this.#address = listener.addr;
     this.#closing = undefined;
@@ -434,24 +516,57 @@ export class Server {
   }
 
   /**
-   * Stops listening, tells every session `421`, aborts their transfers, closes them and waits
-   * until all are gone. Idempotent.
+   * Closes gracefully: stops listening, ends every running transfer (its client gets `426` on
+   * the control connection), then tells every session `421 server shutting down`, closes it
+   * with its data listeners, and waits until all are gone. Idempotent; what
+   * `ServerOptions.signal` and `await using` call.
+   *
+   * @example Closing on Ctrl-C
+   * ```ts ignore
+   * import process from "node:process";
+   * import { Server } from "@streamftp/streamftp/server";
+   * const server = new Server();
+   * await server.start("127.0.0.1", 2121);
+   * process.once("SIGINT", () => server.close());
+   * await server.serveForever();
+   * ```
+   *
+   * @returns Settles once every session has ended.
    */
   close(): Promise<void> {
     return this.#closing ??= this.#close();
+  }
+
+  /**
+   * Closes the server when an `await using` scope ends: {@linkcode Server.close}.
+   *
+   * @example
+   * ```ts
+   * import { Server } from "@streamftp/streamftp/server";
+   * {
+   *   await using server = new Server();
+   *   await server.start();
+   * } // closed here, as by `await server.close()`
+   * ```
+   *
+   * @returns Settles once every session has ended.
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   async #close(): Promise<void> {
     const listener = this.#listener;
     if (!listener) return;
     this.#listener = undefined;
+    this.options.signal?.removeEventListener("abort", this.#closeOnAbort);
     await listener.close().catch(() => {});
     await this.#acceptLoop;
     const sessions = [...this.#sessions];
-    for (const session of sessions) {
-      session.reply(421, "server shutting down").catch(() => {});
-      session.close();
-    }
+    // Transfers end first, so that a client reads its 426 before the 421; a client that reads
+    // no replies delays that by the grace period at most (its session is then cut off).
+    await withinGrace(Promise.all(sessions.map((session) => session.abortTransfer())));
+    for (const session of sessions) session.close({ code: 421, text: "server shutting down" });
     await Promise.all(sessions.map((s) => s.closed));
     this.#acceptLoop = undefined;
     this.#stopped.resolve();
@@ -533,6 +648,20 @@ export class Server {
 
   #log(level: LogRecord["level"], message: string, error?: unknown): void {
     this.options.log?.({ level, message, error });
+  }
+}
+
+/** How long closing waits for the transfers' `426` before it tells every session `421`. */
+const CLOSE_GRACE_MS = 2000;
+
+/** Waits for `work`, but no longer than {@linkcode CLOSE_GRACE_MS}. */
+async function withinGrace(work: Promise<unknown>): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const grace = new Promise<void>((resolve) => timer = setTimeout(resolve, CLOSE_GRACE_MS));
+  try {
+    await Promise.race([work, grace]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -10,7 +10,7 @@
 import type { FileStat, FileSystem } from "../fs/file_system.ts";
 import { resolveVirtualPath } from "../fs/virtual_path.ts";
 import type { Conn, NetAddr } from "../socket.ts";
-import { deadlineSignal } from "../stream/abort.ts";
+import { abortable, deadlineSignal } from "../stream/abort.ts";
 import { LineTooLongError } from "../stream/line_reader.ts";
 import type { CommandContext, DataProtection, TransferType } from "./command_context.ts";
 import type { CommandSpec, PathRule } from "./command_table.ts";
@@ -21,6 +21,7 @@ import type { FileChange, FileTransfer, LoginFailureReason } from "./hooks.ts";
 import { MLSX_FACTS } from "./listing_format.ts";
 import type { LogRecord } from "./log_record.ts";
 import { inspectPath } from "./path_check.ts";
+import type { FinalReply } from "./path_error_reply.ts";
 import type { Server } from "./server.ts";
 import { SessionEvents } from "./session_events.ts";
 import { SessionLogin } from "./session_login.ts";
@@ -42,7 +43,26 @@ export type { StartTransferOptions, TransferStatus } from "./transfer_worker.ts"
 const CLOSE_GRACE_MS = 2000;
 const NO_DATA_CHANNEL = "bad sequence of commands (use PASV, EPSV, PORT or EPRT first)";
 
-/** One control connection and its state; handlers see it as their {@linkcode CommandContext}. */
+/**
+ * One control connection and its state; handlers see it as their {@linkcode CommandContext}.
+ * The server makes one per accepted connection and lists the open ones in `server.sessions`.
+ *
+ * @example Who is connected
+ * ```ts
+ * import { Client } from "@streamftp/streamftp/client";
+ * import { type Session, Server } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = new Server();
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * const [session]: Session[] = [...server.sessions];
+ * assert.equal(session.loginName, "anonymous");
+ * assert.equal(session.loggedIn, true);
+ * assert.equal(session.remoteAddr.port, client.connection.localAddr.port);
+ * ```
+ */
 export class Session implements CommandContext {
   /** The server this session belongs to. */
   readonly server: Server;
@@ -72,6 +92,8 @@ export class Session implements CommandContext {
   readonly #tlsScope = {};
   readonly #closed: Promise<void>;
   readonly #closer = new AbortController();
+  /** Whether the session sent its farewell (a `421`): no reply may follow it. */
+  #saidFarewell = false;
   #waitingForCommand = false;
   /** When the session last started to wait for a command with no transfer running. */
   #idleFrom = 0;
@@ -261,12 +283,18 @@ export class Session implements CommandContext {
 
   /** {@inheritDoc CommandContext.reply} */
   reply(code: number, text: string | readonly string[] = ""): Promise<void> {
+    if (this.#saidFarewell) return this.#drop(code);
     this.#events?.observeReply(code, text);
     return this.#send(code, text);
   }
 
   /** Sends a reply that belongs to no command (the transfer worker's). */
   #send(code: number, text: string | readonly string[]): Promise<void> {
+    if (this.#saidFarewell) return this.#drop(code);
+    return this.#write(code, text);
+  }
+
+  #write(code: number, text: string | readonly string[]): Promise<void> {
     if (this.server.options.log) {
       this.log("debug", `< ${code} ${typeof text === "string" ? text : text.join(" | ")}`);
     }
@@ -280,12 +308,19 @@ export class Session implements CommandContext {
     body: AsyncIterable<string>,
     last: string,
   ): Promise<void> {
+    if (this.#saidFarewell) return this.#drop(code);
     this.#events?.observeReply(code, first);
     return this.#control.replyLines(
       code,
       { first, body, last },
       (error) => this.log("error", "Multi-line reply body failed", error),
     );
+  }
+
+  /** A reply after the farewell: the client must not read it, and its sender must not fail. */
+  #drop(code: number): Promise<void> {
+    this.log("debug", `Dropped a ${code} reply sent after the session's farewell`);
+    return Promise.resolve();
   }
 
   /** {@inheritDoc CommandContext.log} */
@@ -402,6 +437,7 @@ export class Session implements CommandContext {
 
   /** {@inheritDoc CommandContext.upgradeToTls} */
   async upgradeToTls(accept?: { code: number; text: string }): Promise<void> {
+    this.#closer.signal.throwIfAborted();
     const tls = this.server.tlsPolicy.handshake(this.#tlsScope);
     if (!tls) throw new Error("The server has no TLS certificate");
     const timeout = this.server.options.tlsHandshakeTimeout;
@@ -411,8 +447,10 @@ export class Session implements CommandContext {
   }
 
   /** {@inheritDoc CommandContext.setDataChannel} */
-  setDataChannel(channel: DataChannel | undefined): Promise<void> {
-    return this.#worker.prepare(channel);
+  async setDataChannel(channel: DataChannel | undefined): Promise<void> {
+    // A command the closing session stopped waiting for must not leave a listener open.
+    if (this.closing) await channel?.close();
+    else await this.#worker.prepare(channel);
   }
 
   /** {@inheritDoc CommandContext.readyForTransfer} */
@@ -467,11 +505,20 @@ export class Session implements CommandContext {
 
   /**
    * Ends the session: aborts a running transfer, closes the data channel and, once the replies
-   * already written are flushed, the connection. Safe to call from a handler (QUIT) and more
-   * than once; await {@linkcode Session.closed} to know when it is over.
+   * already written are flushed, the connection. A command still running is not waited for
+   * (its handler's `signal` aborts). With a `farewell` (the server's `421`), that reply is
+   * sent now and is the last: the replies a handler or the ending transfer send after it are
+   * dropped (and resolve). Safe to call from a handler (QUIT) and more than once (only the
+   * first call counts); await {@linkcode Session.closed} to know when it is over.
+   *
+   * @param farewell The session's last reply, e.g. `{ code: 421, text: "server shutting down" }`.
    */
-  close(): void {
+  close(farewell?: FinalReply): void {
     if (this.closing) return;
+    if (farewell) {
+      this.#write(farewell.code, farewell.text).catch(() => {});
+      this.#saidFarewell = true;
+    }
     this.#closer.abort();
     this.#disarmIdle();
     void this.#worker.abort();
@@ -500,8 +547,9 @@ export class Session implements CommandContext {
         const line = await this.#readLine();
         if (line === null) break;
         if (line === undefined) continue;
-        if (events) await events.dispatch(line);
-        else await this.#dispatcher.dispatch(line);
+        const command = events ? events.dispatch(line) : this.#dispatcher.dispatch(line);
+        // A handler that never returns (a user manager that hangs) must not hold the session.
+        await abortable(command, this.#closer.signal);
       }
     } catch (error) {
       if (!this.closing) this.log("debug", "Control connection failed", error);
@@ -560,8 +608,7 @@ export class Session implements CommandContext {
         this.#setIdleTimer(left);
         return;
       }
-      this.reply(421, "idle timeout, closing control connection").catch(() => {});
-      this.close();
+      this.close({ code: 421, text: "idle timeout, closing control connection" });
     });
   }
 
@@ -575,17 +622,16 @@ export class Session implements CommandContext {
     if (this.closing) return;
     const timeout = this.server.options.loginTimeout;
     this.log("info", `No login from ${this.remoteAddr.hostname} within ${timeout} ms, closing`);
-    this.reply(421, "login timeout, closing control connection").catch(() => {});
-    this.close();
+    this.close({ code: 421, text: "login timeout, closing control connection" });
   }
 
   async #cleanUp(): Promise<void> {
     this.#closer.abort();
-    this.#login.stopDeadline();
     this.#disarmIdle();
     await this.#worker.close();
     const user = this.loginName;
-    if (this.user) await this.setUser(undefined, false);
+    await this.#login.end();
+    this.#throttles.setUser(undefined);
     if (this.#forceTimer === undefined) {
       this.#forceTimer = setTimeout(() => this.#control.close(), CLOSE_GRACE_MS);
     }

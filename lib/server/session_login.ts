@@ -13,6 +13,9 @@ import type { SessionEvents } from "./session_events.ts";
 import type { User } from "./user.ts";
 import type { LoginContext, UserManager } from "./user_manager.ts";
 
+/** Why a login that completes after the session ended is refused. */
+const SESSION_ENDED = "the session has ended";
+
 /** What a {@linkcode SessionLogin} works with. */
 export interface SessionLoginOptions {
   /** The accounts; told when a completed login ends. */
@@ -36,10 +39,25 @@ export interface SessionLoginOptions {
  * changes it through `setUser`, `completeLogin` and `countLoginFailure`.
  *
  * @example How a session's USER and PASS go through it
- * ```ts ignore
- * await login.setUser(user, false, "alice"); // USER alice: named, not logged in
+ * ```ts
+ * import { SessionLogin } from "./session_login.ts";
+ * import { User } from "./user.ts";
+ * import { MemoryUserManager } from "./user_manager.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const alice = new User({ login: "alice", password: "secret" });
+ * const remoteAddr = { hostname: "127.0.0.1", port: 50000, family: "IPv4" as const };
+ * const login = new SessionLogin({
+ *   userManager: new MemoryUserManager([alice]),
+ *   loginContext: () => ({ remoteAddr, secure: false, sessionId: 1 }),
+ *   events: undefined,
+ *   log: () => {},
+ * });
+ * await login.setUser(alice, false, "alice"); // USER alice: named, not logged in
+ * assert.equal(login.loggedIn, false);
  * const refusal = await login.complete(); // PASS accepted: the login hook may still refuse
- * if (refusal === undefined) console.log(login.loggedIn); // true
+ * assert.equal(refusal, undefined);
+ * assert.equal(login.loggedIn, true);
  * ```
  */
 export class SessionLogin {
@@ -48,6 +66,8 @@ export class SessionLogin {
   #loginName: string | undefined;
   #loggedIn = false;
   #failures = 0;
+  /** Whether the session ended: a handler it stopped waiting for may still log in. */
+  #ended = false;
   readonly #completed = deferred<void>();
   #deadline: ReturnType<typeof setTimeout> | undefined;
 
@@ -104,7 +124,8 @@ export class SessionLogin {
 
   /**
    * Names the user (USER) or logs in or out; a completed login that ends tells the user manager
-   * and the `logout` hook.
+   * and the `logout` hook. Once the session has ended ({@linkcode SessionLogin.end}), a login
+   * is given back to the user manager at once.
    *
    * @param user The user, or `undefined` (with a `loginName`: a name that will not log in).
    * @param loggedIn Whether the login is complete.
@@ -114,18 +135,23 @@ export class SessionLogin {
     const previous = this.#user;
     if (previous && this.#loggedIn && previous !== user) {
       const name = this.#loginName ?? "anonymous";
+      // Claimed before the waits: the session's end, running alongside, does not release it too.
+      this.#loggedIn = false;
       await this.#release(previous);
       await this.#options.events?.logout(name);
     }
     this.#user = user;
     this.#loginName = loginName ?? user?.login;
-    this.#loggedIn = user !== undefined && loggedIn;
+    this.#loggedIn = user !== undefined && loggedIn && !this.#ended;
     if (this.#loggedIn) this.#loggedInOnce();
+    else if (user && loggedIn) await this.#release(user);
   }
 
   /**
    * Completes the login of the named user; the `login` hook may still refuse it, and then the
-   * user manager is told the login is over. Failures are reset once logged in.
+   * user manager is told the login is over. Failures are reset once logged in. Once the
+   * session has ended, the login is refused and given back to the user manager, and the hook
+   * is not asked.
    *
    * @returns `undefined` once logged in; the refusal's text when refused.
    * @throws {Error} When no user was named.
@@ -133,16 +159,27 @@ export class SessionLogin {
   async complete(): Promise<string | undefined> {
     const user = this.#user;
     if (!user) throw new Error("No user to log in: USER comes first");
-    const refusal = await this.#options.events?.login(user);
-    if (refusal) {
+    const refusal = this.#ended ? undefined : await this.#options.events?.login(user);
+    if (refusal || this.#ended) {
       // The user manager counted the login as complete: its slot goes back.
       await this.#release(user);
+      if (!refusal) return SESSION_ENDED;
       return typeof refusal.text === "string" ? refusal.text : refusal.text.join(" ");
     }
     this.#loggedIn = true;
     this.#failures = 0;
     this.#loggedInOnce();
     return undefined;
+  }
+
+  /**
+   * Ends the login for good (the session ended): logs out, stops the login deadline, and from
+   * now on gives back at once any login that a command still running completes.
+   */
+  async end(): Promise<void> {
+    this.#ended = true;
+    this.stopDeadline();
+    if (this.#user) await this.setUser(undefined, false);
   }
 
   /**

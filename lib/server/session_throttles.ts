@@ -12,15 +12,15 @@ import type { User } from "./user.ts";
 
 /** Where a session's limits come from (a `Server` is one). */
 export interface ThrottleSource {
-  /** The limits of the whole server, and the per-connection ones. */
+  /** The per-connection limits. */
   readonly options: {
-    readonly readSpeedLimitPerConnection?: number;
-    readonly writeSpeedLimitPerConnection?: number;
+    readonly uploadLimitPerConnection?: number;
+    readonly downloadLimitPerConnection?: number;
   };
-  /** Limit on bytes received by the whole server. */
-  readonly readThrottle: Throttle;
-  /** Limit on bytes sent by the whole server. */
-  readonly writeThrottle: Throttle;
+  /** Limit on bytes received by the whole server (uploads). */
+  readonly uploadThrottle: Throttle;
+  /** Limit on bytes sent by the whole server (downloads). */
+  readonly downloadThrottle: Throttle;
   /**
    * The throttles shared by all sessions of a user.
    *
@@ -44,11 +44,11 @@ const NONE: readonly Throttle[] = Object.freeze([]);
  */
 export class SessionThrottles {
   readonly #server: ThrottleSource;
-  readonly #read = new Throttle();
-  readonly #write = new Throttle();
+  readonly #upload = new Throttle();
+  readonly #download = new Throttle();
   #user: User | undefined;
-  #userRead: Throttle | undefined;
-  #userWrite: Throttle | undefined;
+  #userUpload: Throttle | undefined;
+  #userDownload: Throttle | undefined;
 
   /**
    * Creates the throttles of a session that has no user yet.
@@ -57,8 +57,8 @@ export class SessionThrottles {
    */
   constructor(server: ThrottleSource) {
     this.#server = server;
-    this.#read.limit = server.options.readSpeedLimitPerConnection;
-    this.#write.limit = server.options.writeSpeedLimitPerConnection;
+    this.#upload.limit = server.options.uploadLimitPerConnection;
+    this.#download.limit = server.options.downloadLimitPerConnection;
   }
 
   /**
@@ -68,14 +68,15 @@ export class SessionThrottles {
    */
   setUser(user: User | undefined): void {
     this.#user = user;
-    this.#userRead = user && new Throttle(user.readSpeedLimitPerConnection);
-    this.#userWrite = user && new Throttle(user.writeSpeedLimitPerConnection);
+    this.#userUpload = user && new Throttle(user.uploadLimitPerConnection);
+    this.#userDownload = user && new Throttle(user.downloadLimitPerConnection);
   }
 
   /**
    * The throttles with a limit that apply to the session's data in one direction.
    *
-   * @param direction `"read"` (bytes received: uploads) or `"write"` (bytes sent).
+   * @param direction `"read"` (bytes the server receives: uploads) or `"write"` (bytes it
+   * sends: downloads and listings), as the data connection names its sides.
    * @returns The limited throttles; empty for none.
    */
   forDirection(direction: "read" | "write"): readonly Throttle[] {
@@ -83,8 +84,8 @@ export class SessionThrottles {
     const user = this.#user;
     const shared = user && server.userThrottles(user);
     const candidates = direction === "read"
-      ? [server.readThrottle, this.#read, shared?.read, this.#userRead]
-      : [server.writeThrottle, this.#write, shared?.write, this.#userWrite];
+      ? [server.uploadThrottle, this.#upload, shared?.upload, this.#userUpload]
+      : [server.downloadThrottle, this.#download, shared?.download, this.#userDownload];
     if (!candidates.some(limited)) return NONE;
     return candidates.filter(limited);
   }

@@ -31,13 +31,24 @@ export interface UserOptions {
   fileSystem?: FileSystem;
   /** Most sessions this user may have at once (default unlimited). */
   maxConnections?: number;
-  /** Upload limit in bytes/s shared by all the user's sessions. */
-  readSpeedLimit?: number;
-  /** Download limit in bytes/s shared by all the user's sessions. */
-  writeSpeedLimit?: number;
+  /**
+   * Upload limit in bytes/s shared by all the user's sessions (STOR, STOU, APPE), on top of the
+   * server's limits.
+   */
+  uploadLimit?: number;
+  /** Download limit in bytes/s shared by all the user's sessions (RETR, listings). */
+  downloadLimit?: number;
   /** Upload limit in bytes/s of each of the user's sessions. */
-  readSpeedLimitPerConnection?: number;
+  uploadLimitPerConnection?: number;
   /** Download limit in bytes/s of each of the user's sessions. */
+  downloadLimitPerConnection?: number;
+  /** Alias of `uploadLimit` (aioftp's name), which wins when both are given. */
+  readSpeedLimit?: number;
+  /** Alias of `downloadLimit` (aioftp's name), which wins when both are given. */
+  writeSpeedLimit?: number;
+  /** Alias of `uploadLimitPerConnection`, which wins when both are given. */
+  readSpeedLimitPerConnection?: number;
+  /** Alias of `downloadLimitPerConnection`, which wins when both are given. */
   writeSpeedLimitPerConnection?: number;
 }
 
@@ -65,13 +76,13 @@ export class User {
   /** Most concurrent sessions, or `undefined` for no limit. */
   readonly maxConnections: number | undefined;
   /** Upload limit (bytes/s) across all sessions of this user. */
-  readonly readSpeedLimit: number | undefined;
+  readonly uploadLimit: number | undefined;
   /** Download limit (bytes/s) across all sessions of this user. */
-  readonly writeSpeedLimit: number | undefined;
+  readonly downloadLimit: number | undefined;
   /** Upload limit (bytes/s) of each session. */
-  readonly readSpeedLimitPerConnection: number | undefined;
+  readonly uploadLimitPerConnection: number | undefined;
   /** Download limit (bytes/s) of each session. */
-  readonly writeSpeedLimitPerConnection: number | undefined;
+  readonly downloadLimitPerConnection: number | undefined;
 
   /**
    * Creates an account.
@@ -82,6 +93,13 @@ export class User {
    * import { User } from "./user.ts";
    * const alice = new User({ login: "alice", passwordHash: await hashPassword("secret") });
    * console.assert(await alice.checkPassword("secret"));
+   * ```
+   *
+   * @example Speed limits, in bytes per second
+   * ```ts
+   * import { User } from "./user.ts";
+   * const guest = new User({ login: "guest", downloadLimit: 1 << 20, uploadLimit: 256 << 10 });
+   * console.assert(guest.readSpeedLimit === 256 << 10); // aioftp's name for the upload limit
    * ```
    *
    * @param options Login, password, home, permissions, file system and limits.
@@ -103,10 +121,32 @@ export class User {
     this.uniformRights = uniformRights(this.permissions);
     this.fileSystem = options.fileSystem;
     this.maxConnections = options.maxConnections;
-    this.readSpeedLimit = options.readSpeedLimit;
-    this.writeSpeedLimit = options.writeSpeedLimit;
-    this.readSpeedLimitPerConnection = options.readSpeedLimitPerConnection;
-    this.writeSpeedLimitPerConnection = options.writeSpeedLimitPerConnection;
+    this.uploadLimit = options.uploadLimit ?? options.readSpeedLimit;
+    this.downloadLimit = options.downloadLimit ?? options.writeSpeedLimit;
+    this.uploadLimitPerConnection = options.uploadLimitPerConnection ??
+      options.readSpeedLimitPerConnection;
+    this.downloadLimitPerConnection = options.downloadLimitPerConnection ??
+      options.writeSpeedLimitPerConnection;
+  }
+
+  /** Alias of {@linkcode User.uploadLimit} (aioftp's name). */
+  get readSpeedLimit(): number | undefined {
+    return this.uploadLimit;
+  }
+
+  /** Alias of {@linkcode User.downloadLimit} (aioftp's name). */
+  get writeSpeedLimit(): number | undefined {
+    return this.downloadLimit;
+  }
+
+  /** Alias of {@linkcode User.uploadLimitPerConnection}. */
+  get readSpeedLimitPerConnection(): number | undefined {
+    return this.uploadLimitPerConnection;
+  }
+
+  /** Alias of {@linkcode User.downloadLimitPerConnection}. */
+  get writeSpeedLimitPerConnection(): number | undefined {
+    return this.downloadLimitPerConnection;
   }
 
   /** Whether a password is asked (in clear text or as a hash). */
