@@ -10,7 +10,17 @@ import assert from "node:assert/strict";
 import { parsePasvReply } from "../lib/protocol/address.ts";
 import type { Conn } from "../lib/socket.ts";
 import { deferred } from "../lib/stream/abort.ts";
-import { MemoryFileSystem, Server, User, type UserManager } from "../server.ts";
+import {
+  type CommandContext,
+  type LogRecord,
+  MemoryFileSystem,
+  MemoryUserManager,
+  Server,
+  type Session,
+  User,
+  type UserManager,
+} from "../server.ts";
+import { TEST_SERVER_CERT, TEST_SERVER_KEY } from "./fixtures/tls.ts";
 import { testNetwork, within } from "./_util.ts";
 import { putFile, RawControl } from "./server_raw.ts";
 
@@ -227,3 +237,201 @@ describe("server: graceful close", () => {
     await within(server.serveForever(), 5000, "serveForever");
   });
 });
+
+describe("server: a session closing under a command", () => {
+  it("a handler can end its session with a farewell of its own", T, async () => {
+    const server = new Server();
+    server.commands.set("XBYE", {
+      handler: (ctx: CommandContext) => ctx.close({ code: 421, text: "see you later" }),
+    });
+    await server.start();
+    try {
+      const client = await RawControl.connect(server.address);
+      await client.send("XBYE");
+      assert.deepEqual(await repliesUntilClosed(client), ["421 see you later"]);
+    } finally {
+      await within(server.close(), 10000, "server close");
+    }
+  });
+
+  it("AUTH TLS waiting behind earlier replies sends no 234 after the 421", T, async () => {
+    // The session's end waits for the logout (a slow user database) before it ends the
+    // control connection: meanwhile the upgrade that waited would send its 234.
+    const logoutGate = deferred<void>();
+    class SlowLogout extends MemoryUserManager {
+      override async notifyLogout(user: User): Promise<void> {
+        await logoutGate.promise;
+        await super.notifyLogout(user);
+      }
+    }
+    const server = new Server({
+      users: new SlowLogout([new User()]),
+      tls: { cert: TEST_SERVER_CERT, key: TEST_SERVER_KEY },
+    });
+    const bodyGate = deferred<void>();
+    // A multi-line reply whose body waits: AUTH's upgrade waits behind it.
+    server.commands.set("XSLOW", {
+      handler: (ctx: CommandContext) => {
+        void ctx.replyLines(211, "slow", gatedLines(bodyGate.promise), "done");
+      },
+    });
+    const auth = server.commands.get("AUTH")!;
+    const authRunning = deferred<Session>();
+    server.commands.set("AUTH", {
+      ...auth,
+      handler: (ctx, command) => {
+        authRunning.resolve(ctx as Session);
+        return Promise.resolve(auth.handler(ctx, command)).finally(() => logoutGate.resolve());
+      },
+    });
+    await server.start();
+    try {
+      const client = await RawControl.connect(server.address);
+      await client.login();
+      await client.send("XSLOW");
+      await client.send("AUTH TLS");
+      const session = await within(authRunning.promise, 5000, "AUTH");
+      const closing = server.close();
+      if (!session.closing) {
+        await new Promise((resolve) => session.signal.addEventListener("abort", resolve));
+      }
+      bodyGate.resolve();
+      assert.deepEqual(await repliesUntilClosed(client), ["211 slow", SHUTDOWN]);
+      await within(closing, 10000, "server close");
+    } finally {
+      await within(server.close(), 10000, "server close");
+    }
+  });
+
+  it("the user manager's getUser and authenticate see the session's signal abort", T, async () => {
+    const lookups: Array<Promise<string>> = [];
+    /** Waits for the session's signal, as a manager on a slow directory service would. */
+    const waitForClose = (signal: AbortSignal | undefined, what: string) => {
+      const stopped = deferred<string>();
+      lookups.push(stopped.promise);
+      signal?.addEventListener("abort", () => stopped.resolve(what));
+      return new Promise<never>((_resolve, reject) => {
+        signal?.addEventListener("abort", () => reject(signal.reason));
+      });
+    };
+    const asked = { getUser: deferred<void>(), authenticate: deferred<void>() };
+    const slow: UserManager = {
+      getUser: (login, context) => {
+        if (login === "bob") {
+          return Promise.resolve({
+            state: "password-required",
+            user: new User({ login }),
+            info: "password required",
+          });
+        }
+        asked.getUser.resolve();
+        return waitForClose(context.signal, "getUser");
+      },
+      authenticate: (_user, _password, context) => {
+        asked.authenticate.resolve();
+        return waitForClose(context.signal, "authenticate");
+      },
+      notifyLogout: () => Promise.resolve(),
+    };
+    const server = new Server({ users: slow });
+    await server.start();
+    try {
+      const looking = await RawControl.connect(server.address);
+      await looking.send("USER alice");
+      await within(asked.getUser.promise, 5000, "getUser");
+      const checking = await RawControl.connect(server.address);
+      assert.equal(await checking.ask("USER bob"), "331 password required");
+      await checking.send("PASS secret");
+      await within(asked.authenticate.promise, 5000, "authenticate");
+      await within(server.close(), 10000, "server close");
+      assert.deepEqual(
+        (await within(Promise.all(lookups), 5000, "the lookups' abort")).sort(),
+        ["authenticate", "getUser"],
+      );
+      for (const client of [looking, checking]) {
+        assert.deepEqual(await repliesUntilClosed(client), [SHUTDOWN]);
+      }
+    } finally {
+      await within(server.close(), 10000, "server close");
+    }
+  });
+
+  it("a PASS left hanging by a closed session does not hold the address's logins", T, async () => {
+    const checking = deferred<void>();
+    const alice = new User({ login: "alice", password: "secret" });
+    // Ignores the session's signal: only the login guard can let go of the attempt.
+    const hanging: UserManager = {
+      getUser: () =>
+        Promise.resolve({ state: "password-required", user: alice, info: "password required" }),
+      authenticate: (_user, password) => {
+        if (password !== "hang") return Promise.resolve(password === "secret");
+        checking.resolve();
+        return new Promise(() => {});
+      },
+      notifyLogout: () => Promise.resolve(),
+    };
+    // One attempt in flight fills the address's budget: the next one waits for it to end.
+    const server = new Server({ users: hanging, maxLoginFailuresPerIp: 1 });
+    await server.start();
+    try {
+      const stuck = await RawControl.connect(server.address);
+      assert.equal(await stuck.ask("USER alice"), "331 password required");
+      await stuck.send("PASS hang");
+      await within(checking.promise, 5000, "authenticate");
+      const [session] = server.sessions;
+      session.close({ code: 421, text: "closing" });
+      assert.deepEqual(await repliesUntilClosed(stuck), ["421 closing"]);
+      await within(session.closed, 5000, "the stuck session's end");
+
+      const next = await RawControl.connect(server.address);
+      await within(next.login("alice", "secret"), 5000, "the next login");
+      assert.equal(await next.ask("PWD"), '257 "/"');
+    } finally {
+      await within(server.close(), 10000, "server close");
+    }
+  });
+
+  it("a notifyLogout or disconnect hook that hangs does not hold close()", T, async () => {
+    const loggingOut = deferred<void>();
+    const disconnecting = deferred<void>();
+    const alice = new User({ login: "alice" });
+    const hanging: UserManager = {
+      getUser: () => Promise.resolve({ state: "ok", user: alice, info: "logged in" }),
+      authenticate: () => Promise.resolve(false),
+      notifyLogout: () => {
+        loggingOut.resolve();
+        return new Promise(() => {});
+      },
+    };
+    const logs: LogRecord[] = [];
+    const server = new Server({
+      users: hanging,
+      hooks: {
+        disconnect: () => {
+          disconnecting.resolve();
+          return new Promise(() => {});
+        },
+      },
+      log: (record) => void logs.push(record),
+    });
+    await server.start();
+    try {
+      const client = await RawControl.connect(server.address);
+      await client.login("alice");
+      await within(server.close(), 15000, "server close");
+      await within(Promise.all([loggingOut.promise, disconnecting.promise]), 1000, "the hooks");
+      assert.deepEqual(await repliesUntilClosed(client), [SHUTDOWN]);
+      assert.equal(server.sessions.size, 0);
+      const late = logs.filter((r) => r.level === "error").map((r) => r.message);
+      assert.equal(late.length, 2, late.join("; "));
+    } finally {
+      await within(server.close(), 15000, "server close");
+    }
+  });
+});
+
+/** Body lines that come once `gate` settles. */
+async function* gatedLines(gate: Promise<void>): AsyncIterable<string> {
+  await gate;
+  yield "body";
+}

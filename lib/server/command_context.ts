@@ -12,6 +12,7 @@ import type { CommandSpec, PathRule } from "./command_table.ts";
 import type { DataChannel } from "./data_channel.ts";
 import type { FileChange, FileTransfer, LoginFailureReason } from "./hooks.ts";
 import type { LogRecord } from "./log_record.ts";
+import type { FinalReply } from "./path_error_reply.ts";
 import type { Server } from "./server.ts";
 import type { StartTransferOptions, TransferStatus } from "./transfer_worker.ts";
 import type { Permission } from "./permission.ts";
@@ -362,6 +363,13 @@ export interface CommandContext extends SessionState {
    * @returns `true` when a transfer was running.
    */
   abortTransfer(): Promise<boolean>;
-  /** Ends the session once the replies written so far are flushed. */
-  close(): void;
+  /**
+   * Ends the session once the replies written so far are flushed; a command still running is
+   * not waited for (its {@linkcode CommandContext.signal} aborts). With a `farewell`, that
+   * reply is sent now and is the session's last: replies sent after it are dropped (and
+   * resolve). Only the first call counts.
+   *
+   * @param farewell The session's last reply, e.g. `{ code: 421, text: "closing" }`.
+   */
+  close(farewell?: FinalReply): void;
 }

@@ -178,17 +178,21 @@ export class ControlConnection {
    * behind AUTH are never carried over: when the reader holds any, the acceptance is not sent,
    * nothing is upgraded and {@linkcode PipelinedBeforeTlsError} is thrown (the caller answers
    * 5xx in clear text); bytes that arrive later are read by the handshake, which fails on them.
+   * Once `signal` has aborted (the session is closing: its farewell may already be queued
+   * behind the earlier replies), neither the acceptance nor the handshake follows.
    *
    * @param tls The certificate and key.
-   * @param options The acceptance reply, and a signal that ends a handshake taking too long
-   * (the connection is then closed).
+   * @param options The acceptance reply, and a signal that aborts when the session closes or
+   * the handshake takes too long (the connection is then closed).
    * @throws {PipelinedBeforeTlsError} When command bytes wait behind AUTH.
+   * @throws The signal's reason, when it aborted before the handshake started.
    */
   async upgrade(
     tls: TlsServerOptions,
     options: { accept?: { code: number; text: string }; signal?: AbortSignal } = {},
   ): Promise<void> {
     await this.#settled();
+    options.signal?.throwIfAborted();
     if (this.#lines.buffered > 0) {
       const bytes = this.#lines.buffered;
       this.#lines.releaseLock();
@@ -196,7 +200,10 @@ export class ControlConnection {
       this.#lines = this.#attachReader(this.#conn);
       throw new PipelinedBeforeTlsError(bytes);
     }
-    if (options.accept) await this.reply(options.accept.code, options.accept.text);
+    if (options.accept) {
+      await this.reply(options.accept.code, options.accept.text);
+      options.signal?.throwIfAborted();
+    }
     this.#lines.releaseLock();
     this.#releaseInput();
     this.#writer.releaseLock();

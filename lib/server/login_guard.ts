@@ -18,7 +18,10 @@ export interface LoginGuardOptions {
   window: number;
 }
 
-/** A login attempt admitted by {@linkcode LoginGuard.begin}; end it exactly once. */
+/**
+ * A login attempt admitted by {@linkcode LoginGuard.begin}; end it once (later calls do
+ * nothing). An attempt begun with a signal also ends, not as a failure, when that aborts.
+ */
 export interface LoginAttempt {
   /**
    * Ends the attempt.
@@ -57,6 +60,22 @@ export class LoginGuard {
    * assert.equal(guard.blocked("2001:db8::99"), true);
    * ```
    *
+   * @example An attempt whose session closed gives its place back
+   * ```ts
+   * import { LoginGuard } from "./login_guard.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const guard = new LoginGuard({ maxFailures: 1, window: 60_000 });
+   * const session = new AbortController();
+   * await guard.begin("192.0.2.1", session.signal); // its password check never answers
+   * const next = guard.begin("192.0.2.1"); // waits for it
+   * session.abort(); // the session closed: the attempt ends, not as a failure
+   * const attempt = await next;
+   * assert.ok(attempt);
+   * attempt.end(false);
+   * assert.equal(guard.blocked("192.0.2.1"), false);
+   * ```
+   *
    * @param options The limit and its window.
    */
   constructor(options: LoginGuardOptions) {
@@ -67,15 +86,20 @@ export class LoginGuard {
    * Admits a login attempt from an address. While its failures and the attempts from it still
    * in flight fill its budget, the attempt waits for one of those to end (so that parallel
    * guesses cannot overrun the budget, and parallel right logins are only queued); once the
-   * failures alone fill it, the address is refused.
+   * failures alone fill it, the address is refused. With a `signal` (the session's), the wait
+   * ends when it aborts, and so does the admitted attempt: a session that closed while its
+   * user manager hangs does not hold the address's budget.
    *
    * @param ip The client's address.
+   * @param signal Aborts when the attempt is abandoned (its session closed).
    * @returns The attempt, to end once the login succeeded or failed; `undefined` when the
    * address must be refused.
+   * @throws The signal's reason, when it aborts before the attempt is admitted.
    */
-  async begin(ip: string): Promise<LoginAttempt | undefined> {
+  async begin(ip: string, signal?: AbortSignal): Promise<LoginAttempt | undefined> {
     const key = addressKey(ip);
     for (;;) {
+      signal?.throwIfAborted();
       const failures = this.#recent(key, Date.now()).length;
       if (failures >= this.#options.maxFailures) {
         this.#wakeOne(key); // the next one in line is refused as well
@@ -84,13 +108,9 @@ export class LoginGuard {
       const inFlight = this.#inFlight.get(key) ?? 0;
       if (failures + inFlight < this.#options.maxFailures) {
         this.#inFlight.set(key, inFlight + 1);
-        return this.#attempt(key);
+        return this.#attempt(key, signal);
       }
-      await new Promise<void>((wake) => {
-        const waiting = this.#waiting.get(key);
-        if (waiting) waiting.push(wake);
-        else this.#waiting.set(key, [wake]);
-      });
+      await this.#turn(key, signal);
     }
   }
 
@@ -104,19 +124,42 @@ export class LoginGuard {
     return this.#recent(addressKey(ip), Date.now()).length >= this.#options.maxFailures;
   }
 
-  #attempt(key: string): LoginAttempt {
+  #attempt(key: string, signal: AbortSignal | undefined): LoginAttempt {
     let ended = false;
-    return {
-      end: (failed) => {
-        if (ended) return;
-        ended = true;
-        const left = (this.#inFlight.get(key) ?? 1) - 1;
-        if (left > 0) this.#inFlight.set(key, left);
-        else this.#inFlight.delete(key);
-        if (failed) this.#record(key);
-        this.#wakeOne(key);
-      },
+    const end = (failed: boolean) => {
+      if (ended) return;
+      ended = true;
+      signal?.removeEventListener("abort", abandoned);
+      const left = (this.#inFlight.get(key) ?? 1) - 1;
+      if (left > 0) this.#inFlight.set(key, left);
+      else this.#inFlight.delete(key);
+      if (failed) this.#record(key);
+      this.#wakeOne(key);
     };
+    const abandoned = () => end(false);
+    signal?.addEventListener("abort", abandoned, { once: true });
+    return { end };
+  }
+
+  /** Waits in the address's line until an attempt ends, or rejects when `signal` aborts. */
+  #turn(key: string, signal: AbortSignal | undefined): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const wake = () => {
+        signal?.removeEventListener("abort", leave);
+        resolve();
+      };
+      const leave = () => {
+        const waiting = this.#waiting.get(key);
+        const index = waiting?.indexOf(wake) ?? -1;
+        if (index >= 0) waiting!.splice(index, 1);
+        if (waiting?.length === 0) this.#waiting.delete(key);
+        reject(signal!.reason);
+      };
+      signal?.addEventListener("abort", leave, { once: true });
+      const waiting = this.#waiting.get(key);
+      if (waiting) waiting.push(wake);
+      else this.#waiting.set(key, [wake]);
+    });
   }
 
   /** Lets the longest-waiting attempt of an address look again (it waits again if need be). */

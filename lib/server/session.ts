@@ -143,7 +143,12 @@ export class Session implements CommandContext {
     });
     this.#login = new SessionLogin({
       userManager: server.userManager,
-      loginContext: () => ({ remoteAddr: this.remoteAddr, secure: this.secure, sessionId: id }),
+      loginContext: () => ({
+        remoteAddr: this.remoteAddr,
+        secure: this.secure,
+        sessionId: id,
+        signal: this.signal,
+      }),
       events: this.#events,
       log: (level, message, error) => this.log(level, message, error),
     });
@@ -630,7 +635,7 @@ export class Session implements CommandContext {
     this.#disarmIdle();
     await this.#worker.close();
     const user = this.loginName;
-    await this.#login.end();
+    await this.#withinGrace(this.#login.end(), "The logout (notifyLogout, logout hook)");
     this.#throttles.setUser(undefined);
     if (this.#forceTimer === undefined) {
       this.#forceTimer = setTimeout(() => this.#control.close(), CLOSE_GRACE_MS);
@@ -638,8 +643,32 @@ export class Session implements CommandContext {
     await this.#control.finish();
     clearTimeout(this.#forceTimer);
     this.#control.close();
-    await this.#events?.disconnected(user);
+    if (this.#events) {
+      await this.#withinGrace(this.#events.disconnected(user), "The disconnect hook");
+    }
     this.log("info", `Session from ${this.remoteAddr.hostname} closed`);
     this.#resolveClosed();
+  }
+
+  /**
+   * Waits for a step of the session's end, but no longer than the close grace: a user manager
+   * or a hook that hangs must not hold the session (and `server.close()`) open. A step that
+   * takes longer is logged and left to finish on its own.
+   */
+  async #withinGrace(step: Promise<void>, what: string): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(true), CLOSE_GRACE_MS);
+    });
+    const done = step.then(() => false, (error) => {
+      this.log("error", `${what} failed`, error);
+      return false;
+    });
+    try {
+      const timedOut = await Promise.race([done, late]);
+      if (timedOut) this.log("error", `${what} took over ${CLOSE_GRACE_MS} ms; not waiting for it`);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }

@@ -39,6 +39,39 @@ import type { User } from "./user.ts";
  * await client.login();
  * assert.equal(await client.pwd(), "/");
  * ```
+ *
+ * @example A lookup that stops waiting when the session closes
+ * ```ts
+ * import { Client } from "@streamftp/streamftp/client";
+ * import { Server, type UserManager } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * let lookingUp!: () => void;
+ * const askedDirectory = new Promise<void>((resolve) => lookingUp = resolve);
+ * let gaveUp = false;
+ * // A directory service that never answers; the session's signal ends the wait.
+ * const manager: UserManager = {
+ *   getUser(_login, { signal }) {
+ *     lookingUp();
+ *     return new Promise((_resolve, reject) =>
+ *       signal?.addEventListener("abort", () => {
+ *         gaveUp = true;
+ *         reject(signal.reason);
+ *       })
+ *     );
+ *   },
+ *   authenticate: () => Promise.resolve(false),
+ *   notifyLogout: () => Promise.resolve(),
+ * };
+ * const server = new Server({ users: manager });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * const login = client.login("alice", "secret").catch((error) => error);
+ * await askedDirectory;
+ * await server.close();
+ * assert.equal((await login).code, 421); // server shutting down
+ * assert.equal(gaveUp, true);
+ * ```
  */
 export interface LoginContext {
   /** The client's address (allow lists per IP). */
@@ -47,6 +80,13 @@ export interface LoginContext {
   readonly secure: boolean;
   /** The session's number, as in log records and hook events. */
   readonly sessionId: number;
+  /**
+   * Aborts when the session closes (the client left, a timeout, `server.close()`): a manager
+   * that waits on a database or a directory service can stop waiting, as the server does not
+   * wait for an answer once the session closes. `notifyLogout` runs as a session ends, when it
+   * has often aborted already: a login must still be released then.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /**

@@ -123,18 +123,20 @@ export const authCommands: Record<string, CommandSpec> = {
   },
 };
 
+/** The session as the user manager sees it; its signal lets a lookup stop once it closes. */
 function loginContext(ctx: CommandContext): LoginContext {
-  return { remoteAddr: ctx.remoteAddr, secure: ctx.secure, sessionId: ctx.id };
+  return { remoteAddr: ctx.remoteAddr, secure: ctx.secure, sessionId: ctx.id, signal: ctx.signal };
 }
 
 /**
  * Admits a login attempt from the client's address (waiting while the attempts in flight
  * fill its budget), or ends the session with `421` once the address has used up its failed
- * logins.
+ * logins. The attempt ends by itself when the session closes, so that a handler left behind
+ * (its user manager hangs) does not hold the address's budget.
  */
 async function beginAttempt(ctx: CommandContext): Promise<LoginAttempt | undefined> {
   const ip = ctx.remoteAddr.hostname;
-  const attempt = await ctx.server.loginGuard.begin(ip);
+  const attempt = await ctx.server.loginGuard.begin(ip, ctx.signal);
   if (attempt) return attempt;
   ctx.log("info", `Refused a login from ${ip}: too many failed logins`);
   await ctx.reply(421, "too many failed logins from your address, closing control connection");
