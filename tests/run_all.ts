@@ -1,15 +1,20 @@
 /**
- * Runs the whole test suite in the three runtimes, one after the other: `deno test`, `bun test`,
- * and `node --test` against the npm build (through build_npm.ts). Prints one summary line per
- * runtime and a total, and exits non-zero when any leg fails.
+ * Runs the whole test suite in the three runtimes, one after the other: `deno test`, the doc
+ * comments' examples (`deno test --doc`), `bun test`, and `node --test` against the npm build
+ * (through build_npm.ts); then the package leg
+ * (tests/package/check_package.ts), which installs that build outside the repository and uses
+ * it there with Node, Bun, npx and tsc, and dry-runs `deno publish`. Prints one summary line
+ * per leg and a total, and exits non-zero when any leg fails.
  *
- * Usage: `deno run -A tests/run_all.ts [deno|bun|node ...]`
+ * Usage: `deno run -A tests/run_all.ts [deno|doc|bun|node|package ...]`
  *
  * @module
  */
 
+import { bunCommand } from "./package/bun_command.ts";
+
 const root = new URL("..", import.meta.url).pathname;
-const wanted = Deno.args.length > 0 ? Deno.args : ["deno", "bun", "node"];
+const wanted = Deno.args.length > 0 ? Deno.args : ["deno", "doc", "bun", "node", "package"];
 
 interface Leg {
   name: string;
@@ -23,18 +28,7 @@ function lastNumber(output: string, pattern: RegExp): number {
   return all.length ? Number(all[all.length - 1][1]) : 0;
 }
 
-function onPath(cmd: string): boolean {
-  const dirs = (Deno.env.get("PATH") ?? "").split(":");
-  return dirs.some((d) => {
-    try {
-      return Deno.statSync(`${d}/${cmd}`).isFile;
-    } catch {
-      return false;
-    }
-  });
-}
-
-const bun = onPath("bun") ? ["bun"] : ["npx", "-y", "bun@1.4.5"];
+const bun = bunCommand();
 const ANSI = new RegExp(String.fromCharCode(27) + "\\[[0-9;]*m", "g");
 const stripAnsi = (s: string) => s.replace(ANSI, "");
 
@@ -70,6 +64,23 @@ const legs: Leg[] = [
     count: countDenoLeaves,
   },
   {
+    // Every code block of the library's doc comments, type-checked and run.
+    name: "doc",
+    cmd: Deno.execPath(),
+    args: [
+      "test",
+      "-A",
+      "--doc",
+      "--no-check=remote",
+      "mod.ts",
+      "client.ts",
+      "server.ts",
+      "adapters/",
+      "lib/",
+    ],
+    count: countDenoLeaves,
+  },
+  {
     name: "bun",
     cmd: bun[0],
     args: [...bun.slice(1), "test", "--timeout", "60000", "tests/"],
@@ -87,6 +98,16 @@ const legs: Leg[] = [
       passed: lastNumber(o, /^ℹ pass (\d+)$/gm),
       failed: lastNumber(o, /^ℹ fail (\d+)$/gm),
       skipped: lastNumber(o, /^ℹ skipped (\d+)$/gm),
+    }),
+  },
+  {
+    name: "package",
+    cmd: Deno.execPath(),
+    args: ["run", "-A", "tests/package/check_package.ts"],
+    count: (o) => ({
+      passed: lastNumber(o, /^package: (\d+) passed/gm),
+      failed: lastNumber(o, /^package: \d+ passed, (\d+) failed/gm),
+      skipped: 0,
     }),
   },
 ];
