@@ -4,14 +4,28 @@
  * network adapter.
  *
  * @example A server with one user on a local directory
- * ```ts ignore
- * import { LocalFileSystem, Server, User } from "./server.ts";
- * const server = new Server({
- *   users: [new User({ login: "alice", password: "secret" })],
- *   fileSystem: new LocalFileSystem("/srv/ftp"),
- * });
- * await server.start("127.0.0.1", 2121);
- * await server.serveForever();
+ * ```ts
+ * import { Client } from "@streamftp/streamftp/client";
+ * import { LocalFileSystem, Server, User } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ * import { mkdtemp, readFile, rm } from "node:fs/promises";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ *
+ * const root = await mkdtemp(join(tmpdir(), "ftp-")); // "/srv/ftp" in real life
+ * try {
+ *   await using server = new Server({
+ *     users: [new User({ login: "alice", password: "secret" })],
+ *     fileSystem: new LocalFileSystem(root),
+ *   });
+ *   await server.start("127.0.0.1", 0); // 2121, or 21; a program then awaits serveForever()
+ *   await using client = await Client.connect("127.0.0.1", server.address.port);
+ *   await client.login("alice", "secret");
+ *   await new Blob(["hello"]).stream().pipeTo(await client.uploadStream("a.txt"));
+ *   assert.equal(await readFile(join(root, "a.txt"), "utf8"), "hello");
+ * } finally {
+ *   await rm(root, { recursive: true });
+ * }
  * ```
  *
  * @module
@@ -39,7 +53,7 @@ export type { CommandContext } from "./lib/server/command_context.ts";
 export { DEFAULT_ANONYMOUS_NAMES, isAnonymousName } from "./lib/server/anonymous_names.ts";
 export {
   type ServerTlsOptions,
-  TlsPolicy,
+  type TlsPolicy,
   type TlsRequirement,
   type TlsRequirements,
 } from "./lib/server/tls_policy.ts";
@@ -53,13 +67,9 @@ export {
   type PathRule,
   type WhileTransferring,
 } from "./lib/server/command_table.ts";
-export { DataConnection, type DataConnectionOptions } from "./lib/server/data_connection.ts";
-export {
-  ActiveDataChannel,
-  type DataChannel,
-  PassiveDataChannel,
-  type PassiveDataChannelOptions,
-} from "./lib/server/data_channel.ts";
+// What a custom data command meets: the prepared channel, and the connection its run gets.
+export type { DataChannel } from "./lib/server/data_channel.ts";
+export type { DataConnection } from "./lib/server/data_connection.ts";
 export {
   type AccessRight,
   Permission,
@@ -75,8 +85,6 @@ export {
   type MemoryUserManagerOptions,
   type UserManager,
 } from "./lib/server/user_manager.ts";
-export { type LoginAttempt, LoginGuard, type LoginGuardOptions } from "./lib/server/login_guard.ts";
-export { addressKey } from "./lib/server/address_key.ts";
 export { hashPassword, type HashPasswordOptions, verifyPassword } from "./lib/server/password.ts";
 export type {
   Awaitable,
@@ -97,13 +105,6 @@ export type {
   TransferEvent,
 } from "./lib/server/hooks.ts";
 export { type EventLogEntry, eventLogHooks, type EventLogName } from "./lib/server/event_log.ts";
-export {
-  NoFreePortError,
-  PassiveListenerLimitError,
-  PassivePortPool,
-  type PassivePortPoolOptions,
-  type PooledListener,
-} from "./lib/server/passive_port_pool.ts";
 export type {
   DirEntry,
   FileStat,
@@ -139,4 +140,3 @@ export type {
   TlsOptions,
   TlsServerOptions,
 } from "./lib/socket.ts";
-export { setDefaultNetwork } from "./lib/network_registry.ts";

@@ -25,13 +25,33 @@ import { abortError } from "../lib/stream/abort.ts";
 import { wrapNodeSocket } from "./_node_streams.ts";
 import { sessionToResume, type TlsSession } from "./_tls_sessions.ts";
 
-type NodeTls = typeof import("node:tls");
+/**
+ * The `node:tls` module, which the adapters import lazily and hand to these functions.
+ *
+ * @example
+ * ```ts
+ * import type { NodeTls } from "./_node_tls.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const tls: NodeTls = await import("node:tls");
+ * assert.equal(typeof tls.connect, "function");
+ * ```
+ */
+export type NodeTls = typeof import("node:tls");
 
 /**
  * Whether a node:tls client handshake in this runtime can resume a session: not in Deno (see
  * the module notes).
+ *
+ * @example
+ * ```ts
+ * import { nodeTlsCanResume } from "./_node_tls.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(nodeTlsCanResume, !("Deno" in globalThis));
+ * ```
  */
-export const nodeTlsCanResume = !("Deno" in globalThis);
+export const nodeTlsCanResume: boolean = !("Deno" in globalThis);
 
 /** A socket secured by {@linkcode secureNodeSocket}. */
 export interface SecuredNodeSocket {

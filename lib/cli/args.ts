@@ -10,18 +10,81 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 import { UsageError } from "./exit.ts";
 import { writeStdout } from "./output.ts";
 
-/** The flags of a command, in `parseArgs` form. */
+/**
+ * The flags of a command, in `parseArgs` form.
+ *
+ * @example
+ * ```ts
+ * import type { FlagSpec } from "./args.ts";
+ *
+ * const flags = {
+ *   port: { type: "string", short: "p" },
+ *   quiet: { type: "boolean" },
+ * } satisfies FlagSpec;
+ * console.assert(flags.port.short === "p");
+ * ```
+ */
 export type FlagSpec = NonNullable<ParseArgsConfig["options"]>;
 
-/** The parsed flags of a command whose flags are `F` (with `--help` added). */
+/**
+ * The parsed flags of a command whose flags are `F` (with `--help` added).
+ *
+ * @example
+ * ```ts
+ * import type { FlagValues } from "./args.ts";
+ *
+ * const flags = { port: { type: "string" }, quiet: { type: "boolean" } } as const;
+ * const values: FlagValues<typeof flags> = { port: "2121", help: false };
+ * console.assert(values.quiet === undefined); // not given
+ * ```
+ */
 export type FlagValues<F extends FlagSpec> = ReturnType<
   typeof parseArgs<{ options: F & typeof HELP_FLAG; allowPositionals: true; tokens: true }>
 >["values"];
 
-/** What `parseArgs` saw, in order: flags and positionals (for flags that pair up). */
+/**
+ * What `parseArgs` saw, in order: flags and positionals (for flags that pair up).
+ *
+ * @example
+ * ```ts
+ * import { parseArgs } from "node:util";
+ * import type { ArgToken } from "./args.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const { tokens } = parseArgs({
+ *   args: ["--user", "alice", "--pass", "secret"],
+ *   options: { user: { type: "string" }, pass: { type: "string" } },
+ *   tokens: true,
+ * });
+ * const names = tokens.map((token: ArgToken) => token.kind === "option" ? token.name : token.kind);
+ * assert.deepEqual(names, ["user", "pass"]); // --pass follows its --user
+ * ```
+ */
 export type ArgToken = NonNullable<ReturnType<typeof parseArgs>["tokens"]>[number];
 
-/** A parsed command line, handed to a command's action. */
+/**
+ * A parsed command line, handed to a command's action.
+ *
+ * @example
+ * ```ts
+ * import { defineCommand, type ParsedCommandLine } from "./args.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const flags = { loud: { type: "boolean" } } as const;
+ * let seen: ParsedCommandLine<typeof flags> | undefined;
+ * const hello = defineCommand({
+ *   name: "hello",
+ *   arguments: ["NAME"],
+ *   summary: "greet someone",
+ *   help: "Greets NAME.",
+ *   flags,
+ *   action: async (parsed) => void (seen = parsed),
+ * });
+ * await hello.run(["world", "--loud"]);
+ * assert.deepEqual(seen?.positionals, ["world"]);
+ * assert.equal(seen?.values.loud, true);
+ * ```
+ */
 export interface ParsedCommandLine<F extends FlagSpec> {
   /** The flags. */
   values: FlagValues<F>;
@@ -31,7 +94,27 @@ export interface ParsedCommandLine<F extends FlagSpec> {
   tokens: ArgToken[];
 }
 
-/** What defines a command: its name, help, flags, arguments and action. */
+/**
+ * What defines a command: its name, help, flags, arguments and action.
+ *
+ * @example
+ * ```ts
+ * import type { CommandDefinition } from "./args.ts";
+ *
+ * const flags = { count: { type: "string" } } as const;
+ * const definition: CommandDefinition<typeof flags> = {
+ *   name: "count",
+ *   arguments: ["[START]"],
+ *   summary: "count from START",
+ *   help: "Counts.\n  --count N  how far",
+ *   flags,
+ *   action: async ({ values, positionals }) => {
+ *     console.log(positionals[0] ?? "1", values.count);
+ *   },
+ * };
+ * console.assert(definition.arguments.length === 1);
+ * ```
+ */
 export interface CommandDefinition<F extends FlagSpec> {
   /** The command's name (`"ls"`). */
   name: string;
@@ -47,7 +130,21 @@ export interface CommandDefinition<F extends FlagSpec> {
   action(parsed: ParsedCommandLine<F>): Promise<void>;
 }
 
-/** A command, ready to run on its part of the command line. */
+/**
+ * A command, ready to run on its part of the command line.
+ *
+ * @example
+ * ```ts
+ * import type { Command } from "./args.ts";
+ * import { UsageError } from "./exit.ts";
+ * import { lsCommand } from "./ls.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const command: Command = lsCommand;
+ * assert.equal(command.synopsis, "ls URL");
+ * await assert.rejects(command.run([]), UsageError); // "missing URL"
+ * ```
+ */
 export interface Command {
   /** The command's name. */
   readonly name: string;
@@ -66,13 +163,29 @@ export interface Command {
   run(args: string[]): Promise<void>;
 }
 
-const HELP_FLAG = { help: { type: "boolean", short: "h" } } as const;
+/**
+ * The flag every command has: `-h`, `--help`.
+ *
+ * @example
+ * ```ts
+ * import { HELP_FLAG } from "./args.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(HELP_FLAG.help.short, "h");
+ * ```
+ */
+export const HELP_FLAG = { help: { type: "boolean", short: "h" } } as const;
 
 /**
  * Makes a command from its definition.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { defineCommand } from "./args.ts";
+ * import { UsageError } from "./exit.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const greetings: string[] = [];
  * const hello = defineCommand({
  *   name: "hello",
  *   arguments: ["NAME"],
@@ -81,10 +194,13 @@ const HELP_FLAG = { help: { type: "boolean", short: "h" } } as const;
  *   flags: { loud: { type: "boolean" } },
  *   async action({ values, positionals }) {
  *     const text = `hello ${positionals[0]}`;
- *     console.log(values.loud ? text.toUpperCase() : text);
+ *     greetings.push(values.loud ? text.toUpperCase() : text);
  *   },
  * });
  * await hello.run(["world", "--loud"]);
+ * assert.deepEqual(greetings, ["HELLO WORLD"]);
+ * assert.equal(hello.synopsis, "hello NAME");
+ * await assert.rejects(hello.run(["world", "--quiet"]), UsageError); // an unknown flag
  * ```
  *
  * @param definition Name, help, flags, arguments and action.
@@ -150,8 +266,10 @@ function firstSentence(error: unknown): string {
  * @example
  * ```ts
  * import { parseCount, parseIfGiven } from "./args.ts";
- * parseIfGiven("--parallel", undefined, parseCount); // undefined
- * parseIfGiven("--parallel", "4", parseCount); // 4
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(parseIfGiven("--parallel", undefined, parseCount), undefined);
+ * assert.equal(parseIfGiven("--parallel", "4", parseCount), 4);
  * ```
  *
  * @param flag The flag, for the parser's messages.
@@ -170,6 +288,17 @@ export function parseIfGiven<T>(
 /**
  * Parses a TCP port.
  *
+ * @example
+ * ```ts
+ * import { parsePort } from "./args.ts";
+ * import { UsageError } from "./exit.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(parsePort("--port", "2121"), 2121);
+ * assert.equal(parsePort("--port", "0"), 0); // any free port
+ * assert.throws(() => parsePort("--port", "65536"), UsageError);
+ * ```
+ *
  * @param flag The flag, for the message.
  * @param text Its value.
  * @returns The port, 0 to 65535.
@@ -183,6 +312,16 @@ export function parsePort(flag: string, text: string): number {
 
 /**
  * Parses a positive whole number (a count).
+ *
+ * @example
+ * ```ts
+ * import { parseCount } from "./args.ts";
+ * import { UsageError } from "./exit.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(parseCount("--parallel", "4"), 4);
+ * assert.throws(() => parseCount("--parallel", "0"), UsageError);
+ * ```
  *
  * @param flag The flag, for the message.
  * @param text Its value.
@@ -199,6 +338,16 @@ export function parseCount(flag: string, text: string): number {
 
 /**
  * Parses a port range `MIN-MAX`.
+ *
+ * @example
+ * ```ts
+ * import { parsePortRange } from "./args.ts";
+ * import { UsageError } from "./exit.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(parsePortRange("--data-ports", "50000-50100"), { min: 50000, max: 50100 });
+ * assert.throws(() => parsePortRange("--data-ports", "50100-50000"), UsageError);
+ * ```
  *
  * @param flag The flag, for the message.
  * @param text Its value.
@@ -224,7 +373,11 @@ const BYTE_UNITS: Record<string, number> = { "": 1, k: 1024, m: 1024 ** 2, g: 10
  * @example
  * ```ts
  * import { parseByteSize } from "./args.ts";
- * parseByteSize("--upload-limit", "512K"); // 524288
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(parseByteSize("--upload-limit", "512K"), 524288);
+ * assert.equal(parseByteSize("--upload-limit", "1.5m"), 1572864);
+ * assert.equal(parseByteSize("--upload-limit", "100000"), 100000);
  * ```
  *
  * @param flag The flag, for the message.

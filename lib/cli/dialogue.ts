@@ -13,8 +13,13 @@ import type { ClientOptions, Reply } from "../../client.ts";
  * @example
  * ```ts
  * import { formatReplyLines } from "./dialogue.ts";
- * formatReplyLines({ code: 211, lines: ["Features:", " MLST", "End"] });
- * // ["211-Features:", " MLST", "211 End"]
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(
+ *   formatReplyLines({ code: 211, lines: ["Features:", " MLST", "End"] }),
+ *   ["211-Features:", " MLST", "211 End"],
+ * );
+ * assert.deepEqual(formatReplyLines({ code: 200, lines: ["ok"] }), ["200 ok"]);
  * ```
  *
  * @param reply The reply.
@@ -28,6 +33,22 @@ export function formatReplyLines(reply: Reply): string[] {
 
 /**
  * The client options that print the dialogue.
+ *
+ * @example What `--verbose` prints
+ * ```ts
+ * import { Client } from "../../client.ts";
+ * import { Server } from "../../server.ts";
+ * import { dialogueHooks } from "./dialogue.ts";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = new Server({ welcome: "hello" });
+ * await server.start("127.0.0.1", 0);
+ * const lines: string[] = [];
+ * const hooks = dialogueHooks((line) => lines.push(line));
+ * await using client = await Client.connect("127.0.0.1", server.address.port, hooks);
+ * await client.noop();
+ * assert.deepEqual(lines.slice(0, 2), ["< 220 hello", "> NOOP"]);
+ * ```
  *
  * @param write Receives each line, without its line end.
  * @returns `onCommand` and `onReply` for `Client.connect`.

@@ -8,7 +8,24 @@ import { type Command, defineCommand } from "./args.ts";
 import { UsageError } from "./exit.ts";
 import { CLIENT_FLAGS, CLIENT_FLAGS_HELP, isRemoteUrl, parseTarget, withTarget } from "./target.ts";
 
-/** `streamftp rm`. */
+/**
+ * `streamftp rm`.
+ *
+ * @example
+ * ```ts
+ * import { Server, User } from "../../server.ts";
+ * import { rmCommand } from "./files.ts";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = new Server({ users: [new User()] }); // anonymous, every right, in memory
+ * await server.start("127.0.0.1", 0);
+ * const url = `ftp://127.0.0.1:${server.address.port}`;
+ * await server.fileSystem.mkdir("/old/drafts", { parents: true });
+ * await rmCommand.run(["-r", `${url}/old`]);
+ * assert.equal(await server.fileSystem.exists("/old"), false);
+ * await assert.rejects(rmCommand.run([`${url}/old`]), { code: 550 }); // gone
+ * ```
+ */
 export const rmCommand: Command = defineCommand({
   name: "rm",
   arguments: ["URL"],
@@ -26,7 +43,22 @@ ${CLIENT_FLAGS_HELP}`,
   },
 });
 
-/** `streamftp mkdir`. */
+/**
+ * `streamftp mkdir`.
+ *
+ * @example
+ * ```ts
+ * import { Server, User } from "../../server.ts";
+ * import { mkdirCommand } from "./files.ts";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = new Server({ users: [new User()] }); // anonymous, every right, in memory
+ * await server.start("127.0.0.1", 0);
+ * const url = `ftp://127.0.0.1:${server.address.port}`;
+ * await mkdirCommand.run(["-p", `${url}/www/img`]);
+ * assert.equal(await server.fileSystem.isDir("/www/img"), true);
+ * ```
+ */
 export const mkdirCommand: Command = defineCommand({
   name: "mkdir",
   arguments: ["URL"],
@@ -43,7 +75,23 @@ ${CLIENT_FLAGS_HELP}`,
   },
 });
 
-/** `streamftp mv`. */
+/**
+ * `streamftp mv`.
+ *
+ * @example
+ * ```ts
+ * import { Server, User } from "../../server.ts";
+ * import { mvCommand } from "./files.ts";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = new Server({ users: [new User()] }); // anonymous, every right, in memory
+ * await server.start("127.0.0.1", 0);
+ * const url = `ftp://127.0.0.1:${server.address.port}`;
+ * await server.fileSystem.mkdir("/drafts");
+ * await mvCommand.run([`${url}/drafts`, "published"]);
+ * assert.equal(await server.fileSystem.isDir("/published"), true);
+ * ```
+ */
 export const mvCommand: Command = defineCommand({
   name: "mv",
   arguments: ["URL", "NEWPATH"],

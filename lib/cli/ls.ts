@@ -10,7 +10,23 @@ import { type Command, defineCommand } from "./args.ts";
 import { writeStdout } from "./output.ts";
 import { CLIENT_FLAGS, CLIENT_FLAGS_HELP, withTarget } from "./target.ts";
 
-/** `streamftp ls`. */
+/**
+ * `streamftp ls`.
+ *
+ * @example
+ * ```ts
+ * import { Server, User } from "../../server.ts";
+ * import { lsCommand } from "./ls.ts";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = new Server({ users: [new User()] }); // anonymous, every right, in memory
+ * await server.start("127.0.0.1", 0);
+ * const url = `ftp://127.0.0.1:${server.address.port}`;
+ * await server.fileSystem.mkdir("/pub/docs", { parents: true });
+ * await lsCommand.run(["-R", "-l", `${url}/pub`]); // prints "d  0  ...  docs"
+ * await assert.rejects(lsCommand.run([`${url}/missing`]), { code: 550 });
+ * ```
+ */
 export const lsCommand: Command = defineCommand({
   name: "ls",
   arguments: ["URL"],
@@ -49,14 +65,16 @@ const TYPE_LETTERS: Record<ListEntry["type"], string> = {
  * @example
  * ```ts
  * import { formatLongLine } from "./ls.ts";
- * formatLongLine("a.txt", {
+ * import assert from "node:assert/strict";
+ *
+ * const line = formatLongLine("a.txt", {
  *   name: "a.txt",
  *   type: "file",
  *   size: 6,
  *   modify: new Date("2024-05-01T12:30:00Z"),
  *   facts: {},
  * });
- * // "-            6  2024-05-01 12:30:00  a.txt"
+ * assert.equal(line, "-            6  2024-05-01 12:30:00  a.txt");
  * ```
  *
  * @param name The name or relative path to show.

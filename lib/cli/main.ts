@@ -60,10 +60,27 @@ Run 'streamftp <command> --help' for the options of a command.`;
  * Runs `streamftp` with the given arguments: the command, then its flags and arguments.
  * Errors are printed on stderr; the exit code says what happened.
  *
- * @example
- * ```ts ignore
- * import { main } from "./main.ts";
- * const code = await main(["ls", "ftp://127.0.0.1:2121/"]);
+ * @example Help, and a wrong command line
+ * ```ts
+ * import { main } from "@streamftp/streamftp/cli";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(await main(["--help"]), 0); // the list of commands, on stdout
+ * assert.equal(await main(["ls", "--color"]), 2); // an unknown flag: usage on stderr
+ * ```
+ *
+ * @example Commands against a server
+ * ```ts
+ * import { main } from "@streamftp/streamftp/cli";
+ * import { Server, User } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = new Server({ users: [new User()] });
+ * await server.start("127.0.0.1", 0);
+ * const url = `ftp://127.0.0.1:${server.address.port}`;
+ * assert.equal(await main(["mkdir", `${url}/pub`]), 0);
+ * assert.equal(await main(["ls", `${url}/`]), 0); // prints "pub"
+ * assert.equal(await main(["cat", `${url}/missing.txt`]), 1); // "streamftp: 550 ..." on stderr
  * ```
  *
  * @param args The command line after the program's name.

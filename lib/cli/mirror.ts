@@ -12,7 +12,33 @@ import { warnLeftOut, writeStdout } from "./output.ts";
 import { formatBytes, stderrProgressBar } from "./progress_bar.ts";
 import { CLIENT_FLAGS, CLIENT_FLAGS_HELP, withTarget } from "./target.ts";
 
-/** `streamftp mirror`. */
+/**
+ * `streamftp mirror`.
+ *
+ * @example
+ * ```ts
+ * import { Server, User } from "../../server.ts";
+ * import { mirrorCommand } from "./mirror.ts";
+ * import { mkdtemp, readFile, rm } from "node:fs/promises";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = new Server({ users: [new User()] }); // anonymous, every right, in memory
+ * await server.start("127.0.0.1", 0);
+ * const url = `ftp://127.0.0.1:${server.address.port}`;
+ * await server.fileSystem.mkdir("/www");
+ * const page = await server.fileSystem.openWrite("/www/index.html");
+ * await new Blob(["<h1>hi</h1>"]).stream().pipeTo(page);
+ * const local = await mkdtemp(join(tmpdir(), "streamftp-"));
+ * try {
+ *   await mirrorCommand.run([`${url}/www`, local, "--parallel", "2"]); // prints "get index.html"
+ *   assert.equal(await readFile(join(local, "index.html"), "utf8"), "<h1>hi</h1>");
+ * } finally {
+ *   await rm(local, { recursive: true });
+ * }
+ * ```
+ */
 export const mirrorCommand: Command = defineCommand({
   name: "mirror",
   arguments: ["SOURCE", "TARGET"],

@@ -45,6 +45,13 @@ function write(output: Output, chunk: string | Uint8Array): Promise<void> {
 /**
  * Writes to stdout and waits until the bytes are handed on.
  *
+ * @example
+ * ```ts
+ * import { writeStdout } from "./output.ts";
+ *
+ * await writeStdout("written before this line goes on\n");
+ * ```
+ *
  * @param chunk Text or bytes.
  */
 export function writeStdout(chunk: string | Uint8Array): Promise<void> {
@@ -53,6 +60,13 @@ export function writeStdout(chunk: string | Uint8Array): Promise<void> {
 
 /**
  * Writes to stderr and waits until the bytes are handed on.
+ *
+ * @example
+ * ```ts
+ * import { writeStderr } from "./output.ts";
+ *
+ * await writeStderr(new TextEncoder().encode("a warning, as bytes\n"));
+ * ```
  *
  * @param chunk Text or bytes.
  */
@@ -64,6 +78,13 @@ export function writeStderr(chunk: string | Uint8Array): Promise<void> {
  * Tells on stderr which paths a tree transfer or mirror left out (links, special files, a
  * file where the target has a directory...), one line each.
  *
+ * @example
+ * ```ts
+ * import { warnLeftOut } from "./output.ts";
+ *
+ * await warnLeftOut(["site/link-to-dir", "site/fifo"]); // two lines on stderr
+ * ```
+ *
  * @param paths The paths.
  */
 export async function warnLeftOut(paths: readonly string[]): Promise<void> {
@@ -73,6 +94,13 @@ export async function warnLeftOut(paths: readonly string[]): Promise<void> {
 /**
  * Copies a stream to stdout, chunk by chunk, each written before the next is read. When
  * stdout's reader goes away, the stream is cancelled (which aborts a transfer).
+ *
+ * @example
+ * ```ts
+ * import { pipeToStdout } from "./output.ts";
+ *
+ * await pipeToStdout(new Blob(["what `streamftp cat` prints\n"]).stream());
+ * ```
  *
  * @param readable The bytes.
  */

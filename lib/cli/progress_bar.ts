@@ -8,7 +8,19 @@
 
 import process from "node:process";
 
-/** Where the bar is drawn: a terminal's stream (`process.stderr`). */
+/**
+ * Where the bar is drawn: a terminal's stream (`process.stderr`).
+ *
+ * @example
+ * ```ts
+ * import type { ProgressOutput } from "./progress_bar.ts";
+ *
+ * // A pretend terminal that keeps what is drawn.
+ * const drawn: string[] = [];
+ * const output: ProgressOutput = { isTTY: true, columns: 60, write: (text) => drawn.push(text) };
+ * console.assert(output.isTTY);
+ * ```
+ */
 export interface ProgressOutput {
   /** Whether it is a terminal. */
   readonly isTTY?: boolean;
@@ -18,7 +30,19 @@ export interface ProgressOutput {
   write(text: string): unknown;
 }
 
-/** Options of {@linkcode ProgressBar}. */
+/**
+ * Options of {@linkcode ProgressBar}.
+ *
+ * @example
+ * ```ts
+ * import type { ProgressBarOptions } from "./progress_bar.ts";
+ *
+ * let clock = 0;
+ * const options: ProgressBarOptions = { delay: 500, interval: 100, now: () => clock };
+ * clock += 1000;
+ * console.assert(options.now?.() === 1000);
+ * ```
+ */
 export interface ProgressBarOptions {
   /** How long a transfer runs before the bar shows, in milliseconds (default 1000). */
   delay?: number;
@@ -35,10 +59,24 @@ const UNITS = ["B", "KiB", "MiB", "GiB", "TiB"];
  * A progress bar on one terminal line.
  *
  * @example
- * ```ts ignore
- * const bar = new ProgressBar(process.stderr);
- * bar.update(1 << 20, 8 << 20);
- * bar.finish();
+ * ```ts
+ * import { ProgressBar } from "./progress_bar.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const drawn: string[] = [];
+ * let clock = 0;
+ * const bar = new ProgressBar(
+ *   { isTTY: true, columns: 60, write: (text) => drawn.push(text) },
+ *   { delay: 1000, interval: 200, now: () => clock },
+ * );
+ * bar.update(0, 8 << 20); // the transfer starts: nothing yet
+ * clock = 1000;
+ * bar.update(1 << 20, 8 << 20); // a second later: drawn
+ * clock = 1100;
+ * bar.update(2 << 20, 8 << 20); // too soon to redraw
+ * bar.finish(); // erased
+ * assert.equal(drawn.length, 2);
+ * assert.match(drawn[0], /12%/);
  * ```
  */
 export class ProgressBar {
@@ -90,6 +128,17 @@ export class ProgressBar {
 /**
  * A progress bar on stderr when stderr is a terminal.
  *
+ * @example
+ * ```ts
+ * import process from "node:process";
+ * import { stderrProgressBar } from "./progress_bar.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const bar = stderrProgressBar();
+ * assert.equal(bar !== undefined, Boolean(process.stderr.isTTY));
+ * bar?.finish();
+ * ```
+ *
  * @returns The bar, or `undefined` when stderr is not a terminal.
  */
 export function stderrProgressBar(): ProgressBar | undefined {
@@ -103,8 +152,13 @@ export function stderrProgressBar(): ProgressBar | undefined {
  * @example
  * ```ts
  * import { formatProgressLine } from "./progress_bar.ts";
- * formatProgressLine(3 << 20, 12 << 20, 2000, 60);
- * // " 25% [=====>              ] 3.0/12.0 MiB 1.5 MiB/s ETA 0:06"
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(
+ *   formatProgressLine(3 << 20, 12 << 20, 2000, 60),
+ *   " 25% [=====>              ] 3.0/12.0 MiB 1.5 MiB/s ETA 0:06",
+ * );
+ * assert.equal(formatProgressLine(3 << 20, undefined, 2000, 60), "3.0 MiB 1.5 MiB/s");
  * ```
  *
  * @param bytes Bytes done.
@@ -153,6 +207,16 @@ function scaled(bytes: number, unit: number): string {
 
 /**
  * A byte count in binary units: `512 B`, `1.5 KiB`, `3.0 MiB`.
+ *
+ * @example
+ * ```ts
+ * import { formatBytes } from "./progress_bar.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(formatBytes(512), "512 B");
+ * assert.equal(formatBytes(1536), "1.5 KiB");
+ * assert.equal(formatBytes(3 << 20), "3.0 MiB");
+ * ```
  *
  * @param bytes The count.
  * @returns The text.

@@ -71,7 +71,19 @@ const FLAGS = {
 
 type Flags = FlagValues<typeof FLAGS>;
 
-/** `streamftp serve`. */
+/**
+ * `streamftp serve`.
+ *
+ * @example
+ * ```ts
+ * import { UsageError } from "./exit.ts";
+ * import { serveCommand } from "./serve.ts";
+ * import assert from "node:assert/strict";
+ *
+ * await serveCommand.run(["--help"]); // prints the flags; serving runs until SIGINT or SIGTERM
+ * await assert.rejects(serveCommand.run(["--port", "ftp"]), UsageError);
+ * ```
+ */
 export const serveCommand: Command = defineCommand({
   name: "serve",
   arguments: [],

@@ -13,7 +13,17 @@ import { dialogueHooks } from "./dialogue.ts";
 import { UsageError } from "./exit.ts";
 import { writeStderr } from "./output.ts";
 
-/** The flags of every client command. */
+/**
+ * The flags of every client command.
+ *
+ * @example
+ * ```ts
+ * import { CLIENT_FLAGS } from "./target.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(CLIENT_FLAGS.verbose.type, "boolean");
+ * ```
+ */
 export const CLIENT_FLAGS = {
   secure: { type: "boolean" },
   ca: { type: "string" },
@@ -22,7 +32,17 @@ export const CLIENT_FLAGS = {
   verbose: { type: "boolean", short: "v" },
 } as const;
 
-/** Help lines of {@linkcode CLIENT_FLAGS}. */
+/**
+ * Help lines of {@linkcode CLIENT_FLAGS}.
+ *
+ * @example
+ * ```ts
+ * import { CLIENT_FLAGS_HELP } from "./target.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.match(CLIENT_FLAGS_HELP, /--insecure/);
+ * ```
+ */
 export const CLIENT_FLAGS_HELP =
   `  --secure              explicit FTPS (AUTH TLS) with an ftp:// URL
   --ca FILE             trust the authority of this PEM certificate (FTPS)
@@ -30,7 +50,18 @@ export const CLIENT_FLAGS_HELP =
   --active              active mode: the server connects back (EPRT/PORT)
   -v, --verbose         show the control dialogue on stderr (passwords masked)`;
 
-/** The values of {@linkcode CLIENT_FLAGS}. */
+/**
+ * The values of {@linkcode CLIENT_FLAGS}.
+ *
+ * @example
+ * ```ts
+ * import { clientOptions, type ClientFlags } from "./target.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const flags: ClientFlags = { secure: true, active: true };
+ * assert.deepEqual(await clientOptions(flags, "ftp"), { secure: true, mode: "active" });
+ * ```
+ */
 export interface ClientFlags {
   /** `--secure`: explicit FTPS with an `ftp://` URL. */
   secure?: boolean;
@@ -44,7 +75,21 @@ export interface ClientFlags {
   verbose?: boolean;
 }
 
-/** A server and a path on it, from a URL. */
+/**
+ * A server and a path on it, from a URL.
+ *
+ * @example
+ * ```ts
+ * import { parseTarget, type RemoteTarget } from "./target.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const target: RemoteTarget = parseTarget("ftpes://example.com/pub/");
+ * assert.equal(target.scheme, "ftpes");
+ * assert.equal(target.authority, "example.com");
+ * assert.equal(target.path, "pub");
+ * assert.equal(target.directory, true);
+ * ```
+ */
 export interface RemoteTarget {
   /** The scheme, lower case: plain FTP, implicit or explicit FTPS. */
   scheme: "ftp" | "ftps" | "ftpes";
@@ -63,6 +108,15 @@ const SCHEME = /^(ftp|ftps|ftpes):\/\//i;
 /**
  * Tells whether an argument is an FTP URL.
  *
+ * @example
+ * ```ts
+ * import { isRemoteUrl } from "./target.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(isRemoteUrl("ftp://example.com/a.txt"), true);
+ * assert.equal(isRemoteUrl("./a.txt"), false);
+ * ```
+ *
  * @param text The argument.
  * @returns Whether it starts with `ftp://`, `ftps://` or `ftpes://`.
  */
@@ -76,8 +130,11 @@ export function isRemoteUrl(text: string): boolean {
  * @example
  * ```ts
  * import { parseTarget } from "./target.ts";
+ * import assert from "node:assert/strict";
+ *
  * const { server, path } = parseTarget("ftp://alice:pw@127.0.0.1:2121/pub/a%20b.txt");
- * // server "ftp://alice:pw@127.0.0.1:2121", path "pub/a b.txt"
+ * assert.equal(server, "ftp://alice:pw@127.0.0.1:2121");
+ * assert.equal(path, "pub/a b.txt");
  * ```
  *
  * @param url An `ftp://`, `ftps://` or `ftpes://` URL.
@@ -113,6 +170,18 @@ export function parseTarget(url: string): RemoteTarget {
 
 /**
  * The client options of the shared flags.
+ *
+ * @example
+ * ```ts
+ * import { UsageError } from "./exit.ts";
+ * import { clientOptions } from "./target.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(await clientOptions({ insecure: true }, "ftps"), {
+ *   tls: { caCerts: undefined, rejectUnauthorized: false },
+ * });
+ * await assert.rejects(clientOptions({ insecure: true }, "ftp"), UsageError); // no TLS to check
+ * ```
  *
  * @param flags The flags.
  * @param scheme The URL's scheme (`ftps` and `ftpes` ask for FTPS already).
@@ -152,6 +221,23 @@ async function readCa(path: string): Promise<string> {
 /**
  * Connects and logs in to a URL's server (anonymously when the URL names no user), runs work
  * on it, and ends the session (`QUIT`) after it, also when the work fails.
+ *
+ * @example
+ * ```ts
+ * import { Server, User } from "../../server.ts";
+ * import { withTarget } from "./target.ts";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = new Server({ users: [new User()] }); // anonymous, every right, in memory
+ * await server.start("127.0.0.1", 0);
+ * const url = `ftp://127.0.0.1:${server.address.port}`;
+ * await server.fileSystem.mkdir("/pub");
+ * const names = await withTarget(`${url}/pub`, {}, async (client, { path }) => {
+ *   await client.mkdir(`${path}/docs`);
+ *   return (await client.listAll(path)).map((item) => item.info.name);
+ * });
+ * assert.deepEqual(names, ["docs"]);
+ * ```
  *
  * @param url The URL.
  * @param flags The shared flags.

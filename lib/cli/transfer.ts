@@ -18,7 +18,31 @@ import { CLIENT_FLAGS, CLIENT_FLAGS_HELP, withTarget } from "./target.ts";
 const TRANSFER_FLAGS = { ...CLIENT_FLAGS, parallel: { type: "string" } } as const;
 const PARALLEL_HELP = "  --parallel N          transfer up to N files of a tree at once";
 
-/** `streamftp get`. */
+/**
+ * `streamftp get`.
+ *
+ * @example
+ * ```ts
+ * import { Server, User } from "../../server.ts";
+ * import { getCommand } from "./transfer.ts";
+ * import { mkdtemp, readFile, rm } from "node:fs/promises";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = new Server({ users: [new User()] }); // anonymous, every right, in memory
+ * await server.start("127.0.0.1", 0);
+ * const url = `ftp://127.0.0.1:${server.address.port}`;
+ * await new Blob(["data"]).stream().pipeTo(await server.fileSystem.openWrite("/file.bin"));
+ * const dir = await mkdtemp(join(tmpdir(), "streamftp-"));
+ * try {
+ *   await getCommand.run([`${url}/file.bin`, dir]);
+ *   assert.equal(await readFile(join(dir, "file.bin"), "utf8"), "data");
+ * } finally {
+ *   await rm(dir, { recursive: true });
+ * }
+ * ```
+ */
 export const getCommand: Command = defineCommand({
   name: "get",
   arguments: ["URL", "[LOCAL]"],
@@ -47,7 +71,32 @@ ${CLIENT_FLAGS_HELP}`,
   },
 });
 
-/** `streamftp put`. */
+/**
+ * `streamftp put`.
+ *
+ * @example
+ * ```ts
+ * import { Server, User } from "../../server.ts";
+ * import { putCommand } from "./transfer.ts";
+ * import { mkdtemp, rm, writeFile } from "node:fs/promises";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = new Server({ users: [new User()] }); // anonymous, every right, in memory
+ * await server.start("127.0.0.1", 0);
+ * const url = `ftp://127.0.0.1:${server.address.port}`;
+ * await server.fileSystem.mkdir("/incoming");
+ * const dir = await mkdtemp(join(tmpdir(), "streamftp-"));
+ * try {
+ *   await writeFile(join(dir, "report.txt"), "hello");
+ *   await putCommand.run([join(dir, "report.txt"), `${url}/incoming/`]); // into the directory
+ *   assert.equal((await server.fileSystem.stat("/incoming/report.txt")).size, 5);
+ * } finally {
+ *   await rm(dir, { recursive: true });
+ * }
+ * ```
+ */
 export const putCommand: Command = defineCommand({
   name: "put",
   arguments: ["LOCAL", "URL"],
@@ -75,7 +124,23 @@ ${CLIENT_FLAGS_HELP}`,
   },
 });
 
-/** `streamftp cat`. */
+/**
+ * `streamftp cat`.
+ *
+ * @example
+ * ```ts
+ * import { Server, User } from "../../server.ts";
+ * import { catCommand } from "./transfer.ts";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = new Server({ users: [new User()] }); // anonymous, every right, in memory
+ * await server.start("127.0.0.1", 0);
+ * const url = `ftp://127.0.0.1:${server.address.port}`;
+ * await new Blob(["hello\n"]).stream().pipeTo(await server.fileSystem.openWrite("/motd"));
+ * await catCommand.run([`${url}/motd`]); // prints "hello"
+ * await assert.rejects(catCommand.run([`${url}/missing`]), { code: 550 });
+ * ```
+ */
 export const catCommand: Command = defineCommand({
   name: "cat",
   arguments: ["URL"],

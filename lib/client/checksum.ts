@@ -25,8 +25,31 @@ const HASH_ALGORITHMS = [
  * not the server's current one (marked `*` in FEAT); the cached FEAT is updated to match.
  *
  * @example After a download
- * ```ts ignore
- * if (await verifyChecksum(client, "f.bin", "/tmp/f.bin")) console.log("verified");
+ * ```ts
+ * import { Client } from "../../client.ts";
+ * import { Server, User } from "../../server.ts";
+ * import assert from "node:assert/strict";
+ * import { verifyChecksum } from "./checksum.ts";
+ * import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ *
+ * await using server = new Server({ users: [new User()] });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * await new Blob(["data"]).stream().pipeTo(await client.uploadStream("f.bin"));
+ * const dir = await mkdtemp(join(tmpdir(), "streamftp-"));
+ * try {
+ *   await client.download("f.bin", dir);
+ *   assert.equal(await verifyChecksum(client, "f.bin", join(dir, "f.bin")), true); // HASH matched
+ *   await writeFile(join(dir, "f.bin"), "other");
+ *   await assert.rejects(verifyChecksum(client, "f.bin", join(dir, "f.bin")), {
+ *     name: "ChecksumMismatchError",
+ *   });
+ * } finally {
+ *   await rm(dir, { recursive: true });
+ * }
  * ```
  *
  * @param remote The client.

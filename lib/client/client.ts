@@ -3,21 +3,46 @@
  * by `AbortSignal`, timeouts, active mode, resume, progress, checksums and FTPS.
  *
  * @example Download a file
- * ```ts ignore
- * import { Client } from "../../client.ts";
- * await using client = await Client.connect("ftp://anonymous:anon%40@127.0.0.1:2121/");
- * await client.download("pub/file.bin", "/tmp");
+ * ```ts
+ * import { Client } from "@streamftp/streamftp/client";
+ * import { Server, User } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ * import { mkdtemp, readFile, rm } from "node:fs/promises";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ *
+ * await using server = new Server({ users: [new User()] });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect(
+ *   `ftp://anonymous:anon%40@127.0.0.1:${server.address.port}/`,
+ * );
+ * await client.mkdir("pub");
+ * await new Blob(["data"]).stream().pipeTo(await client.uploadStream("pub/file.bin"));
+ * const dir = await mkdtemp(join(tmpdir(), "streamftp-"));
+ * try {
+ *   await client.download("pub/file.bin", dir); // writes <dir>/file.bin
+ *   assert.equal(await readFile(join(dir, "file.bin"), "utf8"), "data");
+ * } finally {
+ *   await rm(dir, { recursive: true });
+ * }
  * ```
  *
  * @example Explicit FTPS (AUTH TLS), trusting a private authority
- * ```ts ignore
- * import { Client } from "../../client.ts";
- * const caCerts = [await Deno.readTextFile("ca.pem")];
- * await using client = await Client.connect("ftp://user:secret@ftp.example.com/", {
+ * ```ts
+ * import { Client } from "@streamftp/streamftp/client";
+ * import { Server } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ * // The repository's test authority, and a certificate for 127.0.0.1 it signed.
+ * import { TEST_CA_CERT, TEST_SERVER_CERT, TEST_SERVER_KEY } from "../../tests/fixtures/tls.ts";
+ *
+ * await using server = new Server({ tls: { cert: TEST_SERVER_CERT, key: TEST_SERVER_KEY } });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect(`ftp://127.0.0.1:${server.address.port}/`, {
  *   secure: true,
- *   tls: { caCerts },
+ *   tls: { caCerts: [TEST_CA_CERT] },
  * });
- * console.log(client.connection.secure); // true
+ * assert.equal(client.connection.secure, true);
+ * assert.deepEqual(await client.listAll(), []); // over a protected data connection
  * ```
  *
  * @module
@@ -74,9 +99,56 @@ const UNSUPPORTED = ["500", "502", "504"];
 /**
  * An FTP client session. Calls made concurrently on one client wait their turn: one control
  * connection carries one exchange at a time, and a transfer holds the turn until it ends.
+ *
+ * @example Calls wait their turn
+ * ```ts
+ * import { Client } from "@streamftp/streamftp/client";
+ * import { Server, User } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = new Server({ users: [new User()] }); // anonymous, every right, in memory
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * // Calls made at once run one after the other, in order.
+ * const [, , items] = await Promise.all([client.mkdir("a"), client.mkdir("b"), client.listAll()]);
+ * assert.deepEqual(items.map((item) => item.path).sort(), ["a", "b"]);
+ * ```
+ *
+ * @example A subclass with a command of its own
+ * ```ts
+ * import { Client } from "@streamftp/streamftp/client";
+ * import { Server } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * class ChmodClient extends Client {
+ *   async chmod(path: string, mode: number): Promise<void> {
+ *     await this.command(`SITE CHMOD ${mode.toString(8)} ${path}`, "2xx");
+ *   }
+ * }
+ *
+ * await using server = new Server();
+ * await server.start("127.0.0.1", 0);
+ * await using client = await ChmodClient.connect("127.0.0.1", server.address.port);
+ * assert.ok(client instanceof ChmodClient); // connect() builds the subclass
+ * ```
  */
 export class Client implements AsyncDisposable {
-  /** The server's greeting (`220`). */
+  /**
+   * The server's greeting (`220`).
+   *
+   * @example
+   * ```ts
+   * import { Client } from "@streamftp/streamftp/client";
+   * import { Server } from "@streamftp/streamftp/server";
+   * import assert from "node:assert/strict";
+   *
+   * await using server = new Server({ welcome: "Private server" });
+   * await server.start("127.0.0.1", 0);
+   * await using client = await Client.connect("127.0.0.1", server.address.port);
+   * assert.deepEqual(client.greeting, { code: 220, lines: ["Private server"] });
+   * ```
+   */
   readonly greeting: Reply;
   readonly #control: ControlChannel;
   readonly #queue = new OperationQueue();
@@ -135,11 +207,24 @@ export class Client implements AsyncDisposable {
    * URL's path. `ftps://` URLs (implicit TLS, port 990) and `ftpes://` URLs (explicit TLS) or
    * the `secure` option make it an FTPS session (see {@linkcode ClientOptions.secure}).
    *
-   * @example Connect by URL or by host
-   * ```ts ignore
-   * const a = await Client.connect("ftp://user:p%40ss@[::1]:2121/incoming");
-   * const b = await Client.connect("127.0.0.1", 2121, { socketTimeout: 10_000 });
-   * await b.login("user", "secret");
+   * @example Connect by URL: login and directory included
+   * ```ts
+   * import { Client } from "@streamftp/streamftp/client";
+   * import { MemoryFileSystem, Server, User } from "@streamftp/streamftp/server";
+   * import assert from "node:assert/strict";
+   *
+   * const fileSystem = new MemoryFileSystem();
+   * await fileSystem.mkdir("/incoming");
+   * await using server = new Server({
+   *   users: [new User({ login: "user", password: "p@ss" })],
+   *   fileSystem,
+   * });
+   * await server.start("127.0.0.1", 0);
+   * // Logs in and changes to /incoming; "@" in the password is percent-encoded.
+   * await using client = await Client.connect(
+   *   `ftp://user:p%40ss@127.0.0.1:${server.address.port}/incoming`,
+   * );
+   * assert.equal(await client.pwd(), "/incoming");
    * ```
    *
    * @param url An `ftp://user:password@host:port/path` URL (percent-encoded).
@@ -157,6 +242,19 @@ export class Client implements AsyncDisposable {
   ): Promise<T>;
   /**
    * Connects to a server and reads its greeting (waiting through `120`).
+   *
+   * @example Connect by host, then log in
+   * ```ts
+   * import { Client } from "@streamftp/streamftp/client";
+   * import { Server, User } from "@streamftp/streamftp/server";
+   *
+   * await using server = new Server({ users: [new User({ login: "user", password: "secret" })] });
+   * await server.start("127.0.0.1", 0);
+   * await using client = await Client.connect("127.0.0.1", server.address.port, {
+   *   socketTimeout: 10_000,
+   * });
+   * await client.login("user", "secret");
+   * ```
    *
    * @param host Host name or IP address (IPv6 with or without brackets).
    * @param port Port (default 21; 990 with `secure: "implicit"`).
@@ -198,17 +296,65 @@ export class Client implements AsyncDisposable {
   /**
    * The control connection's addresses and state: the current connection, so after an
    * explicit TLS upgrade the secured one (`client.connection.secure === true`).
+   *
+   * @example
+   * ```ts
+   * import { Client } from "@streamftp/streamftp/client";
+   * import { Server, User } from "@streamftp/streamftp/server";
+   * import assert from "node:assert/strict";
+   *
+   * await using server = new Server({ users: [new User()] }); // anonymous, every right, in memory
+   * await server.start("127.0.0.1", 0);
+   * await using client = await Client.connect("127.0.0.1", server.address.port);
+   * await client.login();
+   * assert.equal(client.connection.remoteAddr.port, server.address.port);
+   * assert.equal(client.connection.secure, false);
+   * ```
    */
   get connection(): Conn {
     return this.#control.conn;
   }
 
-  /** Whether the control connection is closed. */
+  /**
+   * Whether the control connection is closed.
+   *
+   * @example
+   * ```ts
+   * import { Client } from "@streamftp/streamftp/client";
+   * import { Server, User } from "@streamftp/streamftp/server";
+   * import assert from "node:assert/strict";
+   *
+   * await using server = new Server({ users: [new User()] }); // anonymous, every right, in memory
+   * await server.start("127.0.0.1", 0);
+   * await using client = await Client.connect("127.0.0.1", server.address.port);
+   * await client.login();
+   * assert.equal(client.closed, false);
+   * await client.quit();
+   * assert.equal(client.closed, true);
+   * ```
+   */
   get closed(): boolean {
     return this.#control.closed;
   }
 
-  /** Data-connection mode for the next transfers. */
+  /**
+   * Data-connection mode for the next transfers: `"passive"` (the client connects, EPSV or
+   * PASV) or `"active"` (the server connects, EPRT or PORT).
+   *
+   * @example Active mode
+   * ```ts
+   * import { Client } from "@streamftp/streamftp/client";
+   * import { Server, User } from "@streamftp/streamftp/server";
+   * import assert from "node:assert/strict";
+   *
+   * await using server = new Server({ users: [new User()] }); // anonymous, every right, in memory
+   * await server.start("127.0.0.1", 0);
+   * await using client = await Client.connect("127.0.0.1", server.address.port);
+   * await client.login();
+   * client.mode = "active";
+   * assert.deepEqual(await client.listAll(), []); // the server connected to the client
+   * ```
+   */
   get mode(): "passive" | "active" {
     return this.#settings.mode;
   }
@@ -221,8 +367,18 @@ export class Client implements AsyncDisposable {
    * extra sessions of its parallel transfers together; a change applies at once.
    *
    * @example
-   * ```ts ignore
-   * client.downloadLimit = 1024 * 1024; // 1 MiB/s
+   * ```ts
+   * import { Client } from "@streamftp/streamftp/client";
+   * import { Server } from "@streamftp/streamftp/server";
+   * import assert from "node:assert/strict";
+   *
+   * await using server = new Server();
+   * await server.start("127.0.0.1", 0);
+   * await using client = await Client.connect("127.0.0.1", server.address.port, {
+   *   downloadLimit: 64 * 1024,
+   * });
+   * client.downloadLimit = 1024 * 1024; // 1 MiB/s from the next chunk on
+   * assert.equal(client.downloadLimit, 1024 * 1024);
    * ```
    */
   get downloadLimit(): number | undefined {
@@ -237,8 +393,18 @@ export class Client implements AsyncDisposable {
    * sessions of its parallel transfers together; a change applies at once.
    *
    * @example
-   * ```ts ignore
+   * ```ts
+   * import { Client } from "@streamftp/streamftp/client";
+   * import { Server } from "@streamftp/streamftp/server";
+   * import assert from "node:assert/strict";
+   *
+   * await using server = new Server();
+   * await server.start("127.0.0.1", 0);
+   * await using client = await Client.connect("127.0.0.1", server.address.port, {
+   *   uploadLimit: 256 * 1024,
+   * });
    * client.uploadLimit = undefined; // unlimited
+   * assert.equal(client.uploadLimit, undefined);
    * ```
    */
   get uploadLimit(): number | undefined {
@@ -254,9 +420,24 @@ export class Client implements AsyncDisposable {
    * kept for the extra sessions of parallel transfers.
    *
    * @example Anonymously, or with an account
-   * ```ts ignore
+   * ```ts
+   * import { Client, ReplyError } from "@streamftp/streamftp/client";
+   * import { Server, User } from "@streamftp/streamftp/server";
+   * import assert from "node:assert/strict";
+   *
+   * await using server = new Server({
+   *   users: [new User(), new User({ login: "alice", password: "secret" })],
+   *   loginFailureDelay: 0,
+   * });
+   * await server.start("127.0.0.1", 0);
+   * await using client = await Client.connect("127.0.0.1", server.address.port);
    * await client.login(); // anonymous, anon@
+   * // The account is sent only when the server asks for one (332).
    * await client.login({ user: "alice", password: "secret", account: "billing" });
+   * await assert.rejects(
+   *   client.login({ user: "alice", password: "guess" }),
+   *   (error) => error instanceof ReplyError && error.code === 530,
+   * );
    * ```
    *
    * @param options User (default `"anonymous"`), password (default `"anon@"`), account for
@@ -269,8 +450,16 @@ export class Client implements AsyncDisposable {
    * Logs in as `user` (see the other form).
    *
    * @example
-   * ```ts ignore
-   * await client.login("alice", "secret");
+   * ```ts
+   * import { Client } from "@streamftp/streamftp/client";
+   * import { Server, User } from "@streamftp/streamftp/server";
+   * import assert from "node:assert/strict";
+   *
+   * await using server = new Server({ users: [new User({ login: "alice", password: "secret" })] });
+   * await server.start("127.0.0.1", 0);
+   * await using client = await Client.connect("127.0.0.1", server.address.port);
+   * await client.login("alice", "secret", { signal: AbortSignal.timeout(5000) });
+   * assert.equal(await client.pwd(), "/");
    * ```
    *
    * @param user User name.
@@ -300,8 +489,21 @@ export class Client implements AsyncDisposable {
    * final reply that does not.
    *
    * @example A command the client has no method for
-   * ```ts ignore
-   * const reply = await client.command("SITE CHMOD 644 file.txt", "2xx");
+   * ```ts
+   * import { Client } from "@streamftp/streamftp/client";
+   * import { Server, User } from "@streamftp/streamftp/server";
+   * import assert from "node:assert/strict";
+   *
+   * await using server = new Server({ users: [new User()] }); // anonymous, every right, in memory
+   * await server.start("127.0.0.1", 0);
+   * await using client = await Client.connect("127.0.0.1", server.address.port);
+   * await client.login();
+   * await new Blob(["hello"]).stream().pipeTo(await client.uploadStream("file.txt"));
+   * const reply = await client.command("SITE CHMOD 600 file.txt", "2xx");
+   * assert.equal(reply.code, 200);
+   * assert.equal((await client.stat("file.txt")).mode, 0o600);
+   * // Without expected codes, a refusal is a reply like any other.
+   * assert.equal((await client.command("XYZZY")).code, 500);
    * ```
    *
    * @param line The command line (without CRLF).
@@ -330,10 +532,22 @@ export class Client implements AsyncDisposable {
    * `EPRT`/`PORT`), `REST offset` (when given), then the command. Other calls wait until the
    * stream is finished or aborted.
    *
-   * @example The tutorial's `COLL` command
-   * ```ts ignore
-   * await using stream = await client.getStream("COLL 20", "1xx");
-   * for await (const chunk of stream.readable) console.log(chunk);
+   * @example A listing command the client has no method for: NLST
+   * ```ts
+   * import { Client } from "@streamftp/streamftp/client";
+   * import { Server, User } from "@streamftp/streamftp/server";
+   * import assert from "node:assert/strict";
+   *
+   * await using server = new Server({ users: [new User()] }); // anonymous, every right, in memory
+   * await server.start("127.0.0.1", 0);
+   * await using client = await Client.connect("127.0.0.1", server.address.port);
+   * await client.login();
+   * await client.mkdir("docs");
+   * await new Blob(["hello"]).stream().pipeTo(await client.uploadStream("a.txt"));
+   * const stream = await client.getStream("NLST", "1xx");
+   * const names = await new Response(stream.readable).text();
+   * assert.equal((await stream.finish()).code, 226);
+   * assert.deepEqual(names.split("\r\n").filter(Boolean).sort(), ["a.txt", "docs"]);
    * ```
    *
    * @param command The command line.
@@ -356,6 +570,26 @@ export class Client implements AsyncDisposable {
    * the transfer (`226`/`250`); it errors when the final reply is an error. Cancelling it aborts
    * the transfer.
    *
+   * @example Whole, from an offset, or refused
+   * ```ts
+   * import { Client, ReplyError } from "@streamftp/streamftp/client";
+   * import { Server, User } from "@streamftp/streamftp/server";
+   * import assert from "node:assert/strict";
+   *
+   * await using server = new Server({ users: [new User()] }); // anonymous, every right, in memory
+   * await server.start("127.0.0.1", 0);
+   * await using client = await Client.connect("127.0.0.1", server.address.port);
+   * await client.login();
+   * await new Blob(["hello world"]).stream().pipeTo(await client.uploadStream("a.txt"));
+   * assert.equal(await new Response(await client.downloadStream("a.txt")).text(), "hello world");
+   * const tail = await client.downloadStream("a.txt", { offset: 6 }); // REST 6
+   * assert.equal(await new Response(tail).text(), "world");
+   * await assert.rejects(
+   *   client.downloadStream("missing.txt"),
+   *   (error) => error instanceof ReplyError && error.code === 550,
+   * );
+   * ```
+   *
    * @param path The remote file.
    * @param options Offset (resume) and signal.
    * @returns The file's bytes.
@@ -372,6 +606,24 @@ export class Client implements AsyncDisposable {
   /**
    * Uploads to a file as a stream (`STOR`). Closing the stream waits for the server's
    * confirmation and rejects when the final reply is an error; aborting it aborts the transfer.
+   *
+   * @example
+   * ```ts
+   * import { Client } from "@streamftp/streamftp/client";
+   * import { Server, User } from "@streamftp/streamftp/server";
+   * import assert from "node:assert/strict";
+   *
+   * await using server = new Server({ users: [new User()] }); // anonymous, every right, in memory
+   * await server.start("127.0.0.1", 0);
+   * await using client = await Client.connect("127.0.0.1", server.address.port);
+   * await client.login();
+   * const writer = (await client.uploadStream("a.txt")).getWriter();
+   * await writer.write(new TextEncoder().encode("hello"));
+   * await writer.close(); // resolves once the server confirmed the transfer (226)
+   * assert.equal(await client.size("a.txt"), 5);
+   * // Any stream pipes in: a Blob, a fetch() body, a file's readable...
+   * await new Blob(["hello world"]).stream().pipeTo(await client.uploadStream("b.txt"));
+   * ```
    *
    * @param path The remote file.
    * @param options Offset (`REST` first) and signal.
@@ -390,6 +642,21 @@ export class Client implements AsyncDisposable {
    * Appends to a file as a stream (`APPE`), with the semantics of
    * {@linkcode Client.uploadStream}.
    *
+   * @example
+   * ```ts
+   * import { Client } from "@streamftp/streamftp/client";
+   * import { Server, User } from "@streamftp/streamftp/server";
+   * import assert from "node:assert/strict";
+   *
+   * await using server = new Server({ users: [new User()] }); // anonymous, every right, in memory
+   * await server.start("127.0.0.1", 0);
+   * await using client = await Client.connect("127.0.0.1", server.address.port);
+   * await client.login();
+   * await new Blob(["hello"]).stream().pipeTo(await client.uploadStream("log.txt"));
+   * await new Blob([" world"]).stream().pipeTo(await client.appendStream("log.txt"));
+   * assert.equal(await new Response(await client.downloadStream("log.txt")).text(), "hello world");
+   * ```
+   *
    * @param path The remote file.
    * @param options A signal.
    * @returns The stream to write the appended bytes to.
@@ -406,6 +673,24 @@ export class Client implements AsyncDisposable {
   /**
    * Aborts the transfer in progress (see {@linkcode DataStream.abort}); with none, sends `ABOR`
    * and reads its reply. The client stays usable either way.
+   *
+   * @example Giving up on a download
+   * ```ts
+   * import { Client } from "@streamftp/streamftp/client";
+   * import { Server, User } from "@streamftp/streamftp/server";
+   * import assert from "node:assert/strict";
+   *
+   * await using server = new Server({ users: [new User()] }); // anonymous, every right, in memory
+   * await server.start("127.0.0.1", 0);
+   * await using client = await Client.connect("127.0.0.1", server.address.port);
+   * await client.login();
+   * const big = new Blob([new Uint8Array(4 << 20)]); // 4 MiB
+   * await big.stream().pipeTo(await client.uploadStream("big.bin"));
+   * const reader = (await client.downloadStream("big.bin")).getReader();
+   * assert.ok(!(await reader.read()).done); // the first bytes
+   * await client.abort(); // ABOR: the rest is not sent
+   * await client.noop(); // the session goes on
+   * ```
    *
    * @param options A signal for waiting on the turn when no transfer runs.
    */
@@ -425,10 +710,22 @@ export class Client implements AsyncDisposable {
    * `onListWarning`.
    *
    * @example Recursive listing
-   * ```ts ignore
-   * for await (const { path, info } of client.list("/pub", { recursive: true })) {
-   *   console.log(path, info.type, info.size);
+   * ```ts
+   * import { Client } from "@streamftp/streamftp/client";
+   * import { Server, User } from "@streamftp/streamftp/server";
+   * import assert from "node:assert/strict";
+   *
+   * await using server = new Server({ users: [new User()] }); // anonymous, every right, in memory
+   * await server.start("127.0.0.1", 0);
+   * await using client = await Client.connect("127.0.0.1", server.address.port);
+   * await client.login();
+   * await client.mkdir("pub/docs", { parents: true });
+   * await new Blob(["hello"]).stream().pipeTo(await client.uploadStream("pub/docs/a.txt"));
+   * const seen: string[] = [];
+   * for await (const { path, info } of client.list("pub", { recursive: true })) {
+   *   seen.push(`${info.type} ${path} ${info.size}`);
    * }
+   * assert.deepEqual(seen, ["dir pub/docs 0", "file pub/docs/a.txt 5"]);
    * ```
    *
    * @param path The directory (default: the working directory).
@@ -446,6 +743,21 @@ export class Client implements AsyncDisposable {
   /**
    * Lists a directory into an array (see {@linkcode Client.list}).
    *
+   * @example
+   * ```ts
+   * import { Client } from "@streamftp/streamftp/client";
+   * import { Server, User } from "@streamftp/streamftp/server";
+   * import assert from "node:assert/strict";
+   *
+   * await using server = new Server({ users: [new User()] }); // anonymous, every right, in memory
+   * await server.start("127.0.0.1", 0);
+   * await using client = await Client.connect("127.0.0.1", server.address.port);
+   * await client.login();
+   * await client.mkdir("pub");
+   * const items = await client.listAll();
+   * assert.deepEqual(items.map(({ path, info }) => [path, info.type]), [["pub", "dir"]]);
+   * ```
+   *
    * @param path The directory.
    * @param options Recursion, forced command, signal.
    * @returns Every entry.
@@ -459,6 +771,28 @@ export class Client implements AsyncDisposable {
    * does not implement MLST (decided once per connection). Both the multi-line and the
    * single-line MLST reply forms are accepted.
    *
+   * @example
+   * ```ts
+   * import { Client, ReplyError } from "@streamftp/streamftp/client";
+   * import { Server, User } from "@streamftp/streamftp/server";
+   * import assert from "node:assert/strict";
+   *
+   * await using server = new Server({ users: [new User()] }); // anonymous, every right, in memory
+   * await server.start("127.0.0.1", 0);
+   * await using client = await Client.connect("127.0.0.1", server.address.port);
+   * await client.login();
+   * await client.mkdir("pub");
+   * await new Blob(["hello"]).stream().pipeTo(await client.uploadStream("pub/a.txt"));
+   * const entry = await client.stat("pub/a.txt");
+   * assert.equal(entry.name, "a.txt");
+   * assert.equal(entry.type, "file");
+   * assert.equal(entry.size, 5);
+   * await assert.rejects(
+   *   client.stat("pub/missing.txt"),
+   *   (error) => error instanceof ReplyError && error.code === 550,
+   * );
+   * ```
+   *
    * @param path The path.
    * @param options A signal.
    * @returns The entry; its name is the path's last component.
@@ -471,6 +805,21 @@ export class Client implements AsyncDisposable {
 
   /**
    * Tells whether a path exists. A `550` (and the "not found" style `450` and `501`) means no.
+   *
+   * @example
+   * ```ts
+   * import { Client } from "@streamftp/streamftp/client";
+   * import { Server, User } from "@streamftp/streamftp/server";
+   * import assert from "node:assert/strict";
+   *
+   * await using server = new Server({ users: [new User()] }); // anonymous, every right, in memory
+   * await server.start("127.0.0.1", 0);
+   * await using client = await Client.connect("127.0.0.1", server.address.port);
+   * await client.login();
+   * await client.mkdir("pub");
+   * assert.equal(await client.exists("pub"), true);
+   * assert.equal(await client.exists("missing"), false);
+   * ```
    *
    * @param path The path.
    * @param options A signal.
@@ -489,6 +838,23 @@ export class Client implements AsyncDisposable {
   /**
    * Tells whether a path is a regular file (`false` when it does not exist).
    *
+   * @example
+   * ```ts
+   * import { Client } from "@streamftp/streamftp/client";
+   * import { Server, User } from "@streamftp/streamftp/server";
+   * import assert from "node:assert/strict";
+   *
+   * await using server = new Server({ users: [new User()] }); // anonymous, every right, in memory
+   * await server.start("127.0.0.1", 0);
+   * await using client = await Client.connect("127.0.0.1", server.address.port);
+   * await client.login();
+   * await client.mkdir("pub");
+   * await new Blob(["hello"]).stream().pipeTo(await client.uploadStream("a.txt"));
+   * assert.equal(await client.isFile("a.txt"), true);
+   * assert.equal(await client.isFile("pub"), false);
+   * assert.equal(await client.isFile("missing"), false);
+   * ```
+   *
    * @param path The path.
    * @param options A signal.
    * @returns Whether it is a file.
@@ -499,6 +865,23 @@ export class Client implements AsyncDisposable {
 
   /**
    * Tells whether a path is a directory (`false` when it does not exist).
+   *
+   * @example
+   * ```ts
+   * import { Client } from "@streamftp/streamftp/client";
+   * import { Server, User } from "@streamftp/streamftp/server";
+   * import assert from "node:assert/strict";
+   *
+   * await using server = new Server({ users: [new User()] }); // anonymous, every right, in memory
+   * await server.start("127.0.0.1", 0);
+   * await using client = await Client.connect("127.0.0.1", server.address.port);
+   * await client.login();
+   * await client.mkdir("pub");
+   * await new Blob(["hello"]).stream().pipeTo(await client.uploadStream("a.txt"));
+   * assert.equal(await client.isDir("pub"), true);
+   * assert.equal(await client.isDir("a.txt"), false);
+   * assert.equal(await client.isDir("missing"), false);
+   * ```
    *
    * @param path The path.
    * @param options A signal.
@@ -511,6 +894,23 @@ export class Client implements AsyncDisposable {
   /**
    * Changes the working directory (`CDUP` for `".."`, `CWD` otherwise).
    *
+   * @example
+   * ```ts
+   * import { Client } from "@streamftp/streamftp/client";
+   * import { Server, User } from "@streamftp/streamftp/server";
+   * import assert from "node:assert/strict";
+   *
+   * await using server = new Server({ users: [new User()] }); // anonymous, every right, in memory
+   * await server.start("127.0.0.1", 0);
+   * await using client = await Client.connect("127.0.0.1", server.address.port);
+   * await client.login();
+   * await client.mkdir("pub");
+   * await client.cd("pub");
+   * assert.equal(await client.pwd(), "/pub");
+   * await client.cd("..");
+   * assert.equal(await client.pwd(), "/");
+   * ```
+   *
    * @param path The directory.
    * @param options A signal.
    */
@@ -521,6 +921,21 @@ export class Client implements AsyncDisposable {
 
   /**
    * Returns the working directory (`PWD`; doubled quotes in the reply are understood).
+   *
+   * @example
+   * ```ts
+   * import { Client } from "@streamftp/streamftp/client";
+   * import { Server, User } from "@streamftp/streamftp/server";
+   * import assert from "node:assert/strict";
+   *
+   * await using server = new Server({ users: [new User()] }); // anonymous, every right, in memory
+   * await server.start("127.0.0.1", 0);
+   * await using client = await Client.connect("127.0.0.1", server.address.port);
+   * await client.login();
+   * await client.mkdir('say "hi"');
+   * await client.cd('say "hi"');
+   * assert.equal(await client.pwd(), '/say "hi"'); // sent as 257 "/say ""hi"""
+   * ```
    *
    * @param options A signal.
    * @returns The directory.
@@ -533,6 +948,25 @@ export class Client implements AsyncDisposable {
   /**
    * Creates a directory (`MKD`). With `parents`, missing parents are created too and an
    * existing directory is accepted.
+   *
+   * @example
+   * ```ts
+   * import { Client, ReplyError } from "@streamftp/streamftp/client";
+   * import { Server, User } from "@streamftp/streamftp/server";
+   * import assert from "node:assert/strict";
+   *
+   * await using server = new Server({ users: [new User()] }); // anonymous, every right, in memory
+   * await server.start("127.0.0.1", 0);
+   * await using client = await Client.connect("127.0.0.1", server.address.port);
+   * await client.login();
+   * await client.mkdir("www/img/icons", { parents: true });
+   * await client.mkdir("www/img", { parents: true }); // exists: fine
+   * assert.equal(await client.isDir("www/img/icons"), true);
+   * await assert.rejects(
+   *   client.mkdir("www"), // exists: refused
+   *   (error) => error instanceof ReplyError && error.code === 550,
+   * );
+   * ```
    *
    * @param path The directory.
    * @param options `parents` and a signal.
@@ -558,6 +992,21 @@ export class Client implements AsyncDisposable {
   /**
    * Removes an empty directory (`RMD`).
    *
+   * @example
+   * ```ts
+   * import { Client } from "@streamftp/streamftp/client";
+   * import { Server, User } from "@streamftp/streamftp/server";
+   * import assert from "node:assert/strict";
+   *
+   * await using server = new Server({ users: [new User()] }); // anonymous, every right, in memory
+   * await server.start("127.0.0.1", 0);
+   * await using client = await Client.connect("127.0.0.1", server.address.port);
+   * await client.login();
+   * await client.mkdir("old");
+   * await client.rmdir("old");
+   * assert.equal(await client.exists("old"), false);
+   * ```
+   *
    * @param path The directory.
    * @param options A signal.
    */
@@ -569,6 +1018,25 @@ export class Client implements AsyncDisposable {
   /**
    * Removes a file (`DELE`).
    *
+   * @example
+   * ```ts
+   * import { Client, ReplyError } from "@streamftp/streamftp/client";
+   * import { Server, User } from "@streamftp/streamftp/server";
+   * import assert from "node:assert/strict";
+   *
+   * await using server = new Server({ users: [new User()] }); // anonymous, every right, in memory
+   * await server.start("127.0.0.1", 0);
+   * await using client = await Client.connect("127.0.0.1", server.address.port);
+   * await client.login();
+   * await new Blob(["hello"]).stream().pipeTo(await client.uploadStream("a.txt"));
+   * await client.removeFile("a.txt");
+   * assert.equal(await client.exists("a.txt"), false);
+   * await assert.rejects(
+   *   client.removeFile("a.txt"),
+   *   (error) => error instanceof ReplyError && error.code === 550,
+   * );
+   * ```
+   *
    * @param path The file.
    * @param options A signal.
    */
@@ -579,6 +1047,22 @@ export class Client implements AsyncDisposable {
 
   /**
    * Removes a file, or a directory with everything in it.
+   *
+   * @example
+   * ```ts
+   * import { Client } from "@streamftp/streamftp/client";
+   * import { Server, User } from "@streamftp/streamftp/server";
+   * import assert from "node:assert/strict";
+   *
+   * await using server = new Server({ users: [new User()] }); // anonymous, every right, in memory
+   * await server.start("127.0.0.1", 0);
+   * await using client = await Client.connect("127.0.0.1", server.address.port);
+   * await client.login();
+   * await client.mkdir("www/img", { parents: true });
+   * await new Blob(["<svg/>"]).stream().pipeTo(await client.uploadStream("www/img/logo.svg"));
+   * await client.remove("www");
+   * assert.equal(await client.exists("www"), false);
+   * ```
    *
    * @param path The file or directory.
    * @param options A signal.
@@ -592,6 +1076,23 @@ export class Client implements AsyncDisposable {
 
   /**
    * Renames or moves a path (`RNFR`, then `RNTO`).
+   *
+   * @example
+   * ```ts
+   * import { Client } from "@streamftp/streamftp/client";
+   * import { Server, User } from "@streamftp/streamftp/server";
+   * import assert from "node:assert/strict";
+   *
+   * await using server = new Server({ users: [new User()] }); // anonymous, every right, in memory
+   * await server.start("127.0.0.1", 0);
+   * await using client = await Client.connect("127.0.0.1", server.address.port);
+   * await client.login();
+   * await client.mkdir("archive");
+   * await new Blob(["hello"]).stream().pipeTo(await client.uploadStream("a.txt"));
+   * await client.rename("a.txt", "archive/b.txt");
+   * assert.equal(await client.isFile("archive/b.txt"), true);
+   * assert.equal(await client.exists("a.txt"), false);
+   * ```
    *
    * @param from The current path.
    * @param to The new path.
@@ -608,6 +1109,20 @@ export class Client implements AsyncDisposable {
 
   /**
    * Returns a file's size (`SIZE`, in binary type).
+   *
+   * @example
+   * ```ts
+   * import { Client } from "@streamftp/streamftp/client";
+   * import { Server, User } from "@streamftp/streamftp/server";
+   * import assert from "node:assert/strict";
+   *
+   * await using server = new Server({ users: [new User()] }); // anonymous, every right, in memory
+   * await server.start("127.0.0.1", 0);
+   * await using client = await Client.connect("127.0.0.1", server.address.port);
+   * await client.login();
+   * await new Blob(["hello"]).stream().pipeTo(await client.uploadStream("a.txt"));
+   * assert.equal(await client.size("a.txt"), 5);
+   * ```
    *
    * @param path The file.
    * @param options A signal.
@@ -629,6 +1144,22 @@ export class Client implements AsyncDisposable {
   /**
    * Returns a file's modification time (`MDTM`).
    *
+   * @example
+   * ```ts
+   * import { Client } from "@streamftp/streamftp/client";
+   * import { Server, User } from "@streamftp/streamftp/server";
+   * import assert from "node:assert/strict";
+   *
+   * await using server = new Server({ users: [new User()] }); // anonymous, every right, in memory
+   * await server.start("127.0.0.1", 0);
+   * await using client = await Client.connect("127.0.0.1", server.address.port);
+   * await client.login();
+   * const before = Date.now();
+   * await new Blob(["hello"]).stream().pipeTo(await client.uploadStream("a.txt"));
+   * const time = await client.modifiedTime("a.txt");
+   * assert.ok(time.getTime() >= Math.floor(before / 1000) * 1000); // MDTM has whole seconds
+   * ```
+   *
    * @param path The file.
    * @param options A signal.
    * @returns The time (UTC, as the server reports it).
@@ -646,6 +1177,22 @@ export class Client implements AsyncDisposable {
   /**
    * Sets a file's modification time (`MFMT`; `MDTM time path` for servers without MFMT).
    *
+   * @example
+   * ```ts
+   * import { Client } from "@streamftp/streamftp/client";
+   * import { Server, User } from "@streamftp/streamftp/server";
+   * import assert from "node:assert/strict";
+   *
+   * await using server = new Server({ users: [new User()] }); // anonymous, every right, in memory
+   * await server.start("127.0.0.1", 0);
+   * await using client = await Client.connect("127.0.0.1", server.address.port);
+   * await client.login();
+   * await new Blob(["hello"]).stream().pipeTo(await client.uploadStream("a.txt"));
+   * const time = new Date("2026-01-01T00:00:00Z");
+   * await client.setModifiedTime("a.txt", time);
+   * assert.equal((await client.modifiedTime("a.txt")).getTime(), time.getTime());
+   * ```
+   *
    * @param path The file.
    * @param time The new time.
    * @param options A signal.
@@ -662,6 +1209,21 @@ export class Client implements AsyncDisposable {
   /**
    * Returns the server's extensions (`FEAT`), upper-case name to parameters (`"MLST"` →
    * `"type*;size*;modify*;"`). Empty when the server has no FEAT. Cached until the next login.
+   *
+   * @example
+   * ```ts
+   * import { Client } from "@streamftp/streamftp/client";
+   * import { Server, User } from "@streamftp/streamftp/server";
+   * import assert from "node:assert/strict";
+   *
+   * await using server = new Server({ users: [new User()] }); // anonymous, every right, in memory
+   * await server.start("127.0.0.1", 0);
+   * await using client = await Client.connect("127.0.0.1", server.address.port);
+   * await client.login();
+   * const features = await client.features();
+   * assert.ok(features.has("MLST"));
+   * assert.ok(features.get("HASH")?.includes("SHA-256"));
+   * ```
    *
    * @param options A signal.
    * @returns The features.
@@ -686,6 +1248,21 @@ export class Client implements AsyncDisposable {
   /**
    * Does nothing, on the server (`NOOP`): keeps the session alive, checks it still is.
    *
+   * @example
+   * ```ts
+   * import { Client } from "@streamftp/streamftp/client";
+   * import { Server, User } from "@streamftp/streamftp/server";
+   * import assert from "node:assert/strict";
+   *
+   * await using server = new Server({ users: [new User()] }); // anonymous, every right, in memory
+   * await server.start("127.0.0.1", 0);
+   * await using client = await Client.connect("127.0.0.1", server.address.port);
+   * await client.login();
+   * await client.noop();
+   * client.close();
+   * await assert.rejects(client.noop()); // the connection is gone
+   * ```
+   *
    * @param options A signal.
    */
   async noop(options: CallOptions = {}): Promise<void> {
@@ -698,6 +1275,38 @@ export class Client implements AsyncDisposable {
    * the target itself. Missing remote parents are created (for a single file: once the
    * server refused the upload, so that the usual upload into an existing directory is one
    * `STOR`).
+   *
+   * @example A file into a directory, a tree to an exact place, over two sessions
+   * ```ts
+   * import { Client } from "@streamftp/streamftp/client";
+   * import { Server, User } from "@streamftp/streamftp/server";
+   * import assert from "node:assert/strict";
+   * import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+   * import { tmpdir } from "node:os";
+   * import { join } from "node:path";
+   *
+   * await using server = new Server({ users: [new User()] });
+   * await server.start("127.0.0.1", 0);
+   * await using client = await Client.connect("127.0.0.1", server.address.port);
+   * await client.login();
+   * const dir = await mkdtemp(join(tmpdir(), "streamftp-"));
+   * try {
+   *   await writeFile(join(dir, "report.txt"), "hello");
+   *   await client.upload(join(dir, "report.txt"), "docs"); // creates docs/report.txt
+   *   assert.equal(await client.size("docs/report.txt"), 5);
+   *
+   *   await mkdir(join(dir, "site"));
+   *   for (const name of ["a.html", "b.html", "c.html"]) {
+   *     await writeFile(join(dir, "site", name), name);
+   *   }
+   *   const options = { writeInto: true, parallel: 2 };
+   *   const summary = await client.upload(join(dir, "site"), "www", options);
+   *   assert.equal(summary.files, 3); // www/a.html... over two sessions
+   *   assert.equal(await client.size("www/c.html"), 6);
+   * } finally {
+   *   await rm(dir, { recursive: true });
+   * }
+   * ```
    *
    * @param localPath The local file or directory.
    * @param remotePath The remote directory (or target with `writeInto`); default: the working
@@ -728,9 +1337,35 @@ export class Client implements AsyncDisposable {
    * costs one refused `RETR`, a file nothing. {@linkcode Client.downloadFile} never asks.
    *
    * @example A file into a directory, a tree to an exact place
-   * ```ts ignore
-   * await client.download("pub/file.bin", "/tmp"); // writes /tmp/file.bin
-   * await client.download("pub/site", "/srv/www", { writeInto: true });
+   * ```ts
+   * import { Client } from "@streamftp/streamftp/client";
+   * import { Server, User } from "@streamftp/streamftp/server";
+   * import assert from "node:assert/strict";
+   * import { mkdtemp, readFile, rm } from "node:fs/promises";
+   * import { tmpdir } from "node:os";
+   * import { join } from "node:path";
+   *
+   * await using server = new Server({ users: [new User()] });
+   * await server.start("127.0.0.1", 0);
+   * await using client = await Client.connect("127.0.0.1", server.address.port);
+   * await client.login();
+   * await client.mkdir("pub/site/img", { parents: true });
+   * await new Blob(["data"]).stream().pipeTo(await client.uploadStream("pub/file.bin"));
+   * await new Blob(["<svg/>"]).stream().pipeTo(await client.uploadStream("pub/site/img/logo.svg"));
+   * const dir = await mkdtemp(join(tmpdir(), "streamftp-"));
+   * try {
+   *   await client.download("pub/file.bin", dir); // writes <dir>/file.bin
+   *   assert.equal(await readFile(join(dir, "file.bin"), "utf8"), "data");
+   *   const progress: number[] = [];
+   *   await client.download("pub/site", join(dir, "www"), {
+   *     writeInto: true, // <dir>/www/img/logo.svg, not <dir>/www/site/...
+   *     onProgress: (report) => progress.push(report.overallBytes),
+   *   });
+   *   assert.equal(await readFile(join(dir, "www/img/logo.svg"), "utf8"), "<svg/>");
+   *   assert.equal(progress.at(-1), 6);
+   * } finally {
+   *   await rm(dir, { recursive: true });
+   * }
    * ```
    *
    * @param remotePath The remote file or directory.
@@ -761,9 +1396,34 @@ export class Client implements AsyncDisposable {
    * session). `resume` and `onProgress` add a `SIZE`.
    *
    * @example Many files, one after the other
-   * ```ts ignore
+   * ```ts
+   * import { Client, ReplyError } from "@streamftp/streamftp/client";
+   * import { Server, User } from "@streamftp/streamftp/server";
+   * import assert from "node:assert/strict";
+   * import { mkdtemp, readFile, rm } from "node:fs/promises";
+   * import { tmpdir } from "node:os";
+   * import { join } from "node:path";
+   *
+   * await using server = new Server({ users: [new User()] });
+   * await server.start("127.0.0.1", 0);
+   * await using client = await Client.connect("127.0.0.1", server.address.port);
+   * await client.login();
+   * await client.mkdir("pub");
    * for (const name of ["a.bin", "b.bin"]) {
-   *   await client.downloadFile(`pub/${name}`, `/tmp/${name}`, { writeInto: true });
+   *   await new Blob([name]).stream().pipeTo(await client.uploadStream(`pub/${name}`));
+   * }
+   * const dir = await mkdtemp(join(tmpdir(), "streamftp-"));
+   * try {
+   *   for (const name of ["a.bin", "b.bin"]) {
+   *     await client.downloadFile(`pub/${name}`, join(dir, `copy-${name}`), { writeInto: true });
+   *   }
+   *   assert.equal(await readFile(join(dir, "copy-b.bin"), "utf8"), "b.bin");
+   *   await assert.rejects(
+   *     client.downloadFile("pub", dir), // a directory: RETR is refused
+   *     (error) => error instanceof ReplyError && error.code === 550,
+   *   );
+   * } finally {
+   *   await rm(dir, { recursive: true });
    * }
    * ```
    *
@@ -792,9 +1452,32 @@ export class Client implements AsyncDisposable {
    * parallel sessions.
    *
    * @example Keep a local copy of a site up to date
-   * ```ts ignore
-   * const summary = await client.mirror("www/site", "./site", { delete: true, parallel: 4 });
-   * console.log(summary.transferred, "files,", summary.bytes, "bytes");
+   * ```ts
+   * import { Client } from "@streamftp/streamftp/client";
+   * import { Server, User } from "@streamftp/streamftp/server";
+   * import assert from "node:assert/strict";
+   * import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+   * import { tmpdir } from "node:os";
+   * import { join } from "node:path";
+   *
+   * await using server = new Server({ users: [new User()] });
+   * await server.start("127.0.0.1", 0);
+   * await using client = await Client.connect("127.0.0.1", server.address.port);
+   * await client.login();
+   * await client.mkdir("www/site", { parents: true });
+   * const page = new Blob(["<h1>v1</h1>"]);
+   * await page.stream().pipeTo(await client.uploadStream("www/site/index.html"));
+   * const local = await mkdtemp(join(tmpdir(), "streamftp-"));
+   * try {
+   *   await writeFile(join(local, "stale.html"), "gone on the server");
+   *   const summary = await client.mirror("www/site", local, { delete: true, parallel: 4 });
+   *   assert.equal(summary.transferred, 1);
+   *   assert.equal(summary.bytes, 11);
+   *   assert.equal(summary.deleted, 1); // stale.html
+   *   assert.equal(await readFile(join(local, "index.html"), "utf8"), "<h1>v1</h1>");
+   * } finally {
+   *   await rm(local, { recursive: true });
+   * }
    * ```
    *
    * @param remoteDir The remote directory (`""`: the working directory).
@@ -818,6 +1501,21 @@ export class Client implements AsyncDisposable {
    * Ends the session politely: aborts a transfer in progress, sends `QUIT`, and closes. Never
    * throws: a dead connection is just closed.
    *
+   * @example
+   * ```ts
+   * import { Client } from "@streamftp/streamftp/client";
+   * import { Server, User } from "@streamftp/streamftp/server";
+   * import assert from "node:assert/strict";
+   *
+   * await using server = new Server({ users: [new User()] }); // anonymous, every right, in memory
+   * await server.start("127.0.0.1", 0);
+   * await using client = await Client.connect("127.0.0.1", server.address.port);
+   * await client.login();
+   * await client.quit(); // QUIT, then close
+   * assert.equal(client.closed, true);
+   * await client.quit(); // does nothing now
+   * ```
+   *
    * @param options A signal (closing happens anyway).
    */
   async quit(options: CallOptions = {}): Promise<void> {
@@ -840,13 +1538,49 @@ export class Client implements AsyncDisposable {
     }
   }
 
-  /** Closes the connection at once, without QUIT. Calls in progress fail. */
+  /**
+   * Closes the connection at once, without QUIT. Calls in progress fail.
+   *
+   * @example
+   * ```ts
+   * import { Client } from "@streamftp/streamftp/client";
+   * import { Server, User } from "@streamftp/streamftp/server";
+   * import assert from "node:assert/strict";
+   *
+   * await using server = new Server({ users: [new User()] }); // anonymous, every right, in memory
+   * await server.start("127.0.0.1", 0);
+   * await using client = await Client.connect("127.0.0.1", server.address.port);
+   * await client.login();
+   * const pending = client.noop();
+   * client.close();
+   * await assert.rejects(pending);
+   * assert.equal(client.closed, true);
+   * ```
+   */
   close(): void {
     this.#control.close();
     void this.#active?.abort().catch(() => {});
   }
 
-  /** Ends the session when an `await using` scope exits: `quit()`, which falls back to `close()`. */
+  /**
+   * Ends the session when an `await using` scope exits: `quit()`, which falls back to `close()`.
+   *
+   * @example
+   * ```ts
+   * import { Client } from "@streamftp/streamftp/client";
+   * import { Server } from "@streamftp/streamftp/server";
+   * import assert from "node:assert/strict";
+   *
+   * await using server = new Server();
+   * await server.start("127.0.0.1", 0);
+   * let used: Client;
+   * {
+   *   await using client = await Client.connect("127.0.0.1", server.address.port);
+   *   used = client;
+   * }
+   * assert.equal(used.closed, true); // QUIT was sent when the block ended
+   * ```
+   */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.quit();
   }

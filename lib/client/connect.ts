@@ -18,10 +18,30 @@ import { type FtpUrl, isFtpUrl, parseFtpUrl } from "./ftp_url.ts";
 import type { ClientOptions } from "./options.ts";
 import { ClientSecurity, type SecureMode, secureMode } from "./secure.ts";
 
-/** The default of `ClientOptions.connectTimeout` and `dataConnectTimeout`. */
+/**
+ * The default of `ClientOptions.connectTimeout` and `dataConnectTimeout`.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_CONNECT_TIMEOUT } from "./connect.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(DEFAULT_CONNECT_TIMEOUT, 30_000); // 30 s
+ * ```
+ */
 export const DEFAULT_CONNECT_TIMEOUT = 30_000;
 
-/** Where a client connects, and how. */
+/**
+ * Where a client connects, and how.
+ *
+ * @example
+ * ```ts
+ * import type { Endpoint } from "./connect.ts";
+ *
+ * const endpoint: Endpoint = { hostname: "::1", port: 990, secure: "implicit" };
+ * console.assert(endpoint.port === 990);
+ * ```
+ */
 export interface Endpoint {
   /** Host name or IP address (IPv6 without brackets). */
   hostname: string;
@@ -31,7 +51,20 @@ export interface Endpoint {
   secure: SecureMode | undefined;
 }
 
-/** A `Client.connect` target, resolved. */
+/**
+ * A `Client.connect` target, resolved.
+ *
+ * @example
+ * ```ts
+ * import { type ConnectTarget, resolveTarget } from "./connect.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const url = "ftp://alice@example.com/pub";
+ * const target: ConnectTarget = resolveTarget(url, undefined, undefined);
+ * assert.equal(target.url?.user, "alice"); // logged in and changed to "pub" after connecting
+ * assert.equal(target.url?.path, "pub");
+ * ```
+ */
 export interface ConnectTarget {
   /** Where to connect. */
   endpoint: Endpoint;
@@ -45,9 +78,20 @@ export interface ConnectTarget {
  * Resolves the arguments of `Client.connect`: a URL or a host, an optional port, options.
  *
  * @example
- * ```ts ignore
- * resolveTarget("ftps://u:p@example.com/", undefined, undefined).endpoint;
- * // { hostname: "example.com", port: 990, secure: "implicit" }
+ * ```ts
+ * import { resolveTarget } from "./connect.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(
+ *   resolveTarget("ftps://u:p@example.com/", undefined, undefined).endpoint,
+ *   { hostname: "example.com", port: 990, secure: "implicit" },
+ * );
+ * assert.deepEqual(
+ *   resolveTarget("[::1]", 2121, { secure: true }).endpoint,
+ *   { hostname: "::1", port: 2121, secure: "explicit" },
+ * );
+ * const contradiction = { secure: false }; // an ftps:// URL is implicit FTPS
+ * assert.throws(() => resolveTarget("ftps://example.com/", contradiction, undefined), TypeError);
  * ```
  *
  * @param target A URL or a host name (IPv6 with or without brackets).
@@ -71,7 +115,23 @@ export function resolveTarget(
   return { endpoint: { hostname, port, secure }, url, options };
 }
 
-/** A control session as opened, before login. */
+/**
+ * A control session as opened, before login.
+ *
+ * @example
+ * ```ts
+ * import { Server } from "../../server.ts";
+ * import { openControl, type OpenedControl } from "./connect.ts";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = new Server();
+ * await server.start("127.0.0.1", 0);
+ * const endpoint = { hostname: "127.0.0.1", port: server.address.port, secure: undefined };
+ * const opened: OpenedControl = await openControl(endpoint, {});
+ * assert.equal(opened.security, undefined); // plain FTP
+ * opened.control.close();
+ * ```
+ */
 export interface OpenedControl {
   /** The control channel, secured under FTPS. */
   control: ControlChannel;
@@ -83,7 +143,31 @@ export interface OpenedControl {
   security?: ClientSecurity;
 }
 
-/** What a `Client` is made of (its protected constructor's argument). */
+/**
+ * What a `Client` is made of (its protected constructor's argument).
+ *
+ * @example
+ * ```ts
+ * import { Client } from "../../client.ts";
+ * import { Server } from "../../server.ts";
+ * import { type ClientParts, openControl } from "./connect.ts";
+ * import assert from "node:assert/strict";
+ *
+ * // What Client.connect does, in a subclass that may call the protected constructor.
+ * class PartsClient extends Client {
+ *   static fromParts(parts: ClientParts): PartsClient {
+ *     return new PartsClient(parts);
+ *   }
+ * }
+ * await using server = new Server();
+ * await server.start("127.0.0.1", 0);
+ * const endpoint = { hostname: "127.0.0.1", port: server.address.port, secure: undefined };
+ * const opened = await openControl(endpoint, {});
+ * await using client = PartsClient.fromParts({ ...opened, endpoint, options: {} });
+ * await client.login();
+ * assert.equal(await client.pwd(), "/");
+ * ```
+ */
 export interface ClientParts extends OpenedControl {
   /** Where it connected. */
   endpoint: Endpoint;
@@ -96,7 +180,22 @@ export interface ClientParts extends OpenedControl {
   throttles?: SessionThrottles;
 }
 
-/** A client's rate limits. */
+/**
+ * A client's rate limits.
+ *
+ * @example
+ * ```ts
+ * import { Throttle } from "../stream/throttle.ts";
+ * import type { SessionThrottles } from "./connect.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const throttles: SessionThrottles = {
+ *   download: new Throttle(1 << 20), // 1 MiB/s
+ *   upload: new Throttle(),
+ * };
+ * assert.equal(throttles.upload.limit, undefined); // no upload limit
+ * ```
+ */
 export interface SessionThrottles {
   /** Limits downloads. */
   download: Throttle;
@@ -109,8 +208,22 @@ export interface SessionThrottles {
  * (implicit FTPS) or `AUTH TLS` after it (explicit FTPS), all within `connectTimeout`.
  *
  * @example
- * ```ts ignore
- * const { control, greeting } = await openControl(endpoint, {});
+ * ```ts
+ * import { Server } from "../../server.ts";
+ * import { openControl } from "./connect.ts";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = new Server({ welcome: "hello" });
+ * await server.start("127.0.0.1", 0);
+ * const endpoint = { hostname: "127.0.0.1", port: server.address.port, secure: undefined };
+ * const { control, greeting } = await openControl(endpoint, { connectTimeout: 5_000 });
+ * try {
+ *   assert.deepEqual(greeting.lines, ["hello"]);
+ *   // The caller logs in next (the default server's anonymous login needs no password).
+ *   assert.equal((await control.exchange("USER anonymous", "2xx")).code, 230);
+ * } finally {
+ *   control.close();
+ * }
  * ```
  *
  * @param endpoint Where to connect.

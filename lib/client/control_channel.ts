@@ -28,7 +28,22 @@ import { abortable, abortError } from "../stream/abort.ts";
 import { LineReader, LineTooLongError } from "../stream/line_reader.ts";
 import { ProtocolLog, type ProtocolLogHooks } from "./protocol_log.ts";
 
-/** Options of {@linkcode ControlChannel}: limits, and the hooks that see every line. */
+/**
+ * Options of {@linkcode ControlChannel}: limits, and the hooks that see every line.
+ *
+ * @example
+ * ```ts
+ * import type { ControlChannelOptions } from "./control_channel.ts";
+ *
+ * const lines: string[] = [];
+ * const options: ControlChannelOptions = {
+ *   socketTimeout: 30_000,
+ *   maxReplyBytes: 64 * 1024,
+ *   onCommand: (line) => lines.push(line), // PASS arrives masked
+ * };
+ * console.assert(options.maxReplyBytes === 65536);
+ * ```
+ */
 export interface ControlChannelOptions extends ProtocolLogHooks {
   /** Longest wait in milliseconds for any one read or write; none when unset. */
   socketTimeout?: number;
@@ -48,7 +63,36 @@ export interface ControlChannelOptions extends ProtocolLogHooks {
 const DEFAULT_RESYNC_TIMEOUT = 30_000;
 const DEFAULT_MAX_REPLY_BYTES = 1024 * 1024;
 
-/** A control connection speaking FTP on the client side. */
+/**
+ * A control connection speaking FTP on the client side.
+ *
+ * @example Greeting, login, commands
+ * ```ts
+ * import { Server } from "../../server.ts";
+ * import { defaultNetwork } from "../network_registry.ts";
+ * import { ControlChannel } from "./control_channel.ts";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = new Server();
+ * await server.start("127.0.0.1", 0);
+ * const { port } = server.address;
+ * const conn = await defaultNetwork().connect({ hostname: "127.0.0.1", port });
+ * const control = new ControlChannel(conn, { socketTimeout: 10_000 });
+ * try {
+ *   assert.equal((await control.expect("220")).code, 220); // the greeting
+ *   await control.exchange("USER anonymous", "2xx");
+ *   await control.send("PWD");
+ *   assert.deepEqual(await control.read(), { code: 257, lines: ['"/"'] });
+ *   // A reply given up on is owed, and discarded before the next command.
+ *   await control.send("NOOP");
+ *   control.owe();
+ *   await control.drain();
+ *   assert.equal((await control.exchange("SYST")).code, 215);
+ * } finally {
+ *   control.close();
+ * }
+ * ```
+ */
 export class ControlChannel {
   /** Idle timeout for reads and writes in milliseconds (may be changed). */
   socketTimeout: number | undefined;

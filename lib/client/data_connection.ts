@@ -26,12 +26,72 @@ import { DataStream } from "./data_stream.ts";
 import type { Release } from "./operation_queue.ts";
 import type { TransferExplainer } from "./secure.ts";
 
-/** A passive-mode command. */
+/**
+ * A passive-mode command.
+ *
+ * @example PASV only, for an old server
+ * ```ts
+ * import { Client, type PassiveCommand } from "@streamftp/streamftp/client";
+ * import { Server } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = new Server();
+ * await server.start("127.0.0.1", 0);
+ * const passiveCommands: PassiveCommand[] = ["PASV"]; // IPv4 only; no EPSV first
+ * const commands: string[] = [];
+ * await using client = await Client.connect("127.0.0.1", server.address.port, {
+ *   passiveCommands,
+ *   onCommand: (line) => commands.push(line),
+ * });
+ * await client.login();
+ * await client.listAll();
+ * assert.ok(commands.includes("PASV") && !commands.includes("EPSV"));
+ * ```
+ */
 export type PassiveCommand = "EPSV" | "PASV";
-/** An active-mode command. */
+/**
+ * An active-mode command.
+ *
+ * @example Active mode with PORT
+ * ```ts
+ * import { type ActiveCommand, Client } from "@streamftp/streamftp/client";
+ * import { Server } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = new Server();
+ * await server.start("127.0.0.1", 0);
+ * const activeCommands: ActiveCommand[] = ["PORT"];
+ * const commands: string[] = [];
+ * await using client = await Client.connect("127.0.0.1", server.address.port, {
+ *   mode: "active", // the server connects to the client
+ *   activeCommands,
+ *   onCommand: (line) => commands.push(line.split(" ")[0]),
+ * });
+ * await client.login();
+ * await client.listAll();
+ * assert.ok(commands.includes("PORT") && !commands.includes("EPRT"));
+ * ```
+ */
 export type ActiveCommand = "EPRT" | "PORT";
 
-/** How the client opens data connections (read on every transfer, so changes apply at once). */
+/**
+ * How the client opens data connections (read on every transfer, so changes apply at once).
+ *
+ * @example
+ * ```ts
+ * import type { DataConnectionSettings } from "./data_connection.ts";
+ *
+ * // The client's defaults.
+ * const settings: DataConnectionSettings = {
+ *   mode: "passive",
+ *   passiveCommands: ["EPSV", "PASV"],
+ *   activeCommands: ["EPRT", "PORT"],
+ *   allowForeignPassiveHost: false,
+ *   dataConnectTimeout: 30_000,
+ * };
+ * settings.mode = "active"; // the next transfer connects the other way
+ * ```
+ */
 export interface DataConnectionSettings {
   /** `"passive"` (the client connects) or `"active"` (the server connects). */
   mode: "passive" | "active";
@@ -45,7 +105,23 @@ export interface DataConnectionSettings {
   dataConnectTimeout: number;
 }
 
-/** Secures data connections (the client's FTPS state). */
+/**
+ * Secures data connections (the client's FTPS state).
+ *
+ * @example Its shape
+ * ```ts
+ * import type { DataProtector } from "./data_connection.ts";
+ *
+ * // A protector for a session whose data goes in clear (what a plain client does without one).
+ * const clear: DataProtector = {
+ *   protectsData: false,
+ *   secureData: (conn) => Promise.resolve(conn),
+ *   explainRefusal: (error) => error,
+ *   explainerFor: () => undefined,
+ * };
+ * console.assert(!clear.protectsData);
+ * ```
+ */
 export interface DataProtector {
   /** Whether data connections opened now must run TLS (`PROT P` is in force). */
   readonly protectsData: boolean;
@@ -75,7 +151,21 @@ export interface DataProtector {
   explainerFor(conn: Conn): TransferExplainer | undefined;
 }
 
-/** A data connection being set up: connected already (passive) or awaiting the server (active). */
+/**
+ * A data connection being set up: connected already (passive) or awaiting the server (active).
+ *
+ * @example Its shape
+ * ```ts
+ * import type { Conn } from "../socket.ts";
+ * import type { DataLink } from "./data_connection.ts";
+ *
+ * // A passive link: the connection exists before the command is sent.
+ * function passiveLink(conn: Conn): DataLink {
+ *   return { connection: () => Promise.resolve(conn), close: () => conn.close() };
+ * }
+ * console.assert(typeof passiveLink === "function");
+ * ```
+ */
 export interface DataLink {
   /**
    * Returns the connection, waiting for the server's connection in active mode, and secured
@@ -89,7 +179,28 @@ export interface DataLink {
   close(): void;
 }
 
-/** What every transfer of one client shares. */
+/**
+ * What every transfer of one client shares.
+ *
+ * @example
+ * ```ts
+ * import { Throttle } from "../stream/throttle.ts";
+ * import type { DataConnectorOptions } from "./data_connection.ts";
+ *
+ * const options: DataConnectorOptions = {
+ *   settings: {
+ *     mode: "passive",
+ *     passiveCommands: ["EPSV", "PASV"],
+ *     activeCommands: ["EPRT", "PORT"],
+ *     allowForeignPassiveHost: false,
+ *     dataConnectTimeout: 30_000,
+ *   },
+ *   socketTimeout: 60_000,
+ *   readThrottle: new Throttle(1 << 20), // downloads at 1 MiB/s
+ * };
+ * console.assert(options.protector === undefined); // plain FTP
+ * ```
+ */
 export interface DataConnectorOptions {
   /** Mode and command order (a live object: changes apply to later transfers). */
   settings: DataConnectionSettings;
@@ -103,13 +214,31 @@ export interface DataConnectorOptions {
   writeThrottle?: Throttle;
 }
 
-/** Options of {@linkcode DataConnector.open}. */
+/**
+ * Options of {@linkcode DataConnector.open}.
+ *
+ * @example
+ * ```ts
+ * import type { TransferCommandOptions } from "./data_connection.ts";
+ *
+ * const options: TransferCommandOptions = {
+ *   expected: "1xx",
+ *   offset: 1024, // REST 1024 first
+ *   autoFinish: "2xx", // the readable's end checks the 226
+ *   release: () => {}, // ends the caller's turn on the control channel
+ * };
+ * console.assert(options.offset === 1024);
+ * ```
+ */
 export interface TransferCommandOptions {
   /** Codes that mean "transfer starting" (a `2xx` also starts a stream, finished already). */
   expected: ExpectedCodes;
   /** Sends `REST offset` before the command. */
   offset?: number;
-  /** Finish the stream by itself, expecting these codes, when its readable ends or writable closes. */
+  /**
+   * Finish the stream by itself, expecting these codes, when its readable ends or writable
+   * closes.
+   */
   autoFinish?: ExpectedCodes;
   /** Cancels the set-up and, later, aborts the transfer. */
   signal?: AbortSignal;
@@ -124,8 +253,36 @@ export interface TransferCommandOptions {
  * starts transfers over them.
  *
  * @example What `Client.getStream` does once it has the turn
- * ```ts ignore
- * const stream = await connector.open("RETR f.bin", { expected: "1xx", release });
+ * ```ts
+ * import { Server, User } from "../../server.ts";
+ * import { openControl } from "./connect.ts";
+ * import { DataConnector } from "./data_connection.ts";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = new Server({ users: [new User()] });
+ * await server.start("127.0.0.1", 0);
+ * const endpoint = { hostname: "127.0.0.1", port: server.address.port, secure: undefined };
+ * const { control, network } = await openControl(endpoint, {});
+ * await control.exchange("USER anonymous", "2xx");
+ * const connector = new DataConnector(control, network, {
+ *   settings: {
+ *     mode: "passive",
+ *     passiveCommands: ["EPSV", "PASV"],
+ *     activeCommands: ["EPRT", "PORT"],
+ *     allowForeignPassiveHost: false,
+ *     dataConnectTimeout: 5_000,
+ *   },
+ * });
+ * try {
+ *   let released = false;
+ *   const release = () => void (released = true);
+ *   const stream = await connector.open("LIST", { expected: "1xx", release });
+ *   assert.equal(await new Response(stream.readable).text(), ""); // an empty directory
+ *   assert.equal((await stream.finish()).code, 226);
+ *   assert.ok(released);
+ * } finally {
+ *   control.close();
+ * }
  * ```
  */
 export class DataConnector {
@@ -322,6 +479,20 @@ export class DataConnector {
 
 /**
  * Connects with a time limit, closing a connection that arrives after the caller gave up.
+ *
+ * @example
+ * ```ts
+ * import { Server } from "../../server.ts";
+ * import { defaultNetwork } from "../network_registry.ts";
+ * import { connectWithin } from "./data_connection.ts";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = new Server();
+ * await server.start("127.0.0.1", 0);
+ * const conn = await connectWithin(defaultNetwork(), "127.0.0.1", server.address.port, 5_000);
+ * assert.equal(conn.remoteAddr.port, server.address.port);
+ * conn.close();
+ * ```
  *
  * @param network The adapter.
  * @param hostname Host to connect to.

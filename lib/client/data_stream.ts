@@ -20,7 +20,18 @@ import type { TransferExplainer } from "./secure.ts";
 /** How long an abort waits for the server's first reply before closing the data connection. */
 const ABORT_GRACE_MS = 300;
 
-/** What a {@linkcode DataStream} is made of; built by the client. */
+/**
+ * What a {@linkcode DataStream} is made of; built by the client.
+ *
+ * @example
+ * ```ts
+ * import type { DataStreamInit } from "./data_stream.ts";
+ *
+ * // The client fills it in once a transfer command got its 150.
+ * const settings: Partial<DataStreamInit> = { socketTimeout: 30_000, autoFinish: "2xx" };
+ * console.assert(settings.autoFinish === "2xx");
+ * ```
+ */
 export interface DataStreamInit {
   /** The control channel the transfer command went over. */
   control: ControlChannel;
@@ -55,7 +66,26 @@ export interface DataStreamInit {
   explainer?: TransferExplainer;
 }
 
-/** Options of {@linkcode DataStream.finish}. */
+/**
+ * Options of {@linkcode DataStream.finish}.
+ *
+ * @example
+ * ```ts
+ * import { Client, type FinishOptions } from "@streamftp/streamftp/client";
+ * import { Server, User } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = new Server({ users: [new User()] }); // anonymous, every right, in memory
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * await new Blob(["hello"]).stream().pipeTo(await client.uploadStream("a.txt"));
+ * const stream = await client.getStream("RETR a.txt");
+ * assert.equal(await new Response(stream.readable).text(), "hello");
+ * const options: FinishOptions = { signal: AbortSignal.timeout(5_000) };
+ * assert.equal((await stream.finish("2xx", options)).code, 226);
+ * ```
+ */
 export interface FinishOptions {
   /** Stops waiting for the final reply (which is then discarded before the next command). */
   signal?: AbortSignal;
@@ -65,6 +95,31 @@ export interface FinishOptions {
  * A transfer in progress. Read the server's bytes from `readable`, or write yours to
  * `writable`, then `finish()` — or `abort()`. It is `AsyncDisposable`: leaving an
  * `await using` scope aborts a download that was not read to its end and finishes otherwise.
+ *
+ * @example Upload and download by hand
+ * ```ts
+ * import { Client, DataStream } from "@streamftp/streamftp/client";
+ * import { Server, User } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = new Server({ users: [new User()] }); // anonymous, every right, in memory
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * // An upload by hand: STOR, the bytes, then the server's 226.
+ * const upload: DataStream = await client.getStream("STOR a.txt");
+ * const writer = upload.writable.getWriter();
+ * await writer.write(new TextEncoder().encode("hello"));
+ * await writer.close(); // half-closes the data connection: the end of the file
+ * assert.equal((await upload.finish()).code, 226);
+ * assert.equal(upload.bytesWritten, 5);
+ * {
+ *   await using download = await client.getStream("RETR a.txt");
+ *   assert.equal(await new Response(download.readable).text(), "hello");
+ *   assert.equal(download.bytesRead, 5);
+ * } // finished here
+ * assert.equal(await client.size("a.txt"), 5);
+ * ```
  */
 export class DataStream implements AsyncDisposable {
   /** The reply that started the transfer (usually `150` or `125`). */
@@ -180,6 +235,29 @@ export class DataStream implements AsyncDisposable {
    * Ends the transfer: half-closes and then closes the data connection, and reads the final
    * reply. Calling it again returns the same result.
    *
+   * @example
+   * ```ts
+   * import { Client, ReplyError } from "@streamftp/streamftp/client";
+   * import { Server, User } from "@streamftp/streamftp/server";
+   * import assert from "node:assert/strict";
+   *
+   * await using server = new Server({ users: [new User()] }); // anonymous, every right, in memory
+   * await server.start("127.0.0.1", 0);
+   * await using client = await Client.connect("127.0.0.1", server.address.port);
+   * await client.login();
+   * await client.mkdir("pub");
+   * const stream = await client.getStream("LIST pub");
+   * await new Response(stream.readable).arrayBuffer();
+   * const reply = await stream.finish();
+   * assert.equal(reply.code, 226);
+   * assert.equal(stream.settled, true);
+   * assert.equal(await stream.finish(), reply); // the same result
+   * // A final reply the caller did not expect is a ReplyError.
+   * const again = await client.getStream("LIST pub");
+   * await new Response(again.readable).arrayBuffer();
+   * await assert.rejects(again.finish("250"), ReplyError);
+   * ```
+   *
    * @param expected Codes that mean success (default `"2xx"`).
    * @param options A signal that stops waiting for the reply.
    * @returns The final reply (usually `226`).
@@ -198,6 +276,26 @@ export class DataStream implements AsyncDisposable {
    * transfer and the ABOR (whichever the server sent, even when the transfer had already
    * completed), so the client stays usable. Does nothing once the transfer has ended.
    *
+   * @example
+   * ```ts
+   * import { Client } from "@streamftp/streamftp/client";
+   * import { Server, User } from "@streamftp/streamftp/server";
+   * import assert from "node:assert/strict";
+   *
+   * await using server = new Server({ users: [new User()] }); // anonymous, every right, in memory
+   * await server.start("127.0.0.1", 0);
+   * await using client = await Client.connect("127.0.0.1", server.address.port);
+   * await client.login();
+   * const big = new Blob([new Uint8Array(4 << 20)]); // 4 MiB
+   * await big.stream().pipeTo(await client.uploadStream("big.bin"));
+   * const stream = await client.getStream("RETR big.bin");
+   * const reader = stream.readable.getReader();
+   * await reader.read(); // the first chunk is enough
+   * await stream.abort();
+   * assert.ok(stream.bytesRead < 4 << 20);
+   * await client.noop(); // the control channel is in step
+   * ```
+   *
    * @throws {ConnectionClosedError} When the server did not answer; the client is then closed.
    */
   abort(): Promise<void> {
@@ -209,6 +307,24 @@ export class DataStream implements AsyncDisposable {
   /**
    * Ends the transfer when an `await using` scope exits: aborts a download whose readable was
    * read but not to its end, finishes (expecting `2xx`) otherwise.
+   *
+   * @example
+   * ```ts
+   * import { Client } from "@streamftp/streamftp/client";
+   * import { Server, User } from "@streamftp/streamftp/server";
+   * import assert from "node:assert/strict";
+   *
+   * await using server = new Server({ users: [new User()] }); // anonymous, every right, in memory
+   * await server.start("127.0.0.1", 0);
+   * await using client = await Client.connect("127.0.0.1", server.address.port);
+   * await client.login();
+   * await new Blob(["hello"]).stream().pipeTo(await client.uploadStream("a.txt"));
+   * {
+   *   await using stream = await client.getStream("RETR a.txt");
+   *   await stream.readable.getReader().read(); // read, maybe not to the end
+   * } // aborted or finished: either way the turn is handed on
+   * assert.equal(await client.size("a.txt"), 5);
+   * ```
    */
   async [Symbol.asyncDispose](): Promise<void> {
     if (this.#finishing || this.#aborting) {

@@ -14,7 +14,17 @@ import { saveToLocalFile, sendLocalFile, statLocal } from "./local_file.ts";
 import type { RemoteFiles } from "./remote_files.ts";
 import type { TransferOptions, TransferProgress, TransferSummary } from "./transfer.ts";
 
-/** One file to transfer. */
+/**
+ * One file to transfer.
+ *
+ * @example
+ * ```ts
+ * import type { FileJob } from "./file_transfer.ts";
+ *
+ * const job: FileJob = { remotePath: "pub/a.bin", localPath: "/tmp/a.bin", size: 4096 };
+ * console.assert(job.size === 4096);
+ * ```
+ */
 export interface FileJob {
   /** The remote file. */
   remotePath: string;
@@ -24,12 +34,53 @@ export interface FileJob {
   size?: number;
 }
 
-/** Reply codes by which servers say a path does not exist. */
+/**
+ * Reply codes by which servers say a path does not exist.
+ *
+ * @example
+ * ```ts
+ * import { matchesCode } from "../protocol/reply.ts";
+ * import { NOT_FOUND } from "./file_transfer.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.ok(matchesCode(550, NOT_FOUND));
+ * assert.ok(!matchesCode(530, NOT_FOUND)); // not logged in is another matter
+ * ```
+ */
 export const NOT_FOUND = ["550", "450", "501"];
 
 /**
  * Downloads one file. With `resume`, a local file of the remote size is skipped and a shorter
  * one continued from its end (`REST`), or fetched whole when the server refuses `REST`.
+ *
+ * @example
+ * ```ts
+ * import { Client } from "../../client.ts";
+ * import { Server, User } from "../../server.ts";
+ * import assert from "node:assert/strict";
+ * import { downloadFile, newSummary, ProgressTracker } from "./file_transfer.ts";
+ * import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ *
+ * await using server = new Server({ users: [new User()] });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * await new Blob(["hello world"]).stream().pipeTo(await client.uploadStream("a.txt"));
+ * const dir = await mkdtemp(join(tmpdir(), "streamftp-"));
+ * try {
+ *   const localPath = join(dir, "a.txt");
+ *   await writeFile(localPath, "hello"); // a download cut short
+ *   const summary = newSummary();
+ *   const job = { remotePath: "a.txt", localPath };
+ *   await downloadFile(client, job, { resume: true }, new ProgressTracker(undefined, 11), summary);
+ *   assert.equal(summary.bytes, 6);
+ *   assert.equal(await readFile(localPath, "utf8"), "hello world");
+ * } finally {
+ *   await rm(dir, { recursive: true });
+ * }
+ * ```
  *
  * @param remote The client.
  * @param job The files and the remote size when known.
@@ -81,7 +132,18 @@ export async function downloadFile(
   }
 }
 
-/** Options of {@linkcode uploadFile}. */
+/**
+ * Options of {@linkcode uploadFile}.
+ *
+ * @example
+ * ```ts
+ * import type { UploadFileOptions } from "./file_transfer.ts";
+ *
+ * // Uploading docs/2026/report.pdf: create docs/2026 should the server refuse the STOR.
+ * const options: UploadFileOptions = { createParent: "docs/2026" };
+ * console.assert(options.createParent === "docs/2026");
+ * ```
+ */
 export interface UploadFileOptions {
   /**
    * The remote parent directory to create (with its parents) when the server refuses the
@@ -93,6 +155,34 @@ export interface UploadFileOptions {
 /**
  * Uploads one file. With `resume`, a remote file of the local size is skipped and a shorter
  * one continued from its end (`REST` and `STOR`, or `APPE` when the server refuses `REST`).
+ *
+ * @example
+ * ```ts
+ * import { Client } from "../../client.ts";
+ * import { Server, User } from "../../server.ts";
+ * import assert from "node:assert/strict";
+ * import { newSummary, ProgressTracker, uploadFile } from "./file_transfer.ts";
+ * import { mkdtemp, rm, writeFile } from "node:fs/promises";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ *
+ * await using server = new Server({ users: [new User()] });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * const dir = await mkdtemp(join(tmpdir(), "streamftp-"));
+ * try {
+ *   const localPath = join(dir, "report.txt");
+ *   await writeFile(localPath, "hello");
+ *   const summary = newSummary();
+ *   const job = { remotePath: "docs/2026/report.txt", localPath, size: 5 };
+ *   const progress = new ProgressTracker(undefined, 5, true);
+ *   await uploadFile(client, job, {}, progress, summary, { createParent: "docs/2026" });
+ *   assert.equal(await client.size("docs/2026/report.txt"), 5); // the parents were made
+ * } finally {
+ *   await rm(dir, { recursive: true });
+ * }
+ * ```
  *
  * @param remote The client.
  * @param job The files and the local size.
@@ -155,6 +245,23 @@ export async function uploadFile(
  * `1xx`), as it does for a directory, a missing path or a missing parent; not a failure of the
  * data-connection negotiation, of `REST`, or of a transfer that had started.
  *
+ * @example
+ * ```ts
+ * import { Client } from "../../client.ts";
+ * import { Server, User } from "../../server.ts";
+ * import assert from "node:assert/strict";
+ * import { refusedTransfer } from "./file_transfer.ts";
+ *
+ * await using server = new Server({ users: [new User()] });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * await client.mkdir("pub");
+ * const refusal = await client.downloadStream("pub").catch((error) => error); // a directory
+ * assert.equal(refusedTransfer(refusal), true);
+ * assert.equal(refusedTransfer(new Error("connection reset")), false);
+ * ```
+ *
  * @param error The error.
  * @returns `true` for such a refusal.
  */
@@ -194,13 +301,46 @@ async function remoteSizeOf(
 /**
  * A new, empty summary.
  *
+ * @example
+ * ```ts
+ * import { newSummary } from "./file_transfer.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const summary = newSummary();
+ * assert.deepEqual(summary, { files: 0, skipped: 0, bytes: 0, verified: 0, notTransferred: [] });
+ * ```
+ *
  * @returns The summary.
  */
 export function newSummary(): TransferSummary {
   return { files: 0, skipped: 0, bytes: 0, verified: 0, notTransferred: [] };
 }
 
-/** Turns byte counts into progress reports for one transfer of one or many files. */
+/**
+ * Turns byte counts into progress reports for one transfer of one or many files.
+ *
+ * @example
+ * ```ts
+ * import type { TransferProgress } from "./transfer.ts";
+ * import { ProgressTracker } from "./file_transfer.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const reports: TransferProgress[] = [];
+ * const tracker = new ProgressTracker((report) => reports.push(report), 15);
+ * const count = tracker.counter("a.bin", "/tmp/a.bin", 10, 0);
+ * count?.(4);
+ * count?.(6);
+ * tracker.done("a.bin", "/tmp/a.bin", 10);
+ * tracker.skip("b.bin", "/tmp/b.bin", 5); // complete already (resume)
+ * assert.deepEqual(reports.map((r) => [r.remotePath, r.bytes, r.overallBytes]), [
+ *   ["a.bin", 4, 4],
+ *   ["a.bin", 10, 10],
+ *   ["a.bin", 10, 10],
+ *   ["b.bin", 5, 15],
+ * ]);
+ * assert.equal(new ProgressTracker(undefined, 15).listening, false);
+ * ```
+ */
 export class ProgressTracker {
   readonly #onProgress: ((progress: TransferProgress) => void) | undefined;
   readonly #single: boolean;

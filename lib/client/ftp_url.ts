@@ -6,10 +6,39 @@
  * @module
  */
 
-/** The scheme of an FTP URL: plain, implicit FTPS or explicit FTPS. */
+/**
+ * The scheme of an FTP URL: plain, implicit FTPS or explicit FTPS.
+ *
+ * @example
+ * ```ts
+ * import { type FtpUrlScheme, parseFtpUrl } from "./ftp_url.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const scheme: FtpUrlScheme = parseFtpUrl("FTPES://example.com/").scheme;
+ * assert.equal(scheme, "ftpes");
+ * ```
+ */
 export type FtpUrlScheme = "ftp" | "ftps" | "ftpes";
 
-/** The parts of an `ftp://` URL. */
+/**
+ * The parts of an `ftp://` URL.
+ *
+ * @example
+ * ```ts
+ * import { type FtpUrl, parseFtpUrl } from "./ftp_url.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const url: FtpUrl = parseFtpUrl("ftp://alice:p%40ss@[::1]:2121/pub/my%20docs");
+ * assert.deepEqual(url, {
+ *   scheme: "ftp",
+ *   hostname: "::1",
+ *   port: 2121,
+ *   user: "alice",
+ *   password: "p@ss",
+ *   path: "pub/my docs",
+ * });
+ * ```
+ */
 export interface FtpUrl {
   /** The scheme, lower case. */
   scheme: FtpUrlScheme;
@@ -30,6 +59,15 @@ const SCHEME = /^(ftp|ftps|ftpes):\/\//i;
 /**
  * Tells whether a connect target is a URL rather than a host name.
  *
+ * @example
+ * ```ts
+ * import { isFtpUrl } from "./ftp_url.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(isFtpUrl("ftps://example.com/"), true);
+ * assert.equal(isFtpUrl("example.com"), false);
+ * ```
+ *
  * @param target What was passed to `Client.connect`.
  * @returns `true` for `ftp://...`, `ftps://...` and `ftpes://...`.
  */
@@ -39,6 +77,16 @@ export function isFtpUrl(target: string): boolean {
 
 /**
  * Parses an `ftp://`, `ftps://` or `ftpes://` URL.
+ *
+ * @example
+ * ```ts
+ * import { parseFtpUrl } from "./ftp_url.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(parseFtpUrl("ftps://example.com").port, 990); // implicit FTPS
+ * assert.equal(parseFtpUrl("ftp://example.com//srv/pub").path, "/srv/pub"); // absolute
+ * assert.throws(() => parseFtpUrl("http://example.com/"), TypeError);
+ * ```
  *
  * @param url The URL.
  * @returns Scheme, host, port, credentials and path, percent-decoded.

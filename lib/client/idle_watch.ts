@@ -6,7 +6,26 @@
  * @module
  */
 
-/** Fires a callback when one wait on a socket lasts longer than the timeout. */
+/**
+ * Fires a callback when one wait on a socket lasts longer than the timeout.
+ *
+ * @example
+ * ```ts
+ * import { IdleWatch } from "./idle_watch.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const { promise: idle, resolve } = Promise.withResolvers<void>();
+ * const watch = new IdleWatch(10, resolve);
+ * watch.begin(); // a read starts... and nothing arrives
+ * await idle; // called after 10 ms
+ * watch.stop();
+ *
+ * const quiet = new IdleWatch(10, () => assert.fail("no wait was too long"));
+ * quiet.begin();
+ * quiet.end(); // the read completed in time
+ * quiet.stop();
+ * ```
+ */
 export class IdleWatch {
   readonly #timeoutMs: number;
   readonly #onIdle: () => void;

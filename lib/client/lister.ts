@@ -24,7 +24,26 @@ import {
 import type { CallOptions, ListOptions } from "./options.ts";
 import { isPlainName, joinRemote, splitRemote } from "./remote_path.ts";
 
-/** One entry of a listing with its path (the listed directory joined with the entry's name). */
+/**
+ * One entry of a listing with its path (the listed directory joined with the entry's name).
+ *
+ * @example
+ * ```ts
+ * import { Client, type ListItem } from "@streamftp/streamftp/client";
+ * import { Server, User } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = new Server({ users: [new User()] }); // anonymous, every right, in memory
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * await client.mkdir("pub");
+ * await new Blob(["hello"]).stream().pipeTo(await client.uploadStream("pub/a.txt"));
+ * const [item]: ListItem[] = await client.listAll("pub");
+ * assert.equal(item.path, "pub/a.txt");
+ * assert.equal(item.info.name, "a.txt");
+ * ```
+ */
 export interface ListItem {
   /** The listed directory as given, joined with the entry's name. */
   path: string;
@@ -36,13 +55,54 @@ export interface ListItem {
  * The result of `Client.list`: iterate it for entries one directory at a time, or collect them
  * all with `toArray()`. Each directory is read completely before its entries are yielded, so
  * other calls on the client may be made inside the loop.
+ *
+ * @example Changing the tree while listing it
+ * ```ts
+ * import { Client, type Listing } from "@streamftp/streamftp/client";
+ * import { Server, User } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = new Server({ users: [new User()] }); // anonymous, every right, in memory
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * await client.mkdir("a");
+ * await client.mkdir("b");
+ * const listing: Listing = client.list();
+ * for await (const { path } of listing) {
+ *   await client.rmdir(path); // another call, inside the loop
+ * }
+ * assert.deepEqual(await client.list().toArray(), []);
+ * ```
  */
 export interface Listing extends AsyncIterable<ListItem> {
   /** Collects every entry. */
   toArray(): Promise<ListItem[]>;
 }
 
-/** What the lister needs of the session: exchanges and data streams, each in a turn of its own. */
+/**
+ * What the lister needs of the session: exchanges and data streams, each in a turn of its own.
+ *
+ * @example Made of a client
+ * ```ts
+ * import { Client } from "../../client.ts";
+ * import { Server, User } from "../../server.ts";
+ * import { Lister, type ListerSession } from "./lister.ts";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = new Server({ users: [new User()] });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * // What the client lends its own lister, through its public methods.
+ * const session: ListerSession = {
+ *   exchange: (line, signal) => client.command(line, undefined, { signal }),
+ *   openStream: (line, signal) => client.getStream(line, "1xx", { signal }),
+ * };
+ * const lister = new Lister(session, {});
+ * assert.equal((await lister.stat("/", {})).type, "dir");
+ * ```
+ */
 export interface ListerSession {
   /**
    * Sends a command and reads its final reply, whatever its code.
@@ -60,7 +120,21 @@ export interface ListerSession {
   openStream(line: string, signal?: AbortSignal): Promise<DataStream>;
 }
 
-/** Options of {@linkcode Lister}. */
+/**
+ * Options of {@linkcode Lister}.
+ *
+ * @example
+ * ```ts
+ * import type { ListerOptions } from "./lister.ts";
+ *
+ * const options: ListerOptions = {
+ *   maxListingBytes: 1 << 20, // 1 MiB per directory
+ *   maxRecursionDepth: 8,
+ *   onListWarning: (warning) => console.warn("skipped", warning.line),
+ * };
+ * console.assert(options.maxRecursionDepth === 8);
+ * ```
+ */
 export interface ListerOptions extends ListParseOptions {
   /** Largest accepted listing of one directory in bytes (default 64 MiB). */
   maxListingBytes?: number;
@@ -69,7 +143,17 @@ export interface ListerOptions extends ListParseOptions {
 }
 
 const DEFAULT_MAX_LISTING_BYTES = 64 * 1024 * 1024;
-/** The default of `maxRecursionDepth`. */
+/**
+ * The default of `maxRecursionDepth`.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MAX_RECURSION_DEPTH } from "./lister.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(DEFAULT_MAX_RECURSION_DEPTH, 64);
+ * ```
+ */
 export const DEFAULT_MAX_RECURSION_DEPTH = 64;
 /** Reply codes by which a server says it does not know or implement a command. */
 const UNSUPPORTED = ["500", "502", "504"];
@@ -78,11 +162,30 @@ const UNSUPPORTED = ["500", "502", "504"];
  * Lists directories and describes paths for one client, remembering which commands the server
  * implements.
  *
- * @example Through the client
- * ```ts ignore
- * for await (const { path, info } of client.list("/pub", { recursive: true })) {
- *   console.log(path, info.type);
- * }
+ * @example Over a client's session
+ * ```ts
+ * import { Client } from "../../client.ts";
+ * import { Server, User } from "../../server.ts";
+ * import { Lister, type ListerSession } from "./lister.ts";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = new Server({ users: [new User()] });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * // What the client lends its own lister, through its public methods.
+ * const session: ListerSession = {
+ *   exchange: (line, signal) => client.command(line, undefined, { signal }),
+ *   openStream: (line, signal) => client.getStream(line, "1xx", { signal }),
+ * };
+ * await client.mkdir("pub/docs", { parents: true });
+ * const lister = new Lister(session, { maxRecursionDepth: 4 });
+ * const items = await lister.list("/pub", { recursive: true }).toArray();
+ * const paths = items.map((item) => item.path);
+ * assert.deepEqual(paths, ["/pub/docs"]);
+ * assert.equal((await lister.describe("/pub", {}))?.type, "dir"); // MLST
+ * const { entries } = await lister.listDirectory("/pub", { rawCommand: "LIST" });
+ * assert.equal(entries[0].name, "docs");
  * ```
  */
 export class Lister {

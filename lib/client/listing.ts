@@ -12,10 +12,71 @@ import { parseMlsxLine } from "../protocol/listing/mlsx.ts";
 import { parseListLine, type ParseListLineOptions } from "../protocol/listing/parse_list_line.ts";
 import type { Reply } from "../protocol/reply.ts";
 
-/** The listing commands. */
+/**
+ * The listing commands.
+ *
+ * @example Forcing one
+ * ```ts
+ * import { Client, type ListCommand } from "@streamftp/streamftp/client";
+ * import { Server, User } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = new Server({ users: [new User()] }); // anonymous, every right, in memory
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * await client.mkdir("pub");
+ * for (const rawCommand of ["MLSD", "LIST"] satisfies ListCommand[]) {
+ *   const [item] = await client.listAll("", { rawCommand });
+ *   assert.equal(item.info.name, "pub"); // the same entry, from facts or from an ls line
+ * }
+ * ```
+ */
 export type ListCommand = "MLSD" | "LIST";
 
-/** A listing line that no parser understood; it was skipped. */
+/**
+ * A listing line that no parser understood; it was skipped.
+ *
+ * @example A server with a line of its own
+ * ```ts
+ * import { Client, type ListWarning } from "@streamftp/streamftp/client";
+ * import { type CommandTable, Server } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * // A server whose LIST sends a line of its own invention.
+ * class OddServer extends Server {
+ *   protected override buildCommands(): CommandTable {
+ *     const table = super.buildCommands();
+ *     table.set("LIST", {
+ *       requires: ["login", "data-channel"],
+ *       handler: (session) =>
+ *         session.startTransfer({
+ *           description: "LIST",
+ *           opening: "listing",
+ *           async run(data) {
+ *             const listing = "-rw-r--r-- 1 ftp ftp 5 Jan 01  2026 a.txt\r\n*** odd ***\r\n";
+ *             await new Blob([listing]).stream().pipeTo(data.writable);
+ *             return { code: 226, text: "done" };
+ *           },
+ *         }),
+ *     });
+ *     return table;
+ *   }
+ * }
+ * await using server = new OddServer();
+ * await server.start("127.0.0.1", 0);
+ * const warnings: ListWarning[] = [];
+ * await using client = await Client.connect("127.0.0.1", server.address.port, {
+ *   onListWarning: (warning) => warnings.push(warning),
+ * });
+ * await client.login();
+ * const items = await client.listAll("", { rawCommand: "LIST" });
+ * assert.deepEqual(items.map((item) => item.path), ["a.txt"]);
+ * assert.equal(warnings.length, 1);
+ * assert.equal(warnings[0].command, "LIST");
+ * assert.equal(warnings[0].line, "*** odd ***");
+ * ```
+ */
 export interface ListWarning {
   /** The directory being listed (as requested). */
   path: string;
@@ -27,11 +88,32 @@ export interface ListWarning {
   error?: unknown;
 }
 
-/** How listing lines are parsed. */
+/**
+ * How listing lines are parsed.
+ *
+ * @example A custom format
+ * ```ts
+ * import { type ListParseOptions, parseListing } from "./listing.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const options: ListParseOptions = {
+ *   // "name|size" lines, a format of some embedded server
+ *   parseListLine: (line) => {
+ *     const [name, size] = line.split("|");
+ *     if (size === undefined) return undefined;
+ *     return { name, type: "file", size: Number(size), facts: { type: "file", size } };
+ *   },
+ *   now: new Date("2026-06-01T00:00:00Z"),
+ * };
+ * const { entries } = parseListing("a.txt|5\r\n", "LIST", "/", options);
+ * assert.deepEqual(entries.map((entry) => [entry.name, entry.size]), [["a.txt", 5]]);
+ * ```
+ */
 export interface ListParseOptions {
   /**
-   * A parser for LIST lines in an unusual format; returns `undefined` for lines it rejects. A
-   * line on which it throws is skipped and reported like any line no parser understands.
+   * A parser for LIST lines in an unusual format; returns `undefined` for lines it rejects.
+   * Throwing rejects a line too: one that no built-in parser understands either is then
+   * skipped and reported with what it threw.
    */
   parseListLine?: (line: string) => ListEntry | undefined;
   /** Whether the custom parser runs before the built-in ones (default `true`). */
@@ -42,7 +124,20 @@ export interface ListParseOptions {
   now?: Date;
 }
 
-/** The entries of one directory listing. */
+/**
+ * The entries of one directory listing.
+ *
+ * @example
+ * ```ts
+ * import { type ParsedListing, parseListing } from "./listing.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const text = "type=cdir;unique=7;modify=20260101000000; .\r\ntype=file;size=5; a.txt\r\n";
+ * const listing: ParsedListing = parseListing(text, "MLSD", "/pub");
+ * assert.equal(listing.unique, "7"); // the directory's own identity, for loop detection
+ * assert.deepEqual(listing.entries.map((entry) => entry.name), ["a.txt"]);
+ * ```
+ */
 export interface ParsedListing {
   /** The entries, without `.`, `..`, `cdir` and `pdir`. */
   entries: ListEntry[];
@@ -53,6 +148,27 @@ export interface ParsedListing {
 /**
  * Parses the text of a directory listing: lines end at LF or CRLF, and every `ls` date without
  * a year is read against the same "now".
+ *
+ * @example
+ * ```ts
+ * import { type ListWarning, parseListing } from "./listing.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const warnings: ListWarning[] = [];
+ * const text = [
+ *   "total 8",
+ *   "drwxr-xr-x 2 ftp ftp 4096 Mar 01 12:00 docs",
+ *   "-rw-r--r-- 1 ftp ftp 5 Mar 01 12:00 a.txt",
+ *   "garbage",
+ * ].join("\r\n");
+ * const { entries } = parseListing(text, "LIST", "/pub", {
+ *   now: new Date("2026-06-01T00:00:00Z"),
+ *   onListWarning: (warning) => warnings.push(warning),
+ * });
+ * assert.deepEqual(entries.map((entry) => entry.name), ["docs", "a.txt"]); // no "total"
+ * assert.equal(entries[1].modify?.getUTCFullYear(), 2026); // no year: the last March 1
+ * assert.deepEqual(warnings.map((warning) => warning.line), ["garbage"]);
+ * ```
  *
  * @param text The listing, decoded.
  * @param command The command that produced it.
@@ -131,6 +247,19 @@ function isBlank(line: string): boolean {
 /**
  * Extracts the entry from an MLST reply, in the multi-line form of RFC 3659 (facts on an
  * indented middle line) or the single-line form some servers use.
+ *
+ * @example
+ * ```ts
+ * import { parseMlstReply } from "./listing.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const entry = parseMlstReply({
+ *   code: 250,
+ *   lines: ["Listing a.txt", " type=file;size=5;modify=20260101000000; a.txt", "End"],
+ * });
+ * assert.equal(entry?.size, 5);
+ * assert.equal(parseMlstReply({ code: 250, lines: ["type=dir; pub"] })?.type, "dir");
+ * ```
  *
  * @param reply The `250` reply.
  * @returns The entry, or `undefined` when no line parses.

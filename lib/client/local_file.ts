@@ -14,12 +14,33 @@ import { type FileHandle, mkdir, open, readdir, rm, stat, utimes } from "node:fs
 import { dirname, join } from "node:path";
 import { concatBytes } from "../stream/bytes.ts";
 
-/** Bytes per read of a local file. */
+/**
+ * Bytes per read of a local file.
+ *
+ * @example
+ * ```ts
+ * import { LOCAL_CHUNK_SIZE } from "./local_file.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(LOCAL_CHUNK_SIZE, 256 * 1024);
+ * ```
+ */
 export const LOCAL_CHUNK_SIZE = 256 * 1024;
 /** Received chunks smaller than this are gathered into one write. */
 const MIN_WRITE = 64 * 1024;
 
-/** Options of {@linkcode saveToLocalFile}. */
+/**
+ * Options of {@linkcode saveToLocalFile}.
+ *
+ * @example
+ * ```ts
+ * import type { SaveOptions } from "./local_file.ts";
+ *
+ * let received = 0;
+ * const options: SaveOptions = { offset: 1024, onBytes: (bytes) => received += bytes };
+ * console.assert(options.offset === 1024 && received === 0);
+ * ```
+ */
 export interface SaveOptions {
   /** Keep the first `offset` bytes and write from there (resuming); 0 truncates the file. */
   offset?: number;
@@ -34,9 +55,26 @@ export interface SaveOptions {
  * write runs while the next chunk is read. On failure (of the stream or of the disk) what was
  * received stays written, the file is closed and the stream cancelled.
  *
- * @example Save a download
- * ```ts ignore
- * const bytes = await saveToLocalFile(await client.downloadStream("f.bin"), "/tmp/f.bin");
+ * @example Saving, then resuming
+ * ```ts
+ * import { saveToLocalFile } from "./local_file.ts";
+ * import assert from "node:assert/strict";
+ * import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ *
+ * const dir = await mkdtemp(join(tmpdir(), "streamftp-"));
+ * try {
+ *   const path = join(dir, "sub/f.txt"); // sub/ is created
+ *   assert.equal(await saveToLocalFile(new Blob(["hello"]).stream(), path), 5);
+ *   assert.equal(await saveToLocalFile(new Blob([" world"]).stream(), path, { offset: 5 }), 6);
+ *   assert.equal(await readFile(path, "utf8"), "hello world");
+ *   await writeFile(path, "hello world, and more");
+ *   await saveToLocalFile(new Blob(["!"]).stream(), path, { offset: 11 }); // cut after the "!"
+ *   assert.equal(await readFile(path, "utf8"), "hello world!");
+ * } finally {
+ *   await rm(dir, { recursive: true });
+ * }
  * ```
  *
  * @param source The bytes.
@@ -98,7 +136,18 @@ export async function saveToLocalFile(
   return position - offset;
 }
 
-/** Options of {@linkcode sendLocalFile}. */
+/**
+ * Options of {@linkcode sendLocalFile}.
+ *
+ * @example
+ * ```ts
+ * import type { SendOptions } from "./local_file.ts";
+ *
+ * // Resume an upload at byte 5 of a file of 11 bytes.
+ * const options: SendOptions = { offset: 5, size: 11 };
+ * console.assert(options.size === 11);
+ * ```
+ */
 export interface SendOptions {
   /** Byte offset to start at. */
   offset?: number;
@@ -115,9 +164,26 @@ export interface SendOptions {
  * connection's writable is (a data stream's write resolves when the socket has the bytes). On
  * failure the stream is aborted and the file closed.
  *
- * @example Upload a file
- * ```ts ignore
- * await sendLocalFile("/tmp/f.bin", await client.uploadStream("f.bin"));
+ * @example Into any sink; an upload stream is one
+ * ```ts
+ * import { sendLocalFile } from "./local_file.ts";
+ * import assert from "node:assert/strict";
+ * import { mkdtemp, rm, writeFile } from "node:fs/promises";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ *
+ * const dir = await mkdtemp(join(tmpdir(), "streamftp-"));
+ * try {
+ *   await writeFile(join(dir, "f.txt"), "hello world");
+ *   const chunks: string[] = [];
+ *   const sink = new WritableStream<Uint8Array>({
+ *     write: (chunk) => void chunks.push(new TextDecoder().decode(chunk)), // done with it here
+ *   });
+ *   await sendLocalFile(join(dir, "f.txt"), sink, { offset: 6 });
+ *   assert.equal(chunks.join(""), "world");
+ * } finally {
+ *   await rm(dir, { recursive: true });
+ * }
  * ```
  *
  * @param path The local file.
@@ -227,8 +293,21 @@ async function writeFully(handle: FileHandle, data: Uint8Array, position: number
  * Creates a local directory with its missing parents; an existing one is fine.
  *
  * @example
- * ```ts ignore
- * await makeLocalDirectory("/tmp/a/b/c");
+ * ```ts
+ * import { makeLocalDirectory, statLocal } from "./local_file.ts";
+ * import assert from "node:assert/strict";
+ * import { mkdtemp, rm } from "node:fs/promises";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ *
+ * const dir = await mkdtemp(join(tmpdir(), "streamftp-"));
+ * try {
+ *   await makeLocalDirectory(join(dir, "a/b/c"));
+ *   await makeLocalDirectory(join(dir, "a/b/c")); // exists: fine
+ *   assert.equal((await statLocal(join(dir, "a/b/c")))?.type, "dir");
+ * } finally {
+ *   await rm(dir, { recursive: true });
+ * }
  * ```
  *
  * @param path The directory.
@@ -241,8 +320,23 @@ export async function makeLocalDirectory(path: string): Promise<void> {
  * Sets a local file's modification time (and its access time to the same).
  *
  * @example
- * ```ts ignore
- * await setLocalModifiedTime("/tmp/f.bin", new Date("2026-01-01T00:00:00Z"));
+ * ```ts
+ * import { setLocalModifiedTime, statLocal } from "./local_file.ts";
+ * import assert from "node:assert/strict";
+ * import { mkdtemp, rm, writeFile } from "node:fs/promises";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ *
+ * const dir = await mkdtemp(join(tmpdir(), "streamftp-"));
+ * try {
+ *   const path = join(dir, "f.bin");
+ *   await writeFile(path, "data");
+ *   const time = new Date("2026-01-01T00:00:00Z");
+ *   await setLocalModifiedTime(path, time);
+ *   assert.equal((await statLocal(path))?.modified.getTime(), time.getTime());
+ * } finally {
+ *   await rm(dir, { recursive: true });
+ * }
  * ```
  *
  * @param path The file.
@@ -256,8 +350,23 @@ export async function setLocalModifiedTime(path: string, time: Date): Promise<vo
  * Removes a local file, or a directory with everything in it; a missing path is fine.
  *
  * @example
- * ```ts ignore
- * await removeLocal("/tmp/old");
+ * ```ts
+ * import { removeLocal, statLocal } from "./local_file.ts";
+ * import assert from "node:assert/strict";
+ * import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ *
+ * const dir = await mkdtemp(join(tmpdir(), "streamftp-"));
+ * try {
+ *   await mkdir(join(dir, "old/drafts"), { recursive: true });
+ *   await writeFile(join(dir, "old/drafts/a.txt"), "draft");
+ *   await removeLocal(join(dir, "old"));
+ *   await removeLocal(join(dir, "old")); // gone already: fine
+ *   assert.equal(await statLocal(join(dir, "old")), undefined);
+ * } finally {
+ *   await rm(dir, { recursive: true });
+ * }
  * ```
  *
  * @param path The path.
@@ -266,7 +375,19 @@ export async function removeLocal(path: string): Promise<void> {
   await rm(path, { recursive: true, force: true });
 }
 
-/** What a local path is. */
+/**
+ * What a local path is.
+ *
+ * @example
+ * ```ts
+ * import { type LocalStat, statLocal } from "./local_file.ts";
+ * import assert from "node:assert/strict";
+ * import { tmpdir } from "node:os";
+ *
+ * const info: LocalStat | undefined = await statLocal(tmpdir());
+ * assert.equal(info?.type, "dir");
+ * ```
+ */
 export interface LocalStat {
   /** `"file"`, `"dir"` or `"other"` (symbolic links are followed). */
   type: "file" | "dir" | "other";
@@ -280,8 +401,23 @@ export interface LocalStat {
  * Looks up a local path, following symbolic links.
  *
  * @example
- * ```ts ignore
- * const info = await statLocal("/tmp/f.bin"); // { type: "file", size: 4096, modified: ... }
+ * ```ts
+ * import { statLocal } from "./local_file.ts";
+ * import assert from "node:assert/strict";
+ * import { mkdtemp, rm, writeFile } from "node:fs/promises";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ *
+ * const dir = await mkdtemp(join(tmpdir(), "streamftp-"));
+ * try {
+ *   await writeFile(join(dir, "f.bin"), new Uint8Array(4096));
+ *   const info = await statLocal(join(dir, "f.bin"));
+ *   assert.equal(info?.type, "file");
+ *   assert.equal(info?.size, 4096);
+ *   assert.equal(await statLocal(join(dir, "missing")), undefined);
+ * } finally {
+ *   await rm(dir, { recursive: true });
+ * }
  * ```
  *
  * @param path The path.
@@ -301,7 +437,17 @@ export async function statLocal(path: string): Promise<LocalStat | undefined> {
   }
 }
 
-/** One entry of a local tree walk. */
+/**
+ * One entry of a local tree walk.
+ *
+ * @example
+ * ```ts
+ * import type { LocalTreeEntry } from "./local_file.ts";
+ *
+ * const entry: LocalTreeEntry = { parts: ["img", "logo.svg"], type: "file", size: 6 };
+ * console.assert(entry.parts.join("/") === "img/logo.svg");
+ * ```
+ */
 export interface LocalTreeEntry {
   /** Path components below the walked directory. */
   parts: string[];
@@ -319,8 +465,27 @@ export interface LocalTreeEntry {
  * endless) and come back as `"other"`, like every entry that is neither file nor directory.
  *
  * @example
- * ```ts ignore
- * for (const entry of await walkLocal("./site")) console.log(entry.parts.join("/"), entry.type);
+ * ```ts
+ * import { walkLocal } from "./local_file.ts";
+ * import assert from "node:assert/strict";
+ * import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ *
+ * const dir = await mkdtemp(join(tmpdir(), "streamftp-"));
+ * try {
+ *   await mkdir(join(dir, "img"));
+ *   await writeFile(join(dir, "index.html"), "<h1>hi</h1>");
+ *   await writeFile(join(dir, "img/logo.svg"), "<svg/>");
+ *   const entries = await walkLocal(dir);
+ *   assert.deepEqual(entries.map((entry) => `${entry.type} ${entry.parts.join("/")}`), [
+ *     "dir img",
+ *     "file index.html",
+ *     "file img/logo.svg", // parents before children, level by level
+ *   ]);
+ * } finally {
+ *   await rm(dir, { recursive: true });
+ * }
  * ```
  *
  * @param root The directory.
@@ -355,8 +520,23 @@ export async function walkLocal(root: string): Promise<LocalTreeEntry[]> {
  * The digest of a local file.
  *
  * @example
- * ```ts ignore
- * const digest = await hashLocal("/tmp/f.bin", "sha256");
+ * ```ts
+ * import { hashLocal } from "./local_file.ts";
+ * import assert from "node:assert/strict";
+ * import { mkdtemp, rm, writeFile } from "node:fs/promises";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ *
+ * const dir = await mkdtemp(join(tmpdir(), "streamftp-"));
+ * try {
+ *   await writeFile(join(dir, "f.txt"), "abc");
+ *   assert.equal(
+ *     await hashLocal(join(dir, "f.txt"), "sha256"),
+ *     "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+ *   );
+ * } finally {
+ *   await rm(dir, { recursive: true });
+ * }
  * ```
  *
  * @param path The file.

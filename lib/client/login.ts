@@ -12,7 +12,18 @@ import type { ControlChannel } from "./control_channel.ts";
 import type { LoginOptions } from "./options.ts";
 import { checkArgument } from "./remote_path.ts";
 
-/** What a login sends, defaults filled in. */
+/**
+ * What a login sends, defaults filled in.
+ *
+ * @example
+ * ```ts
+ * import { type Credentials, loginArguments } from "./login.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const anonymous: Credentials = loginArguments([]).credentials;
+ * assert.deepEqual(anonymous, { user: "anonymous", password: "anon@", account: "" });
+ * ```
+ */
 export interface Credentials {
   /** User name. */
   user: string;
@@ -27,7 +38,13 @@ export interface Credentials {
  * and a signal.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { Client, type LoginCallOptions } from "@streamftp/streamftp/client";
+ * import { Server, User } from "@streamftp/streamftp/server";
+ *
+ * await using server = new Server({ users: [new User({ login: "alice", password: "secret" })] });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
  * const options: LoginCallOptions = { account: "billing", signal: AbortSignal.timeout(5000) };
  * await client.login("alice", "secret", options);
  * ```
@@ -38,9 +55,19 @@ export type LoginCallOptions = Omit<LoginOptions, "user" | "password">;
  * Reduces the arguments of `Client.login` to credentials and a signal.
  *
  * @example
- * ```ts ignore
- * loginArguments(["alice", "secret", { account: "a1" }]);
- * // { credentials: { user: "alice", password: "secret", account: "a1" }, signal: undefined }
+ * ```ts
+ * import { loginArguments } from "./login.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(loginArguments(["alice", "secret", { account: "a1" }]), {
+ *   credentials: { user: "alice", password: "secret", account: "a1" },
+ *   signal: undefined,
+ * });
+ * assert.deepEqual(
+ *   loginArguments([{ user: "bob" }]).credentials,
+ *   { user: "bob", password: "anon@", account: "" },
+ * );
+ * assert.throws(() => loginArguments(["alice", "bad\r\nDELE x"]), { name: "InvalidCommandError" });
  * ```
  *
  * @param args `[options?]` or `[user, password?, options?]`.
@@ -76,8 +103,22 @@ export function loginArguments(
  * `202`), at most three steps after `USER`.
  *
  * @example
- * ```ts ignore
- * const reply = await sendLogin(control, { user: "u", password: "p", account: "" });
+ * ```ts
+ * import { Server, User } from "../../server.ts";
+ * import { openControl } from "./connect.ts";
+ * import { sendLogin } from "./login.ts";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = new Server({ users: [new User({ login: "u", password: "p" })] });
+ * await server.start("127.0.0.1", 0);
+ * const endpoint = { hostname: "127.0.0.1", port: server.address.port, secure: undefined };
+ * const { control } = await openControl(endpoint, {});
+ * try {
+ *   const reply = await sendLogin(control, { user: "u", password: "p", account: "" });
+ *   assert.equal(reply.code, 230); // after USER u (331) and PASS p
+ * } finally {
+ *   control.close();
+ * }
  * ```
  *
  * @param control The control channel (the caller holds the turn).

@@ -43,7 +43,17 @@ import { isPlainName, joinRemote } from "./remote_path.ts";
 import { type OpenSibling, SessionPool } from "./session_pool.ts";
 import type { TransferProgress } from "./transfer.ts";
 
-/** How far apart two modification times may be and still count as the same (ms). */
+/**
+ * How far apart two modification times may be and still count as the same (ms).
+ *
+ * @example
+ * ```ts
+ * import { TIME_TOLERANCE_MS } from "./mirror.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(TIME_TOLERANCE_MS, 1000); // file systems that keep whole seconds, or two
+ * ```
+ */
 export const TIME_TOLERANCE_MS = 1000;
 /** The precision of LIST times (whole minutes). */
 const LIST_TIME_PRECISION_MS = 60_000;
@@ -52,8 +62,33 @@ const LIST_TIME_PRECISION_MS = 60_000;
  * Options of `Client.mirror`.
  *
  * @example Upload a site, removing what was deleted locally, four files at a time
- * ```ts ignore
- * await client.mirror("www", "./site", { reverse: true, delete: true, parallel: 4 });
+ * ```ts
+ * import { Client, type MirrorOptions } from "@streamftp/streamftp/client";
+ * import { Server, User } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ * import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ *
+ * await using server = new Server({ users: [new User()] });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * await client.mkdir("www");
+ * await new Blob(["old"]).stream().pipeTo(await client.uploadStream("www/old.html"));
+ * const site = await mkdtemp(join(tmpdir(), "streamftp-"));
+ * try {
+ *   await mkdir(join(site, "img"));
+ *   await writeFile(join(site, "index.html"), "<h1>hi</h1>");
+ *   await writeFile(join(site, "img/logo.svg"), "<svg/>");
+ *   const options: MirrorOptions = { reverse: true, delete: true, parallel: 4 };
+ *   const summary = await client.mirror("www", site, options);
+ *   assert.equal(summary.transferred, 2);
+ *   assert.equal(summary.deleted, 1); // www/old.html
+ *   assert.equal(await client.size("www/img/logo.svg"), 6);
+ * } finally {
+ *   await rm(site, { recursive: true });
+ * }
  * ```
  */
 export interface MirrorOptions extends CallOptions {
@@ -85,8 +120,32 @@ export interface MirrorOptions extends CallOptions {
  * Why a mirror transfers a file.
  *
  * @example
- * ```ts ignore
- * const reason: MirrorReason = "size";
+ * ```ts
+ * import { Client, type MirrorReason } from "@streamftp/streamftp/client";
+ * import { Server, User } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ * import { mkdtemp, rm } from "node:fs/promises";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ *
+ * await using server = new Server({ users: [new User()] });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * await new Blob(["v1"]).stream().pipeTo(await client.uploadStream("a.txt"));
+ * const local = await mkdtemp(join(tmpdir(), "streamftp-"));
+ * try {
+ *   const reasons: MirrorReason[] = [];
+ *   const onAction = (action: { kind: string; reason?: MirrorReason }) => {
+ *     if (action.reason) reasons.push(action.reason);
+ *   };
+ *   await client.mirror("", local, { onAction });
+ *   await new Blob(["v2, longer"]).stream().pipeTo(await client.uploadStream("a.txt"));
+ *   await client.mirror("", local, { onAction });
+ *   assert.deepEqual(reasons, ["missing", "size"]);
+ * } finally {
+ *   await rm(local, { recursive: true });
+ * }
  * ```
  */
 export type MirrorReason =
@@ -101,8 +160,30 @@ export type MirrorReason =
  * A directory created on the target.
  *
  * @example
- * ```ts ignore
- * const action: MirrorMkdirAction = { kind: "mkdir", path: "img/icons" };
+ * ```ts
+ * import { Client, type MirrorAction, type MirrorMkdirAction } from "@streamftp/streamftp/client";
+ * import { Server, User } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ * import { mkdtemp, rm } from "node:fs/promises";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ *
+ * await using server = new Server({ users: [new User()] });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * await client.mkdir("www/img", { parents: true });
+ * await new Blob(["<h1>hi</h1>"]).stream().pipeTo(await client.uploadStream("www/index.html"));
+ * await new Blob(["<svg/>"]).stream().pipeTo(await client.uploadStream("www/img/logo.svg"));
+ * const local = await mkdtemp(join(tmpdir(), "streamftp-"));
+ * try {
+ *   const actions: MirrorAction[] = [];
+ *   await client.mirror("www", local, { onAction: (action) => actions.push(action) });
+ *   const made = actions.filter((action): action is MirrorMkdirAction => action.kind === "mkdir");
+ *   assert.deepEqual(made, [{ kind: "mkdir", path: "img" }]);
+ * } finally {
+ *   await rm(local, { recursive: true });
+ * }
  * ```
  */
 export interface MirrorMkdirAction {
@@ -116,13 +197,34 @@ export interface MirrorMkdirAction {
  * A file copied from the source to the target.
  *
  * @example
- * ```ts ignore
- * const action: MirrorTransferAction = {
- *   kind: "transfer",
- *   path: "img/logo.png",
- *   reason: "missing",
- *   bytes: 4096,
- * };
+ * ```ts
+ * import { Client, type MirrorTransferAction } from "@streamftp/streamftp/client";
+ * import { Server, User } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ * import { mkdtemp, rm } from "node:fs/promises";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ *
+ * await using server = new Server({ users: [new User()] });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * await client.mkdir("www/img", { parents: true });
+ * await new Blob(["<h1>hi</h1>"]).stream().pipeTo(await client.uploadStream("www/index.html"));
+ * await new Blob(["<svg/>"]).stream().pipeTo(await client.uploadStream("www/img/logo.svg"));
+ * const local = await mkdtemp(join(tmpdir(), "streamftp-"));
+ * try {
+ *   const { actions } = await client.mirror("www", local);
+ *   const copied = actions.filter((action): action is MirrorTransferAction =>
+ *     action.kind === "transfer"
+ *   );
+ *   assert.deepEqual(copied.map(({ path, reason, bytes }) => [path, reason, bytes]).sort(), [
+ *     ["img/logo.svg", "missing", 6],
+ *     ["index.html", "missing", 11],
+ *   ]);
+ * } finally {
+ *   await rm(local, { recursive: true });
+ * }
  * ```
  */
 export interface MirrorTransferAction {
@@ -143,8 +245,30 @@ export interface MirrorTransferAction {
  * A path removed from the target (`delete`): a file, or a directory with all it held.
  *
  * @example
- * ```ts ignore
- * const action: MirrorDeleteAction = { kind: "delete", path: "old", type: "dir" };
+ * ```ts
+ * import { Client, type MirrorDeleteAction } from "@streamftp/streamftp/client";
+ * import { Server, User } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ * import { mkdir, mkdtemp, rm } from "node:fs/promises";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ *
+ * await using server = new Server({ users: [new User()] });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * await client.mkdir("www/img", { parents: true });
+ * await new Blob(["<h1>hi</h1>"]).stream().pipeTo(await client.uploadStream("www/index.html"));
+ * await new Blob(["<svg/>"]).stream().pipeTo(await client.uploadStream("www/img/logo.svg"));
+ * const local = await mkdtemp(join(tmpdir(), "streamftp-"));
+ * try {
+ *   await mkdir(join(local, "old/drafts"), { recursive: true }); // not on the server
+ *   const { actions } = await client.mirror("www", local, { delete: true });
+ *   const removed = actions.filter((action) => action.kind === "delete") as MirrorDeleteAction[];
+ *   assert.deepEqual(removed, [{ kind: "delete", path: "old", type: "dir" }]);
+ * } finally {
+ *   await rm(local, { recursive: true });
+ * }
  * ```
  */
 export interface MirrorDeleteAction {
@@ -160,8 +284,30 @@ export interface MirrorDeleteAction {
  * A file found up to date on the target.
  *
  * @example
- * ```ts ignore
- * const action: MirrorSkipAction = { kind: "skip", path: "index.html" };
+ * ```ts
+ * import { Client, type MirrorSkipAction } from "@streamftp/streamftp/client";
+ * import { Server, User } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ * import { mkdtemp, rm } from "node:fs/promises";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ *
+ * await using server = new Server({ users: [new User()] });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * await client.mkdir("www/img", { parents: true });
+ * await new Blob(["<h1>hi</h1>"]).stream().pipeTo(await client.uploadStream("www/index.html"));
+ * await new Blob(["<svg/>"]).stream().pipeTo(await client.uploadStream("www/img/logo.svg"));
+ * const local = await mkdtemp(join(tmpdir(), "streamftp-"));
+ * try {
+ *   await client.mirror("www", local);
+ *   const { actions } = await client.mirror("www", local); // again: nothing changed
+ *   const skipped = actions.filter((action) => action.kind === "skip") as MirrorSkipAction[];
+ *   assert.deepEqual(skipped.map((action) => action.path).sort(), ["img/logo.svg", "index.html"]);
+ * } finally {
+ *   await rm(local, { recursive: true });
+ * }
  * ```
  */
 export interface MirrorSkipAction {
@@ -174,15 +320,41 @@ export interface MirrorSkipAction {
 /**
  * One thing a mirror did (or, in a dry run, would do).
  *
- * @example Printing what a dry run would do
- * ```ts ignore
- * await client.mirror("www", "./www", {
- *   dryRun: true,
- *   onAction: (action) => {
- *     if (action.kind === "transfer") console.log("get", action.path, action.reason);
- *     else if (action.kind !== "skip") console.log(action.kind, action.path);
- *   },
- * });
+ * @example Listing what a dry run would do
+ * ```ts
+ * import { Client, type MirrorAction } from "@streamftp/streamftp/client";
+ * import { Server, User } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ * import { mkdtemp, readdir, rm } from "node:fs/promises";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ *
+ * await using server = new Server({ users: [new User()] });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * await client.mkdir("www/img", { parents: true });
+ * await new Blob(["<h1>hi</h1>"]).stream().pipeTo(await client.uploadStream("www/index.html"));
+ * await new Blob(["<svg/>"]).stream().pipeTo(await client.uploadStream("www/img/logo.svg"));
+ * const local = await mkdtemp(join(tmpdir(), "streamftp-"));
+ * try {
+ *   const plan: string[] = [];
+ *   await client.mirror("www", local, {
+ *     dryRun: true,
+ *     onAction: (action: MirrorAction) => {
+ *       if (action.kind === "transfer") plan.push(`get ${action.path} (${action.reason})`);
+ *       else if (action.kind !== "skip") plan.push(`${action.kind} ${action.path}`);
+ *     },
+ *   });
+ *   assert.deepEqual(plan.sort(), [
+ *     "get img/logo.svg (missing)",
+ *     "get index.html (missing)",
+ *     "mkdir img",
+ *   ]);
+ *   assert.deepEqual(await readdir(local), []); // nothing was written
+ * } finally {
+ *   await rm(local, { recursive: true });
+ * }
  * ```
  */
 export type MirrorAction =
@@ -195,8 +367,29 @@ export type MirrorAction =
  * What a mirror did (or, in a dry run, would do).
  *
  * @example
- * ```ts ignore
- * const { transferred, skipped, deleted } = await client.mirror("www", "./www");
+ * ```ts
+ * import { Client, type MirrorSummary } from "@streamftp/streamftp/client";
+ * import { Server, User } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ * import { mkdtemp, rm } from "node:fs/promises";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ *
+ * await using server = new Server({ users: [new User()] });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * await client.mkdir("www/img", { parents: true });
+ * await new Blob(["<h1>hi</h1>"]).stream().pipeTo(await client.uploadStream("www/index.html"));
+ * await new Blob(["<svg/>"]).stream().pipeTo(await client.uploadStream("www/img/logo.svg"));
+ * const local = await mkdtemp(join(tmpdir(), "streamftp-"));
+ * try {
+ *   const summary: MirrorSummary = await client.mirror("www", local);
+ *   const { transferred, bytes, skipped, deleted, created } = summary;
+ *   assert.deepEqual([transferred, bytes, skipped, deleted, created], [2, 17, 0, 0, 1]);
+ * } finally {
+ *   await rm(local, { recursive: true });
+ * }
  * ```
  */
 export interface MirrorSummary {
@@ -224,8 +417,11 @@ export interface MirrorSummary {
  * The two directories a mirror works on.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import type { MirrorPaths } from "./mirror.ts";
+ *
  * const paths: MirrorPaths = { remoteDir: "www", localDir: "./site" };
+ * console.assert(paths.remoteDir === "www");
  * ```
  */
 export interface MirrorPaths {
@@ -268,8 +464,30 @@ interface MirrorPlan {
  * Mirrors a tree (see `Client.mirror`).
  *
  * @example
- * ```ts ignore
- * await mirror(client, { remoteDir: "www", localDir: "./www" }, { delete: true });
+ * ```ts
+ * import { Client } from "../../client.ts";
+ * import { Server, User } from "../../server.ts";
+ * import { mirror } from "./mirror.ts";
+ * import assert from "node:assert/strict";
+ * import { mkdtemp, readFile, rm } from "node:fs/promises";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ *
+ * await using server = new Server({ users: [new User()] });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * await client.mkdir("www");
+ * await new Blob(["hello"]).stream().pipeTo(await client.uploadStream("www/a.txt"));
+ * const localDir = await mkdtemp(join(tmpdir(), "streamftp-"));
+ * try {
+ *   // Without an opener of extra sessions the client works alone.
+ *   const summary = await mirror(client, { remoteDir: "www", localDir }, { delete: true });
+ *   assert.equal(summary.transferred, 1);
+ *   assert.equal(await readFile(join(localDir, "a.txt"), "utf8"), "hello");
+ * } finally {
+ *   await rm(localDir, { recursive: true });
+ * }
  * ```
  *
  * @param remote The client.

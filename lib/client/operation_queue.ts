@@ -9,7 +9,19 @@
 
 import { abortError } from "../stream/abort.ts";
 
-/** Gives the turn to the next waiting operation. Calling it again does nothing. */
+/**
+ * Gives the turn to the next waiting operation. Calling it again does nothing.
+ *
+ * @example
+ * ```ts
+ * import { OperationQueue, type Release } from "./operation_queue.ts";
+ *
+ * const queue = new OperationQueue();
+ * const release: Release = await queue.acquire();
+ * release();
+ * release(); // nothing more
+ * ```
+ */
 export type Release = () => void;
 
 /**
@@ -18,13 +30,25 @@ export type Release = () => void;
  * caller at a time.
  *
  * @example
- * ```ts ignore
- * const release = await queue.acquire(signal);
- * try {
- *   await control.exchange("NOOP", "2xx");
- * } finally {
- *   release();
+ * ```ts
+ * import { OperationQueue } from "./operation_queue.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const queue = new OperationQueue();
+ * const order: string[] = [];
+ * async function operation(name: string): Promise<void> {
+ *   const release = await queue.acquire();
+ *   try {
+ *     order.push(`${name} starts`);
+ *     await new Promise((resolve) => setTimeout(resolve, 1)); // an exchange on the channel
+ *     order.push(`${name} ends`);
+ *   } finally {
+ *     release();
+ *   }
  * }
+ * await Promise.all([operation("a"), operation("b")]);
+ * assert.deepEqual(order, ["a starts", "a ends", "b starts", "b ends"]);
+ * await assert.rejects(queue.acquire(AbortSignal.abort())); // gave up before its turn
  * ```
  */
 export class OperationQueue {

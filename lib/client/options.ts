@@ -10,7 +10,29 @@ import type { Network } from "../socket.ts";
 import type { ActiveCommand, PassiveCommand } from "./data_connection.ts";
 import type { ListCommand, ListWarning } from "./listing.ts";
 
-/** Certificate checks for FTPS (`ClientOptions.tls`). */
+/**
+ * Certificate checks for FTPS (`ClientOptions.tls`).
+ *
+ * @example Trusting a private authority
+ * ```ts
+ * import {
+ *   Client,
+ *   type ClientTlsOptions,
+ *   TlsRefusedError,
+ * } from "@streamftp/streamftp/client";
+ * import { Server } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * // A private authority's PEM certificate, read from a file: `await readFile("ca.pem", "utf8")`.
+ * const tls: ClientTlsOptions = { caCerts: ["<PEM certificate>"], serverName: "ftp.example.com" };
+ * await using server = new Server(); // offers no TLS: refused before any certificate is checked
+ * await server.start("127.0.0.1", 0);
+ * await assert.rejects(
+ *   Client.connect("127.0.0.1", server.address.port, { secure: true, tls }),
+ *   TlsRefusedError,
+ * );
+ * ```
+ */
 export interface ClientTlsOptions {
   /** PEM certificates of authorities to trust besides the runtime's own. */
   caCerts?: string[];
@@ -26,7 +48,31 @@ export interface ClientTlsOptions {
   serverName?: string;
 }
 
-/** Options of `Client.connect`. */
+/**
+ * Options of `Client.connect`.
+ *
+ * @example Timeouts, data connections and limits
+ * ```ts
+ * import { Client, type ClientOptions } from "@streamftp/streamftp/client";
+ * import { Server, User } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = new Server({ users: [new User()] });
+ * await server.start("127.0.0.1", 0);
+ * const options: ClientOptions = {
+ *   connectTimeout: 5_000,
+ *   socketTimeout: 10_000, // a server silent for 10 s is given up on
+ *   mode: "passive",
+ *   passiveCommands: ["EPSV"], // no PASV fallback
+ *   downloadLimit: 1024 * 1024, // bytes per second
+ *   maxRecursionDepth: 16,
+ * };
+ * await using client = await Client.connect("127.0.0.1", server.address.port, options);
+ * await client.login();
+ * await client.mkdir("a/b", { parents: true });
+ * assert.equal((await client.listAll("", { recursive: true })).length, 2);
+ * ```
+ */
 export interface ClientOptions {
   /**
    * FTPS. `true` or `"explicit"`: after the greeting the client sends `AUTH TLS` and upgrades
@@ -62,7 +108,10 @@ export interface ClientOptions {
    * the data connection's TLS handshake gets as long again.
    */
   dataConnectTimeout?: number;
-  /** Data connections: the client connects (`"passive"`, the default) or the server (`"active"`). */
+  /**
+   * Data connections: the client connects (`"passive"`, the default) or the server
+   * (`"active"`).
+   */
   mode?: "passive" | "active";
   /** Passive commands in the order to try (default `["EPSV", "PASV"]`). */
   passiveCommands?: readonly PassiveCommand[];
@@ -85,8 +134,9 @@ export interface ClientOptions {
    */
   uploadLimit?: number;
   /**
-   * A parser for LIST lines in an unusual format; returns `undefined` for lines it rejects. A
-   * line on which it throws is skipped and reported like any line no parser understands.
+   * A parser for LIST lines in an unusual format; returns `undefined` for lines it rejects.
+   * Throwing rejects a line too: one that no built-in parser understands either is then
+   * skipped and reported with what it threw.
    */
   parseListLine?: (line: string) => ListEntry | undefined;
   /** Whether `parseListLine` runs before the built-in parsers (default `true`). */
@@ -112,12 +162,21 @@ export interface ClientOptions {
    * `PASS` and `ACCT` is replaced by `****`. The extra sessions of a parallel transfer report
    * here too. A hook that throws is ignored.
    *
-   * @example A protocol log on the console
-   * ```ts ignore
-   * const client = await Client.connect("ftp://user:secret@127.0.0.1:2121/", {
-   *   onCommand: (line) => console.log(">", line), // "> PASS ****"
-   *   onReply: (reply) => console.log("<", reply.code, reply.lines.join(" | ")),
+   * @example A protocol log
+   * ```ts
+   * import { Client } from "@streamftp/streamftp/client";
+   * import { Server, User } from "@streamftp/streamftp/server";
+   * import assert from "node:assert/strict";
+   *
+   * await using server = new Server({ users: [new User({ login: "user", password: "secret" })] });
+   * await server.start("127.0.0.1", 0);
+   * const log: string[] = [];
+   * const url = `ftp://user:secret@127.0.0.1:${server.address.port}/`;
+   * await using client = await Client.connect(url, {
+   *   onCommand: (line) => log.push(`> ${line}`),
+   *   onReply: (reply) => log.push(`< ${reply.code}`),
    * });
+   * assert.deepEqual(log, ["< 220", "> USER user", "< 331", "> PASS ****", "< 230"]);
    * ```
    */
   onCommand?: (line: string) => void;
@@ -126,19 +185,47 @@ export interface ClientOptions {
    * replies, including those discarded to keep the exchange in step. A hook that throws is
    * ignored.
    *
-   * @example Warnings for refusals
-   * ```ts ignore
-   * const client = await Client.connect("127.0.0.1", 2121, {
+   * @example Noting refusals
+   * ```ts
+   * import { Client } from "@streamftp/streamftp/client";
+   * import { Server } from "@streamftp/streamftp/server";
+   * import assert from "node:assert/strict";
+   *
+   * await using server = new Server();
+   * await server.start("127.0.0.1", 0);
+   * const refusals: number[] = [];
+   * await using client = await Client.connect("127.0.0.1", server.address.port, {
    *   onReply: (reply) => {
-   *     if (reply.code >= 400) console.warn(reply.code, reply.lines.join(" "));
+   *     if (reply.code >= 400) refusals.push(reply.code);
    *   },
    * });
+   * await client.login();
+   * assert.equal(await client.exists("missing.txt"), false);
+   * assert.deepEqual(refusals, [550]);
    * ```
    */
   onReply?: (reply: Reply) => void;
 }
 
-/** Options every call accepts. */
+/**
+ * Options every call accepts.
+ *
+ * @example Cancelling, and a time limit
+ * ```ts
+ * import { Client, type CallOptions } from "@streamftp/streamftp/client";
+ * import { Server } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = new Server();
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * const cancelled: CallOptions = { signal: AbortSignal.abort() };
+ * await assert.rejects(client.pwd(cancelled), { name: "AbortError" });
+ * const bounded: CallOptions = { signal: AbortSignal.timeout(5_000) };
+ * assert.equal(await client.pwd(bounded), "/"); // the client stays usable
+ * ```
+ */
 export interface CallOptions {
   /** Cancels the call. The client stays usable: a pending reply is discarded later, and a
    * transfer in progress is aborted with ABOR. */
@@ -149,9 +236,20 @@ export interface CallOptions {
  * Options of `Client.login`. Every part has a default, so `login()` logs in anonymously.
  *
  * @example
- * ```ts ignore
- * await client.login({ user: "alice", password: "secret", account: "billing" });
- * await client.login("alice", "secret", { account: "billing", signal: AbortSignal.timeout(5000) });
+ * ```ts
+ * import { Client, type LoginOptions } from "@streamftp/streamftp/client";
+ * import { Server, User } from "@streamftp/streamftp/server";
+ *
+ * await using server = new Server({ users: [new User({ login: "alice", password: "secret" })] });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * const options: LoginOptions = {
+ *   user: "alice",
+ *   password: "secret",
+ *   account: "billing", // sent only when the server asks for one (332)
+ *   signal: AbortSignal.timeout(5000),
+ * };
+ * await client.login(options);
  * ```
  */
 export interface LoginOptions extends CallOptions {
@@ -163,7 +261,26 @@ export interface LoginOptions extends CallOptions {
   account?: string;
 }
 
-/** Options of `Client.getStream`. */
+/**
+ * Options of `Client.getStream`.
+ *
+ * @example Resuming a download by hand
+ * ```ts
+ * import { Client, type StreamOptions } from "@streamftp/streamftp/client";
+ * import { Server, User } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = new Server({ users: [new User()] });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * await new Blob(["hello world"]).stream().pipeTo(await client.uploadStream("a.txt"));
+ * const options: StreamOptions = { offset: 6, type: "I" }; // TYPE I, REST 6, RETR
+ * const stream = await client.getStream("RETR a.txt", "1xx", options);
+ * assert.equal(await new Response(stream.readable).text(), "world");
+ * await stream.finish();
+ * ```
+ */
 export interface StreamOptions extends CallOptions {
   /** Sends `REST offset` before the command (a resumed transfer). */
   offset?: number;
@@ -171,13 +288,49 @@ export interface StreamOptions extends CallOptions {
   type?: string;
 }
 
-/** Options of `Client.downloadStream`, `uploadStream` and `appendStream`. */
+/**
+ * Options of `Client.downloadStream`, `uploadStream` and `appendStream`.
+ *
+ * @example Resuming an upload
+ * ```ts
+ * import { Client, type TransferStreamOptions } from "@streamftp/streamftp/client";
+ * import { Server, User } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = new Server({ users: [new User()] });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * await new Blob(["hello"]).stream().pipeTo(await client.uploadStream("a.txt"));
+ * const resume: TransferStreamOptions = { offset: 5 }; // the server has 5 bytes already
+ * await new Blob([" world"]).stream().pipeTo(await client.uploadStream("a.txt", resume));
+ * assert.equal(await new Response(await client.downloadStream("a.txt")).text(), "hello world");
+ * ```
+ */
 export interface TransferStreamOptions extends CallOptions {
   /** Sends `REST offset` first (resume a download, or overwrite an upload from there). */
   offset?: number;
 }
 
-/** Options of `Client.list`. */
+/**
+ * Options of `Client.list`.
+ *
+ * @example
+ * ```ts
+ * import { Client, type ListOptions } from "@streamftp/streamftp/client";
+ * import { Server, User } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = new Server({ users: [new User()] });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * await client.mkdir("a/b", { parents: true });
+ * const options: ListOptions = { recursive: true, rawCommand: "LIST" }; // LIST, not MLSD
+ * const paths = (await client.listAll("", options)).map((item) => item.path);
+ * assert.deepEqual(paths, ["a", "a/b"]);
+ * ```
+ */
 export interface ListOptions extends CallOptions {
   /** Descend into subdirectories (breadth first; only entries of type `"dir"`). */
   recursive?: boolean;
@@ -185,7 +338,25 @@ export interface ListOptions extends CallOptions {
   rawCommand?: ListCommand;
 }
 
-/** Options of `Client.mkdir`. */
+/**
+ * Options of `Client.mkdir`.
+ *
+ * @example Like `mkdir -p`
+ * ```ts
+ * import { Client, type MkdirOptions } from "@streamftp/streamftp/client";
+ * import { Server, User } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = new Server({ users: [new User()] });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * const options: MkdirOptions = { parents: true };
+ * await client.mkdir("www/img/icons", options);
+ * await client.mkdir("www/img", options); // exists: fine
+ * assert.equal(await client.isDir("www/img/icons"), true);
+ * ```
+ */
 export interface MkdirOptions extends CallOptions {
   /** Create missing parents too, and accept an existing directory (like `mkdir -p`). */
   parents?: boolean;

@@ -9,7 +9,25 @@
 
 import type { Reply } from "../protocol/reply.ts";
 
-/** The hooks of the protocol log. */
+/**
+ * The hooks of the protocol log.
+ *
+ * @example
+ * ```ts
+ * import { ProtocolLog, type ProtocolLogHooks } from "./protocol_log.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const seen: string[] = [];
+ * const hooks: ProtocolLogHooks = {
+ *   onCommand: (line) => seen.push(`> ${line}`),
+ *   onReply: (reply) => seen.push(`< ${reply.code}`),
+ * };
+ * const log = new ProtocolLog(hooks);
+ * log.command("USER alice");
+ * log.reply({ code: 331, lines: ["password, please"] });
+ * assert.deepEqual(seen, ["> USER alice", "< 331"]);
+ * ```
+ */
 export interface ProtocolLogHooks {
   /** Receives each command line as sent, without CRLF, secrets masked. */
   onCommand?: (line: string) => void;
@@ -20,7 +38,17 @@ export interface ProtocolLogHooks {
 /** Commands whose argument is a secret. */
 const SECRET_VERBS = new Set(["PASS", "ACCT"]);
 
-/** What stands in for a secret in the log. */
+/**
+ * What stands in for a secret in the log.
+ *
+ * @example
+ * ```ts
+ * import { MASK, maskSecrets } from "./protocol_log.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(maskSecrets("ACCT billing"), `ACCT ${MASK}`);
+ * ```
+ */
 export const MASK = "****";
 
 /**
@@ -30,8 +58,11 @@ export const MASK = "****";
  * @example
  * ```ts
  * import { maskSecrets } from "./protocol_log.ts";
- * maskSecrets("PASS hunter2"); // "PASS ****"
- * maskSecrets("RETR a.txt"); // "RETR a.txt"
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(maskSecrets("PASS hunter2"), "PASS ****");
+ * assert.equal(maskSecrets("pass hunter2"), "pass ****");
+ * assert.equal(maskSecrets("RETR a.txt"), "RETR a.txt");
  * ```
  *
  * @param line The command line.
@@ -50,9 +81,17 @@ export function maskSecrets(line: string): string {
  * @example
  * ```ts
  * import { ProtocolLog } from "./protocol_log.ts";
+ * import assert from "node:assert/strict";
+ *
  * const lines: string[] = [];
- * const log = new ProtocolLog({ onCommand: (line) => lines.push(line) });
- * log.command("PASS hunter2"); // lines: ["PASS ****"]
+ * const log = new ProtocolLog({
+ *   onCommand: (line) => {
+ *     lines.push(line);
+ *     throw new Error("a broken hook"); // ignored: the session goes on
+ *   },
+ * });
+ * log.command("PASS hunter2");
+ * assert.deepEqual(lines, ["PASS ****"]);
  * ```
  */
 export class ProtocolLog {

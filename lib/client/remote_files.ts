@@ -15,8 +15,19 @@ import type { CallOptions, ListOptions, MkdirOptions, TransferStreamOptions } fr
  * methods of the same names.
  *
  * @example A client is one
- * ```ts ignore
+ * ```ts
+ * import { Client } from "../../client.ts";
+ * import { Server, User } from "../../server.ts";
+ * import assert from "node:assert/strict";
+ * import type { RemoteFiles } from "./remote_files.ts";
+ *
+ * await using server = new Server({ users: [new User()] });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
  * const remote: RemoteFiles = client;
+ * await remote.mkdir("pub");
+ * assert.equal((await remote.stat("pub")).type, "dir");
  * ```
  */
 export interface RemoteFiles {

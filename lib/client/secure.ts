@@ -24,10 +24,31 @@ import {
 import type { FtpUrlScheme } from "./ftp_url.ts";
 import type { ClientOptions, ClientTlsOptions } from "./options.ts";
 
-/** How a connection is secured: `AUTH TLS` after the greeting, or TLS from the first byte. */
+/**
+ * How a connection is secured: `AUTH TLS` after the greeting, or TLS from the first byte.
+ *
+ * @example
+ * ```ts
+ * import { type SecureMode, secureMode } from "./secure.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const mode: SecureMode | undefined = secureMode("ftps", {});
+ * assert.equal(mode, "implicit");
+ * ```
+ */
 export type SecureMode = "explicit" | "implicit";
 
-/** The protection level of data connections (`PROT`): `"P"` private (TLS), `"C"` clear. */
+/**
+ * The protection level of data connections (`PROT`): `"P"` private (TLS), `"C"` clear.
+ *
+ * @example
+ * ```ts
+ * import type { DataProtection } from "./secure.ts";
+ *
+ * const level: DataProtection = "P"; // what the client asks for after login
+ * console.assert(level === "P");
+ * ```
+ */
 export type DataProtection = "P" | "C";
 
 /** How long a failed protected transfer waits for the server's explanation before ABOR. */
@@ -35,6 +56,18 @@ const VERDICT_GRACE_MS = 2000;
 
 /**
  * Decides the FTPS mode of a connect from the URL's scheme and the `secure` option.
+ *
+ * @example
+ * ```ts
+ * import { secureMode } from "./secure.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(secureMode(undefined, {}), undefined); // plain FTP
+ * assert.equal(secureMode(undefined, { secure: true }), "explicit");
+ * assert.equal(secureMode("ftpes", { secure: true }), "explicit");
+ * assert.throws(() => secureMode("ftps", { secure: "explicit" }), TypeError);
+ * assert.throws(() => secureMode(undefined, { tls: { caCerts: [] } }), TypeError); // tls, no TLS
+ * ```
  *
  * @param scheme The URL's scheme, when the target is a URL.
  * @param options The connect options.
@@ -64,7 +97,41 @@ export function secureMode(
   return mode;
 }
 
-/** The FTPS state of one client: negotiation, data protection and the data connections' TLS. */
+/**
+ * The FTPS state of one client: negotiation, data protection and the data connections' TLS.
+ *
+ * @example Explicit FTPS by hand (the client does this in `connect` and `login`)
+ * ```ts
+ * import { Server, User } from "../../server.ts";
+ * import { defaultNetwork } from "../network_registry.ts";
+ * import { TEST_CA_CERT, TEST_SERVER_CERT, TEST_SERVER_KEY } from "../../tests/fixtures/tls.ts";
+ * import { ControlChannel } from "./control_channel.ts";
+ * import { ClientSecurity } from "./secure.ts";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = new Server({
+ *   users: [new User()],
+ *   tls: { cert: TEST_SERVER_CERT, key: TEST_SERVER_KEY },
+ * });
+ * await server.start("127.0.0.1", 0);
+ * const network = defaultNetwork();
+ * const tls = { caCerts: [TEST_CA_CERT] };
+ * const security = new ClientSecurity("explicit", tls, "127.0.0.1", network);
+ * const { port } = server.address;
+ * const control = new ControlChannel(await network.connect({ hostname: "127.0.0.1", port }));
+ * try {
+ *   await control.expect("220");
+ *   await security.secureControl(control, 5_000); // AUTH TLS, then the handshake
+ *   assert.equal(control.conn.secure, true);
+ *   await control.exchange("USER anonymous", "2xx");
+ *   await security.protect(control); // PBSZ 0, PROT P
+ *   assert.equal(security.protection, "P");
+ *   assert.equal(security.protectsData, true);
+ * } finally {
+ *   control.close();
+ * }
+ * ```
+ */
 export class ClientSecurity {
   /** Explicit or implicit TLS. */
   readonly mode: SecureMode;
@@ -257,7 +324,20 @@ export class ClientSecurity {
   }
 }
 
-/** How a data stream explains its failure (see {@linkcode ClientSecurity.explainerFor}). */
+/**
+ * How a data stream explains its failure (see {@linkcode ClientSecurity.explainerFor}).
+ *
+ * @example
+ * ```ts
+ * import type { TransferExplainer } from "./secure.ts";
+ * import assert from "node:assert/strict";
+ *
+ * // One that waits 200 ms for the server's verdict and explains nothing.
+ * const explainer: TransferExplainer = { graceMs: 200, explain: (error) => error };
+ * const failure = new Error("connection reset");
+ * assert.equal(explainer.explain(failure, []), failure);
+ * ```
+ */
 export interface TransferExplainer {
   /**
    * How long to wait for the server's final reply after the data connection failed, before

@@ -15,7 +15,25 @@ import type { Credentials } from "./login.ts";
 import type { ClientOptions, LoginOptions } from "./options.ts";
 import type { RemoteFiles } from "./remote_files.ts";
 
-/** An extra session of a pool: a client like the one that opened it. */
+/**
+ * An extra session of a pool: a client like the one that opened it.
+ *
+ * @example
+ * ```ts
+ * import { Client } from "../../client.ts";
+ * import { Server, User } from "../../server.ts";
+ * import assert from "node:assert/strict";
+ * import type { PooledSession } from "./session_pool.ts";
+ *
+ * await using server = new Server({ users: [new User()] });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * const session: PooledSession = client; // a client is one
+ * await session.quit();
+ * assert.equal(client.closed, true);
+ * ```
+ */
 export interface PooledSession extends RemoteFiles {
   /** Ends the session (never throws). */
   quit(): Promise<void>;
@@ -24,10 +42,37 @@ export interface PooledSession extends RemoteFiles {
 /**
  * Opens a session like the client's own: the same server, port, TLS settings, login and
  * working directory.
+ *
+ * @example
+ * ```ts
+ * import type { OpenSibling } from "./session_pool.ts";
+ *
+ * // A pool's opener that opens nothing: the client works alone.
+ * const openSibling: OpenSibling = () => Promise.reject(new Error("no extra sessions"));
+ * console.assert(typeof openSibling === "function");
+ * ```
  */
 export type OpenSibling = (signal?: AbortSignal) => Promise<PooledSession>;
 
-/** A client session as {@linkcode siblingOpener} needs it: remote files, login, cd, close. */
+/**
+ * A client session as {@linkcode siblingOpener} needs it: remote files, login, cd, close.
+ *
+ * @example
+ * ```ts
+ * import { Client } from "../../client.ts";
+ * import { Server, User } from "../../server.ts";
+ * import assert from "node:assert/strict";
+ * import type { SiblingClient } from "./session_pool.ts";
+ *
+ * await using server = new Server({ users: [new User()] });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * const sibling: SiblingClient = client;
+ * await sibling.cd("/", {});
+ * sibling.close();
+ * ```
+ */
 export interface SiblingClient extends PooledSession {
   /** Logs in. */
   login(options: LoginOptions): Promise<void>;
@@ -37,7 +82,24 @@ export interface SiblingClient extends PooledSession {
   close(): void;
 }
 
-/** How a client connected and logged in: what its extra sessions repeat. */
+/**
+ * How a client connected and logged in: what its extra sessions repeat.
+ *
+ * @example
+ * ```ts
+ * import { Throttle } from "../stream/throttle.ts";
+ * import type { SessionOrigin } from "./session_pool.ts";
+ *
+ * const origin: Omit<SessionOrigin, "construct"> = {
+ *   endpoint: { hostname: "ftp.example.com", port: 21, secure: "explicit" },
+ *   options: { secure: true, mode: "passive" },
+ *   throttles: { download: new Throttle(1 << 20), upload: new Throttle() }, // shared
+ *   credentials: { user: "alice", password: "secret", account: "" },
+ *   workingDirectory: () => Promise.resolve("/www"),
+ * };
+ * console.assert(origin.endpoint.port === 21);
+ * ```
+ */
 export interface SessionOrigin {
   /** Builds a client of the original's class from an opened session. */
   construct(parts: ClientParts): SiblingClient;
@@ -59,9 +121,37 @@ export interface SessionOrigin {
  * changes to the client's working directory.
  *
  * @example
- * ```ts ignore
- * const openSibling = siblingOpener(origin);
- * const sibling = await openSibling(signal);
+ * ```ts
+ * import { Client } from "../../client.ts";
+ * import { Server, User } from "../../server.ts";
+ * import assert from "node:assert/strict";
+ * import { Throttle } from "../stream/throttle.ts";
+ * import type { ClientParts } from "./connect.ts";
+ * import { siblingOpener } from "./session_pool.ts";
+ *
+ * class Sibling extends Client {
+ *   static of(parts: ClientParts): Sibling {
+ *     return new Sibling(parts); // the constructor is protected
+ *   }
+ * }
+ *
+ * await using server = new Server({ users: [new User()] });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * await client.mkdir("pub");
+ * const openSibling = siblingOpener({
+ *   construct: Sibling.of,
+ *   endpoint: { hostname: "127.0.0.1", port: server.address.port, secure: undefined },
+ *   options: {},
+ *   throttles: { download: new Throttle(), upload: new Throttle() },
+ *   credentials: { user: "anonymous", password: "anon@", account: "" },
+ *   workingDirectory: () => client.pwd(),
+ * });
+ * await client.cd("pub");
+ * const sibling = await openSibling(); // connected, logged in, in /pub
+ * assert.deepEqual((await sibling.command("PWD")).lines, ['"/pub"']);
+ * await sibling.quit();
  * ```
  *
  * @param origin How the client connected and logged in.
@@ -91,7 +181,17 @@ export function siblingOpener(origin: SessionOrigin): OpenSibling {
   };
 }
 
-/** How many sessions a call may use, and how to open them. */
+/**
+ * How many sessions a call may use, and how to open them.
+ *
+ * @example
+ * ```ts
+ * import type { ParallelOptions } from "./session_pool.ts";
+ *
+ * const options: ParallelOptions = { parallel: 4, signal: AbortSignal.timeout(60_000) };
+ * console.assert(options.openSibling === undefined); // without it, the client alone
+ * ```
+ */
 export interface ParallelOptions {
   /** Most sessions to use, the client's own included (default 1: the client alone). */
   parallel?: number;
@@ -101,7 +201,18 @@ export interface ParallelOptions {
   signal?: AbortSignal;
 }
 
-/** The work of one job, on the session that took it, under the pool's signal. */
+/**
+ * The work of one job, on the session that took it, under the pool's signal.
+ *
+ * @example
+ * ```ts
+ * import type { JobWork } from "./session_pool.ts";
+ *
+ * const removeOne: JobWork<string> = (session, path, signal) =>
+ *   session.removeFile(path, { signal });
+ * console.assert(typeof removeOne === "function");
+ * ```
+ */
 export type JobWork<T> = (
   session: RemoteFiles,
   job: T,
@@ -112,9 +223,14 @@ export type JobWork<T> = (
  * Checks a `parallel` option.
  *
  * @example
- * ```ts ignore
- * sessionCount(undefined); // 1
- * sessionCount(0); // throws RangeError
+ * ```ts
+ * import { sessionCount } from "./session_pool.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(sessionCount(undefined), 1);
+ * assert.equal(sessionCount(4), 4);
+ * assert.throws(() => sessionCount(0), RangeError);
+ * assert.throws(() => sessionCount(1.5), RangeError);
  * ```
  *
  * @param parallel The value given.
@@ -133,9 +249,41 @@ export function sessionCount(parallel: number | undefined): number {
  * Runs jobs over the client and up to `parallel - 1` extra sessions.
  *
  * @example
- * ```ts ignore
- * const pool = new SessionPool(client, { parallel: 4, openSibling, signal });
- * await pool.run(files, (session, file, signal) => downloadOne(session, file, signal));
+ * ```ts
+ * import { Client } from "../../client.ts";
+ * import { Server, User } from "../../server.ts";
+ * import assert from "node:assert/strict";
+ * import { Throttle } from "../stream/throttle.ts";
+ * import type { ClientParts } from "./connect.ts";
+ * import { SessionPool, siblingOpener } from "./session_pool.ts";
+ *
+ * class Sibling extends Client {
+ *   static of(parts: ClientParts): Sibling {
+ *     return new Sibling(parts); // the constructor is protected
+ *   }
+ * }
+ *
+ * await using server = new Server({ users: [new User()] });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * await client.mkdir("pub");
+ * const openSibling = siblingOpener({
+ *   construct: Sibling.of,
+ *   endpoint: { hostname: "127.0.0.1", port: server.address.port, secure: undefined },
+ *   options: {},
+ *   throttles: { download: new Throttle(), upload: new Throttle() },
+ *   credentials: { user: "anonymous", password: "anon@", account: "" },
+ *   workingDirectory: () => client.pwd(),
+ * });
+ * const files = ["a.txt", "b.txt", "c.txt", "d.txt", "e.txt", "f.txt"];
+ * const pool = new SessionPool(client, { parallel: 3, openSibling });
+ * await pool.run(files, async (session, name, signal) => {
+ *   const upload = await session.uploadStream(`pub/${name}`, { signal });
+ *   await new Blob([name]).stream().pipeTo(upload);
+ * });
+ * const listed = await client.listAll("pub");
+ * assert.deepEqual(listed.map((item) => item.info.name).sort(), files);
  * ```
  */
 export class SessionPool {

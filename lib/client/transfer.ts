@@ -26,7 +26,35 @@ import { isPlainName, joinRemote, splitRemote } from "./remote_path.ts";
 import type { OpenSibling } from "./session_pool.ts";
 import { downloadTree, unsafeName, uploadTree } from "./tree.ts";
 
-/** A progress report, sent as bytes move. */
+/**
+ * A progress report, sent as bytes move.
+ *
+ * @example The last report of an upload
+ * ```ts
+ * import { Client, type TransferProgress } from "@streamftp/streamftp/client";
+ * import { Server, User } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ * import { mkdtemp, rm, writeFile } from "node:fs/promises";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ *
+ * await using server = new Server({ users: [new User()] });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * const dir = await mkdtemp(join(tmpdir(), "streamftp-"));
+ * try {
+ *   await writeFile(join(dir, "a.bin"), new Uint8Array(100_000));
+ *   let last: TransferProgress | undefined;
+ *   await client.upload(join(dir, "a.bin"), "", { onProgress: (progress) => last = progress });
+ *   assert.equal(last?.remotePath, "a.bin");
+ *   assert.equal(last?.bytes, 100_000);
+ *   assert.equal(last?.total, 100_000);
+ * } finally {
+ *   await rm(dir, { recursive: true });
+ * }
+ * ```
+ */
 export interface TransferProgress {
   /** The remote file. */
   remotePath: string;
@@ -42,7 +70,35 @@ export interface TransferProgress {
   overallTotal?: number;
 }
 
-/** Options of `Client.upload` and `Client.download`. */
+/**
+ * Options of `Client.upload` and `Client.download`.
+ *
+ * @example Resuming, and checking the result
+ * ```ts
+ * import { Client, type TransferOptions } from "@streamftp/streamftp/client";
+ * import { Server, User } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ * import { mkdtemp, rm, writeFile } from "node:fs/promises";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ *
+ * await using server = new Server({ users: [new User()] });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * const dir = await mkdtemp(join(tmpdir(), "streamftp-"));
+ * try {
+ *   await new Blob(["hello world"]).stream().pipeTo(await client.uploadStream("a.txt"));
+ *   await writeFile(join(dir, "a.txt"), "hello"); // an interrupted download
+ *   const options: TransferOptions = { resume: true, verify: true, writeInto: true };
+ *   const summary = await client.download("a.txt", join(dir, "a.txt"), options);
+ *   assert.equal(summary.bytes, 6); // REST 5: only " world"
+ *   assert.equal(summary.verified, 1); // and the server's SHA-256 matches the whole file
+ * } finally {
+ *   await rm(dir, { recursive: true });
+ * }
+ * ```
+ */
 export interface TransferOptions extends CallOptions {
   /** The destination is the target itself instead of the directory to put the source in. */
   writeInto?: boolean;
@@ -67,19 +123,121 @@ export interface TransferOptions extends CallOptions {
    * work. The first failing file aborts the others. A single file ignores it.
    *
    * @example Four connections for a tree of many small files
-   * ```ts ignore
-   * await client.upload("./site", "www", { parallel: 4 });
+   * ```ts
+   * import { Client } from "@streamftp/streamftp/client";
+   * import { Server, User } from "@streamftp/streamftp/server";
+   * import assert from "node:assert/strict";
+   * import { mkdtemp, rm, writeFile } from "node:fs/promises";
+   * import { tmpdir } from "node:os";
+   * import { join } from "node:path";
+   *
+   * await using server = new Server({ users: [new User()] });
+   * await server.start("127.0.0.1", 0);
+   * await using client = await Client.connect("127.0.0.1", server.address.port);
+   * await client.login();
+   * const dir = await mkdtemp(join(tmpdir(), "streamftp-"));
+   * try {
+   *   for (let i = 0; i < 8; i++) await writeFile(join(dir, `page${i}.html`), `<p>${i}</p>`);
+   *   const summary = await client.upload(dir, "www", { writeInto: true, parallel: 4 });
+   *   assert.equal(summary.files, 8);
+   * } finally {
+   *   await rm(dir, { recursive: true });
+   * }
    * ```
    */
   parallel?: number;
 }
 
-/** Options of `Client.upload`. */
+/**
+ * Options of `Client.upload`.
+ *
+ * @example Finishing an interrupted upload
+ * ```ts
+ * import { Client, type UploadOptions } from "@streamftp/streamftp/client";
+ * import { Server, User } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ * import { mkdtemp, rm, writeFile } from "node:fs/promises";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ *
+ * await using server = new Server({ users: [new User()] });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * const dir = await mkdtemp(join(tmpdir(), "streamftp-"));
+ * try {
+ *   await writeFile(join(dir, "a.txt"), "hello world");
+ *   await new Blob(["hello"]).stream().pipeTo(await client.uploadStream("a.txt")); // cut short
+ *   const options: UploadOptions = { resume: true, writeInto: true };
+ *   const summary = await client.upload(join(dir, "a.txt"), "a.txt", options);
+ *   assert.equal(summary.bytes, 6); // the missing tail only
+ *   assert.equal(await client.size("a.txt"), 11);
+ * } finally {
+ *   await rm(dir, { recursive: true });
+ * }
+ * ```
+ */
 export type UploadOptions = TransferOptions;
-/** Options of `Client.download`. */
+/**
+ * Options of `Client.download`.
+ *
+ * @example A tree over two sessions
+ * ```ts
+ * import { Client, type DownloadOptions } from "@streamftp/streamftp/client";
+ * import { Server, User } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ * import { mkdtemp, readFile, rm } from "node:fs/promises";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ *
+ * await using server = new Server({ users: [new User()] });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * const dir = await mkdtemp(join(tmpdir(), "streamftp-"));
+ * try {
+ *   await client.mkdir("site");
+ *   await new Blob(["<p>hi</p>"]).stream().pipeTo(await client.uploadStream("site/index.html"));
+ *   const options: DownloadOptions = { parallel: 2 };
+ *   await client.download("site", dir, options); // <dir>/site/index.html
+ *   assert.equal(await readFile(join(dir, "site/index.html"), "utf8"), "<p>hi</p>");
+ * } finally {
+ *   await rm(dir, { recursive: true });
+ * }
+ * ```
+ */
 export type DownloadOptions = TransferOptions;
 
-/** What a transfer did. */
+/**
+ * What a transfer did.
+ *
+ * @example
+ * ```ts
+ * import { Client, type TransferSummary } from "@streamftp/streamftp/client";
+ * import { Server, User } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ * import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ *
+ * await using server = new Server({ users: [new User()] });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * const dir = await mkdtemp(join(tmpdir(), "streamftp-"));
+ * try {
+ *   await mkdir(join(dir, "site"));
+ *   await writeFile(join(dir, "site/a.txt"), "hello");
+ *   await writeFile(join(dir, "site/b.txt"), "world");
+ *   const first: TransferSummary = await client.upload(join(dir, "site"), "");
+ *   assert.deepEqual(first, { files: 2, skipped: 0, bytes: 10, verified: 0, notTransferred: [] });
+ *   const again = await client.upload(join(dir, "site"), "", { resume: true });
+ *   assert.equal(again.skipped, 2); // complete already
+ * } finally {
+ *   await rm(dir, { recursive: true });
+ * }
+ * ```
+ */
 export interface TransferSummary {
   /** Files transferred (fully or resumed). */
   files: number;
@@ -100,10 +258,30 @@ export interface TransferSummary {
 /**
  * Tells what a remote path is when the server can say so cheaply (MLST), `undefined` when it
  * cannot (see `Lister.describe`).
+ *
+ * @example
+ * ```ts
+ * import type { DescribePath } from "./transfer.ts";
+ *
+ * // For a server without MLST: nothing is cheap to know.
+ * const describe: DescribePath = () => Promise.resolve(undefined);
+ * console.assert((await describe("pub")) === undefined);
+ * ```
  */
 export type DescribePath = (path: string) => Promise<ListEntry | undefined>;
 
-/** What the client lends a transfer besides its remote operations. */
+/**
+ * What the client lends a transfer besides its remote operations.
+ *
+ * @example
+ * ```ts
+ * import type { TransferHelpers } from "./transfer.ts";
+ *
+ * // Without helpers, a download takes its path for a file and uses one session.
+ * const helpers: TransferHelpers = {};
+ * console.assert(helpers.describe === undefined && helpers.openSibling === undefined);
+ * ```
+ */
 export interface TransferHelpers {
   /** Tells a file from a directory cheaply (downloads); absent: the path is a file. */
   describe?: DescribePath;
@@ -116,8 +294,29 @@ export interface TransferHelpers {
  * created only when the server refuses the upload (most uploads go where a directory exists).
  *
  * @example
- * ```ts ignore
- * await uploadPath(client, "./report.pdf", "docs", {});
+ * ```ts
+ * import { Client } from "../../client.ts";
+ * import { Server, User } from "../../server.ts";
+ * import { uploadPath } from "./transfer.ts";
+ * import assert from "node:assert/strict";
+ * import { mkdtemp, rm, writeFile } from "node:fs/promises";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ *
+ * await using server = new Server({ users: [new User()] });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * const dir = await mkdtemp(join(tmpdir(), "streamftp-"));
+ * try {
+ *   await writeFile(join(dir, "report.txt"), "hello");
+ *   await client.mkdir("docs");
+ *   const summary = await uploadPath(client, join(dir, "report.txt"), "docs", {});
+ *   assert.equal(summary.files, 1);
+ *   assert.equal(await client.size("docs/report.txt"), 5);
+ * } finally {
+ *   await rm(dir, { recursive: true });
+ * }
  * ```
  *
  * @param remote The client.
@@ -165,8 +364,30 @@ export async function uploadPath(
  * `describe` look at the path (a directory is then downloaded as a tree).
  *
  * @example
- * ```ts ignore
- * await downloadPath(client, "pub/file.bin", "/tmp", {});
+ * ```ts
+ * import { Client } from "../../client.ts";
+ * import { Server, User } from "../../server.ts";
+ * import { downloadPath } from "./transfer.ts";
+ * import assert from "node:assert/strict";
+ * import { mkdtemp, readFile, rm } from "node:fs/promises";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ *
+ * await using server = new Server({ users: [new User()] });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * const dir = await mkdtemp(join(tmpdir(), "streamftp-"));
+ * try {
+ *   await client.mkdir("pub");
+ *   await new Blob(["data"]).stream().pipeTo(await client.uploadStream("pub/file.bin"));
+ *   // No helpers: the path is taken for a file.
+ *   const summary = await downloadPath(client, "pub/file.bin", dir, {});
+ *   assert.equal(summary.bytes, 4);
+ *   assert.equal(await readFile(join(dir, "file.bin"), "utf8"), "data");
+ * } finally {
+ *   await rm(dir, { recursive: true });
+ * }
  * ```
  *
  * @param remote The client.

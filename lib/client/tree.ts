@@ -19,7 +19,18 @@ import { isPlainName, joinRemote } from "./remote_path.ts";
 import { type OpenSibling, SessionPool } from "./session_pool.ts";
 import type { TransferOptions, TransferSummary } from "./transfer.ts";
 
-/** What a tree transfer reports to and may use besides its options. */
+/**
+ * What a tree transfer reports to and may use besides its options.
+ *
+ * @example
+ * ```ts
+ * import { newSummary } from "./file_transfer.ts";
+ * import type { TreeContext } from "./tree.ts";
+ *
+ * const context: TreeContext = { summary: newSummary() }; // no openSibling: one session
+ * console.assert(context.summary.files === 0);
+ * ```
+ */
 export interface TreeContext {
   /** Receives the counts. */
   summary: TransferSummary;
@@ -35,8 +46,31 @@ export interface TreeContext {
  * `parallel`, the files then go over a pool of sessions.
  *
  * @example
- * ```ts ignore
- * await downloadTree(client, "pub/site", "/tmp/site", {}, { summary: newSummary() });
+ * ```ts
+ * import { Client } from "../../client.ts";
+ * import { Server, User } from "../../server.ts";
+ * import assert from "node:assert/strict";
+ * import { newSummary } from "./file_transfer.ts";
+ * import { downloadTree } from "./tree.ts";
+ * import { mkdtemp, readFile, rm } from "node:fs/promises";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ *
+ * await using server = new Server({ users: [new User()] });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * await client.mkdir("pub/site/img", { parents: true });
+ * await new Blob(["<svg/>"]).stream().pipeTo(await client.uploadStream("pub/site/img/logo.svg"));
+ * const dir = await mkdtemp(join(tmpdir(), "streamftp-"));
+ * try {
+ *   const summary = newSummary();
+ *   await downloadTree(client, "pub/site", join(dir, "site"), {}, { summary });
+ *   assert.equal(summary.files, 1);
+ *   assert.equal(await readFile(join(dir, "site/img/logo.svg"), "utf8"), "<svg/>");
+ * } finally {
+ *   await rm(dir, { recursive: true });
+ * }
  * ```
  *
  * @param remote The client.
@@ -100,8 +134,31 @@ export async function downloadTree(
  * the client); with `parallel`, the files then go over a pool of sessions.
  *
  * @example
- * ```ts ignore
- * await uploadTree(client, "./site", "www/site", {}, { summary: newSummary() });
+ * ```ts
+ * import { Client } from "../../client.ts";
+ * import { Server, User } from "../../server.ts";
+ * import assert from "node:assert/strict";
+ * import { newSummary } from "./file_transfer.ts";
+ * import { uploadTree } from "./tree.ts";
+ * import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ *
+ * await using server = new Server({ users: [new User()] });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * const dir = await mkdtemp(join(tmpdir(), "streamftp-"));
+ * try {
+ *   await mkdir(join(dir, "img"));
+ *   await writeFile(join(dir, "img/logo.svg"), "<svg/>");
+ *   const summary = newSummary();
+ *   await uploadTree(client, dir, "www/site", {}, { summary }); // www/site is created
+ *   assert.equal(summary.bytes, 6);
+ *   assert.equal(await client.size("www/site/img/logo.svg"), 6);
+ * } finally {
+ *   await rm(dir, { recursive: true });
+ * }
  * ```
  *
  * @param remote The client.
@@ -137,7 +194,17 @@ export async function uploadTree(
   });
 }
 
-/** Options of {@linkcode removeTree}. */
+/**
+ * Options of {@linkcode removeTree}.
+ *
+ * @example
+ * ```ts
+ * import type { RemoveTreeOptions } from "./tree.ts";
+ *
+ * const options: RemoveTreeOptions = { maxDepth: 64, signal: AbortSignal.timeout(60_000) };
+ * console.assert(options.maxDepth === 64);
+ * ```
+ */
 export interface RemoveTreeOptions extends CallOptions {
   /** How many levels below `path` the removal descends. */
   maxDepth: number;
@@ -149,8 +216,24 @@ export interface RemoveTreeOptions extends CallOptions {
  * directory), so the final `RMD` then fails.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { Client } from "../../client.ts";
+ * import { Server, User } from "../../server.ts";
+ * import assert from "node:assert/strict";
+ * import { removeTree } from "./tree.ts";
+ *
+ * await using server = new Server({ users: [new User()] });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * await client.mkdir("www/old/img", { parents: true });
+ * await new Blob(["<svg/>"]).stream().pipeTo(await client.uploadStream("www/old/img/logo.svg"));
  * await removeTree(client, "www/old", "dir", { maxDepth: 64 });
+ * assert.equal(await client.exists("www/old"), false);
+ * await client.mkdir("www/deep/er", { parents: true });
+ * await assert.rejects(removeTree(client, "www/deep", "dir", { maxDepth: 0 }), {
+ *   name: "DirectoryTooDeepError",
+ * });
  * ```
  *
  * @param remote The client.
@@ -192,6 +275,16 @@ async function removeEntry(
 
 /**
  * The error for a remote name that would lead a download outside its target.
+ *
+ * @example
+ * ```ts
+ * import { unsafeName } from "./tree.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const error = unsafeName("pub/../../etc");
+ * assert.equal(error.kind, "invalid-path");
+ * assert.equal(error.path, "pub/../../etc");
+ * ```
  *
  * @param path The remote path.
  * @returns The error.

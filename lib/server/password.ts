@@ -30,12 +30,30 @@ export interface HashPasswordOptions {
   parallelization?: number;
 }
 
-/** A parsed `scrypt$N$r$p$salt$key` hash. */
-interface PasswordHash {
+/**
+ * A parsed `scrypt$N$r$p$salt$key` hash: what {@linkcode parsePasswordHash} returns.
+ *
+ * @example
+ * ```ts
+ * import { hashPassword, parsePasswordHash, type PasswordHash } from "./password.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const parsed: PasswordHash = parsePasswordHash(await hashPassword("secret", { cost: 1024 }));
+ * assert.equal(parsed.cost, 1024);
+ * assert.equal(parsed.salt.length, 16);
+ * assert.equal(parsed.key.length, 32);
+ * ```
+ */
+export interface PasswordHash {
+  /** CPU/memory cost N. */
   cost: number;
+  /** Block size r. */
   blockSize: number;
+  /** Parallelization p. */
   parallelization: number;
+  /** The random salt. */
   salt: Uint8Array;
+  /** The derived key. */
   key: Uint8Array;
 }
 
@@ -115,6 +133,14 @@ export async function verifyPassword(password: string, hash: string): Promise<bo
 /**
  * Checks that text is a password hash {@linkcode verifyPassword} understands.
  *
+ * @example
+ * ```ts
+ * import { parsePasswordHash } from "./password.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.throws(() => parsePasswordHash("md5$0123"), TypeError);
+ * ```
+ *
  * @param hash The text.
  * @returns The hash's parameters, salt and key.
  * @throws {TypeError} When it is not.
@@ -148,6 +174,16 @@ export function parsePasswordHash(hash: string): PasswordHash {
 /**
  * Compares two clear-text secrets in time that does not depend on where they differ (their
  * SHA-256 digests are compared with `timingSafeEqual`).
+ *
+ * @example
+ * ```ts
+ * import { secretsEqual } from "./password.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(secretsEqual("secret", "secret"), true);
+ * assert.equal(secretsEqual("secret", "secreT"), false);
+ * assert.equal(secretsEqual("secret", "secret, longer"), false); // lengths need not match
+ * ```
  *
  * @param a One secret.
  * @param b The other.

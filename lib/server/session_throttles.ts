@@ -10,7 +10,20 @@ import { Throttle } from "../stream/throttle.ts";
 import type { UserThrottles } from "./server.ts";
 import type { User } from "./user.ts";
 
-/** Where a session's limits come from (a `Server` is one). */
+/**
+ * Where a session's limits come from (a `Server` is one).
+ *
+ * @example
+ * ```ts
+ * import { Server } from "../../server.ts";
+ * import type { ThrottleSource } from "./session_throttles.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const source: ThrottleSource = new Server({ downloadLimitPerConnection: 1 << 20 });
+ * assert.equal(source.options.downloadLimitPerConnection, 1 << 20);
+ * assert.equal(source.uploadThrottle.limit, undefined); // no limit for the whole server
+ * ```
+ */
 export interface ThrottleSource {
   /** The per-connection limits. */
   readonly options: {
@@ -36,10 +49,20 @@ const NONE: readonly Throttle[] = Object.freeze([]);
  * throttles that have one when it starts.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { Server } from "../../server.ts";
+ * import { SessionThrottles } from "./session_throttles.ts";
+ * import { User } from "./user.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const server = new Server({ downloadLimit: 8 << 20 }); // 8 MiB/s for all downloads together
+ * const user = new User({ login: "guest", downloadLimitPerConnection: 1 << 20 });
  * const throttles = new SessionThrottles(server);
+ * assert.equal(throttles.forDirection("write").length, 1); // the server's
  * throttles.setUser(user); // the user's limits from now on
  * const limits = throttles.forDirection("write"); // what a download goes through
+ * assert.deepEqual(limits.map((throttle) => throttle.limit), [8 << 20, 1 << 20]);
+ * assert.deepEqual(throttles.forDirection("read"), []); // uploads are not limited
  * ```
  */
 export class SessionThrottles {

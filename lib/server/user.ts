@@ -9,7 +9,41 @@ import type { FileSystem } from "../fs/file_system.ts";
 import { parsePasswordHash, secretsEqual, verifyPassword } from "./password.ts";
 import { Permission, uniformRights } from "./permission.ts";
 
-/** Options of {@linkcode User}. */
+/**
+ * Options of {@linkcode User}.
+ *
+ * @example An account with a home of its own
+ * ```ts
+ * import { Client } from "@streamftp/streamftp/client";
+ * import {
+ *   MemoryFileSystem,
+ *   Permission,
+ *   Server,
+ *   User,
+ *   type UserOptions,
+ * } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * const fileSystem = new MemoryFileSystem(); // her own, apart from the server's
+ * await fileSystem.mkdir("/home/alice", { parents: true });
+ * const options: UserOptions = {
+ *   login: "alice",
+ *   password: "secret",
+ *   home: "/home/alice",
+ *   permissions: [new Permission("/", { writable: false }), new Permission("/home/alice")],
+ *   fileSystem,
+ *   maxConnections: 2,
+ *   downloadLimit: 1 << 20, // bytes per second, all her sessions together
+ * };
+ * await using server = new Server({ users: [new User(options)] });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login("alice", "secret");
+ * assert.equal(await client.pwd(), "/home/alice");
+ * await client.mkdir("mine"); // she may write at home...
+ * await assert.rejects(client.mkdir("/elsewhere"), { code: 550 }); // ...and nowhere else
+ * ```
+ */
 export interface UserOptions {
   /**
    * Login name; leave it out for the anonymous account, which the anonymous names
@@ -54,7 +88,28 @@ export interface UserOptions {
 
 const DENIED = new Permission("/", { readable: false, writable: false });
 
-/** An account of the server. */
+/**
+ * An account of the server.
+ *
+ * @example Named and anonymous accounts
+ * ```ts
+ * import { Client } from "@streamftp/streamftp/client";
+ * import { hashPassword, Server, User } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * const users = [
+ *   new User({ login: "alice", passwordHash: await hashPassword("secret", { cost: 1024 }) }),
+ *   new User(), // the anonymous account, with every right
+ * ];
+ * await using server = new Server({ users, loginFailureDelay: 0 });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login("alice", "secret");
+ * await assert.rejects(client.login("alice", "guess"), { code: 530 });
+ * await client.login(); // anonymous
+ * assert.equal(await users[0].checkPassword("secret"), true);
+ * ```
+ */
 export class User {
   /** Login name, or `undefined` for the anonymous catch-all. */
   readonly login: string | undefined;
@@ -89,17 +144,22 @@ export class User {
    *
    * @example
    * ```ts
-   * import { hashPassword } from "./password.ts";
-   * import { User } from "./user.ts";
+   * import { hashPassword, User } from "@streamftp/streamftp/server";
+   * import assert from "node:assert/strict";
+   *
    * const alice = new User({ login: "alice", passwordHash: await hashPassword("secret") });
-   * console.assert(await alice.checkPassword("secret"));
+   * assert.equal(await alice.checkPassword("secret"), true);
+   * assert.equal(alice.password, undefined); // no clear text kept
+   * assert.throws(() => new User({ home: "relative" }), TypeError);
    * ```
    *
    * @example Speed limits, in bytes per second
    * ```ts
-   * import { User } from "./user.ts";
+   * import { User } from "@streamftp/streamftp/server";
+   * import assert from "node:assert/strict";
+   *
    * const guest = new User({ login: "guest", downloadLimit: 1 << 20, uploadLimit: 256 << 10 });
-   * console.assert(guest.readSpeedLimit === 256 << 10); // aioftp's name for the upload limit
+   * assert.equal(guest.readSpeedLimit, 256 << 10); // aioftp's name for the upload limit
    * ```
    *
    * @param options Login, password, home, permissions, file system and limits.
