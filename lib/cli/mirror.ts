@@ -87,9 +87,10 @@ ${CLIENT_FLAGS_HELP}`,
     await Promise.all(lines);
     await warnLeftOut(summary.notTransferred);
     const would = values["dry-run"] ? "would be " : "";
+    const directories = summary.created === 1 ? "directory" : "directories";
     await writeStdout(
       `${summary.transferred} ${would}transferred (${formatBytes(summary.bytes)}), ` +
-        `${summary.created} directories ${would}created, ${summary.deleted} ${would}deleted, ` +
+        `${summary.created} ${directories} ${would}created, ${summary.deleted} ${would}deleted, ` +
         `${summary.skipped} up to date\n`,
     );
   },
