@@ -96,13 +96,16 @@ export { DataStream, type FinishOptions } from "./lib/client/data_stream.ts";
 export type { ActiveCommand, PassiveCommand } from "./lib/client/data_connection.ts";
 export {
   ChecksumMismatchError,
+  type ChecksumMismatchErrorOptions,
   DirectoryTooDeepError,
   ListingTooLargeError,
   TlsError,
   type TlsFailureReason,
   TlsHandshakeError,
+  type TlsHandshakeErrorOptions,
   TlsRefusedError,
   TlsSessionReuseError,
+  type TlsSessionReuseErrorOptions,
 } from "./lib/client/errors.ts";
 export type { ListCommand, ListWarning } from "./lib/client/listing.ts";
 export type { LoginCallOptions } from "./lib/client/login.ts";
@@ -139,6 +142,7 @@ export {
   InvalidCommandError,
   PathError,
   type PathErrorKind,
+  type PathErrorOptions,
   ProtocolError,
   ReplyError,
   TimeoutError,

@@ -123,6 +123,7 @@ export {
   InvalidCommandError,
   PathError,
   type PathErrorKind,
+  type PathErrorOptions,
   ProtocolError,
   ReplyError,
   TimeoutError,

@@ -206,6 +206,26 @@ export type PathErrorKind =
   | "io";
 
 /**
+ * Options of {@linkcode PathError}: a message of its own, and the `cause`.
+ *
+ * @example A storage backend's failure, told in its own words
+ * ```ts
+ * import { PathError, type PathErrorOptions } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * const backendError = new Error("bucket quota exceeded");
+ * const options: PathErrorOptions = { message: "Bucket is full", cause: backendError };
+ * const error = new PathError("no-space", "/uploads/big.iso", options);
+ * assert.equal(error.message, "Bucket is full");
+ * assert.equal(error.cause, backendError);
+ * ```
+ */
+export interface PathErrorOptions extends ErrorOptions {
+  /** The message (default: the kind and the path, `No such file or directory: "/a.txt"`). */
+  message?: string;
+}
+
+/**
  * A file-system operation failed. `kind` says why; `path` is the virtual path. A
  * `FileSystem` throws it, and the server turns it into its reply.
  *
@@ -221,15 +241,40 @@ export type PathErrorKind =
  * assert.equal(error.kind, "exists");
  * assert.equal(error.path, "/docs");
  * ```
+ *
+ * @example Throwing it from a file system of one's own
+ * ```ts
+ * import { PathError } from "@streamftp/streamftp/server";
+ * import assert from "node:assert/strict";
+ *
+ * function checkName(path: string): void {
+ *   if (path.endsWith("~")) {
+ *     const message = `Backup names are refused: "${path}"`;
+ *     throw new PathError("invalid-path", path, { message });
+ *   }
+ * }
+ * assert.throws(() => checkName("/notes.txt~"), {
+ *   name: "PathError",
+ *   kind: "invalid-path",
+ *   message: 'Backup names are refused: "/notes.txt~"',
+ * });
+ * ```
  */
 export class PathError extends FtpError {
   /** Why the operation failed. */
   readonly kind: PathErrorKind;
   /** The virtual path the operation was about. */
   readonly path: string;
-  /** Creates the error. */
-  constructor(kind: PathErrorKind, path: string, message?: string, options?: ErrorOptions) {
-    super(message ?? `${describeKind(kind)}: "${path}"`, options);
+  /**
+   * Creates the error.
+   *
+   * @param kind Why the operation failed.
+   * @param path The virtual path.
+   * @param options A message of its own, and the cause.
+   */
+  constructor(kind: PathErrorKind, path: string, options: PathErrorOptions = {}) {
+    // `options` goes on whole: `Error` reads only its `cause`, and only when one was given.
+    super(options.message ?? `${describeKind(kind)}: "${path}"`, options);
     this.name = "PathError";
     this.kind = kind;
     this.path = path;

@@ -272,7 +272,11 @@ describe("server: a session closing under a command", () => {
     // A multi-line reply whose body waits: AUTH's upgrade waits behind it.
     server.commands.set("XSLOW", {
       handler: (ctx: CommandContext) => {
-        void ctx.replyLines(211, "slow", gatedLines(bodyGate.promise), "done");
+        void ctx.replyLines(211, {
+          first: "slow",
+          body: gatedLines(bodyGate.promise),
+          last: "done",
+        });
       },
     });
     const auth = server.commands.get("AUTH")!;

@@ -93,7 +93,11 @@ export async function verifyChecksum(
   if (!remoteDigest) throw new ProtocolError(`Cannot parse HASH reply ${JSON.stringify(text)}`);
   const localDigest = await hashLocal(localPath, used.crypto);
   if (localDigest !== remoteDigest) {
-    throw new ChecksumMismatchError(remotePath, used.name, localDigest, remoteDigest);
+    throw new ChecksumMismatchError(remotePath, {
+      algorithm: used.name,
+      local: localDigest,
+      remote: remoteDigest,
+    });
   }
   return true;
 }

@@ -96,6 +96,36 @@ export class DirectoryTooDeepError extends FtpError {
 }
 
 /**
+ * What {@linkcode ChecksumMismatchError} carries besides the path: the algorithm, both
+ * digests, and the `cause`.
+ *
+ * @example A mismatch, made by hand
+ * ```ts
+ * import {
+ *   ChecksumMismatchError,
+ *   type ChecksumMismatchErrorOptions,
+ * } from "@streamftp/streamftp/client";
+ * import assert from "node:assert/strict";
+ *
+ * const digests: ChecksumMismatchErrorOptions = {
+ *   algorithm: "SHA-256",
+ *   local: "ab",
+ *   remote: "cd",
+ * };
+ * const error = new ChecksumMismatchError("www/a.txt", digests);
+ * assert.equal(error.message, 'SHA-256 of "www/a.txt" differs: local "ab", server "cd"');
+ * ```
+ */
+export interface ChecksumMismatchErrorOptions extends ErrorOptions {
+  /** The hash algorithm (`"SHA-256"`). */
+  algorithm: string;
+  /** The local file's digest (lower-case hex). */
+  local: string;
+  /** The server's digest (lower-case hex). */
+  remote: string;
+}
+
+/**
  * The server's HASH of a transferred file differs from the local file's (with the `verify`
  * option of `Client.upload`, `download` and `mirror`).
  *
@@ -141,22 +171,11 @@ export class ChecksumMismatchError extends FtpError {
    * Creates the error.
    *
    * @param path The remote path.
-   * @param algorithm The hash algorithm.
-   * @param local The local digest.
-   * @param remote The server's digest.
-   * @param options The cause.
+   * @param options The algorithm, the local and the server's digests, and the cause.
    */
-  constructor(
-    path: string,
-    algorithm: string,
-    local: string,
-    remote: string,
-    options?: ErrorOptions,
-  ) {
-    super(
-      `${algorithm} of "${path}" differs: local "${local}", server "${remote}"`,
-      options,
-    );
+  constructor(path: string, options: ChecksumMismatchErrorOptions) {
+    const { algorithm, local, remote } = options;
+    super(`${algorithm} of "${path}" differs: local "${local}", server "${remote}"`, options);
     this.name = "ChecksumMismatchError";
     this.path = path;
     this.algorithm = algorithm;
@@ -278,6 +297,38 @@ export type TlsFailureReason =
   | "other";
 
 /**
+ * What {@linkcode TlsHandshakeError} carries besides its message: the peer, the connection,
+ * the reason, and the runtime's error as `cause`.
+ *
+ * @example A failed handshake, made by hand
+ * ```ts
+ * import { TlsHandshakeError, type TlsHandshakeErrorOptions } from "@streamftp/streamftp/client";
+ * import assert from "node:assert/strict";
+ *
+ * const options: TlsHandshakeErrorOptions = {
+ *   host: "ftp.example.com",
+ *   port: 990,
+ *   channel: "control",
+ *   reason: "expired",
+ *   cause: new Error("certificate has expired"),
+ * };
+ * const error = new TlsHandshakeError("TLS handshake with ftp.example.com:990 failed", options);
+ * assert.equal(error.reason, "expired");
+ * assert.equal(error.port, 990);
+ * ```
+ */
+export interface TlsHandshakeErrorOptions extends ErrorOptions {
+  /** The peer's host as connected to (or the data connection's peer address). */
+  host: string;
+  /** The peer's port. */
+  port: number;
+  /** Which connection: the control connection or a data connection. */
+  channel: "control" | "data";
+  /** Why, as far as the runtime's error tells. */
+  reason: TlsFailureReason;
+}
+
+/**
  * A TLS handshake failed, on the control connection or on a data connection. The message says
  * what happened (`TLS handshake with 127.0.0.1:2121 failed: certificate not trusted (...)`);
  * `cause` is the runtime's error.
@@ -312,21 +363,38 @@ export class TlsHandshakeError extends TlsError {
    * Creates the error.
    *
    * @param message What happened.
-   * @param init The peer, the connection and the reason.
-   * @param options The runtime's error as `cause`.
+   * @param options The peer, the connection, the reason, and the runtime's error as `cause`.
    */
-  constructor(
-    message: string,
-    init: { host: string; port: number; channel: "control" | "data"; reason: TlsFailureReason },
-    options?: ErrorOptions,
-  ) {
+  constructor(message: string, options: TlsHandshakeErrorOptions) {
     super(message, options);
     this.name = "TlsHandshakeError";
-    this.host = init.host;
-    this.port = init.port;
-    this.channel = init.channel;
-    this.reason = init.reason;
+    this.host = options.host;
+    this.port = options.port;
+    this.channel = options.channel;
+    this.reason = options.reason;
   }
+}
+
+/**
+ * What {@linkcode TlsSessionReuseError} carries besides its message: the server's refusal,
+ * whether the runtime can resume TLS sessions at all, and the `cause`.
+ *
+ * @example Telling the runtime's limit from the server's refusal
+ * ```ts
+ * import type { TlsSessionReuseErrorOptions } from "@streamftp/streamftp/client";
+ * import assert from "node:assert/strict";
+ *
+ * function advice({ runtimeCanResume }: TlsSessionReuseErrorOptions): string {
+ *   return runtimeCanResume ? "check the server's session cache" : "run under Node or Bun";
+ * }
+ * assert.equal(advice({ runtimeCanResume: false }), "run under Node or Bun");
+ * ```
+ */
+export interface TlsSessionReuseErrorOptions extends ErrorOptions {
+  /** The server's refusal, when it sent one. */
+  reply?: Reply;
+  /** Whether the network adapter can resume TLS sessions at all. */
+  runtimeCanResume: boolean;
 }
 
 /**
@@ -342,8 +410,10 @@ export class TlsHandshakeError extends TlsError {
  * // What a transfer fails with against vsftpd's require_ssl_reuse, here made by hand.
  * const error = new TlsSessionReuseError(
  *   "Server refused the data connection: its TLS session was not resumed",
- *   { code: 522, lines: ["SSL connection failed: session reuse required"] },
- *   false,
+ *   {
+ *     reply: { code: 522, lines: ["SSL connection failed: session reuse required"] },
+ *     runtimeCanResume: false,
+ *   },
  * );
  * assert.ok(error instanceof TlsError);
  * assert.equal(error.reply?.code, 522);
@@ -360,19 +430,13 @@ export class TlsSessionReuseError extends TlsError {
    * Creates the error.
    *
    * @param message What happened.
-   * @param reply The server's refusal, when it sent one.
-   * @param runtimeCanResume Whether the network adapter can resume TLS sessions.
-   * @param options The cause.
+   * @param options The server's refusal, whether the runtime can resume TLS sessions, and the
+   * cause.
    */
-  constructor(
-    message: string,
-    reply: Reply | undefined,
-    runtimeCanResume: boolean,
-    options?: ErrorOptions,
-  ) {
+  constructor(message: string, options: TlsSessionReuseErrorOptions) {
     super(message, options);
     this.name = "TlsSessionReuseError";
-    this.reply = reply;
-    this.runtimeCanResume = runtimeCanResume;
+    this.reply = options.reply;
+    this.runtimeCanResume = options.runtimeCanResume;
   }
 }

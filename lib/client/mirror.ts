@@ -769,11 +769,9 @@ async function readRemoteTree(
   try {
     for await (const item of remote.list(directory, { recursive: true, signal })) {
       if (!isPlainName(item.info.name)) {
-        throw new PathError(
-          "invalid-path",
-          item.path,
-          `Refusing to mirror "${item.path}": its name is not a single plain file name`,
-        );
+        throw new PathError("invalid-path", item.path, {
+          message: `Refusing to mirror "${item.path}": its name is not a single plain file name`,
+        });
       }
       // The walk descends through plain names only, so the path below the root is clean.
       const path = item.path.slice(prefix.length);
@@ -803,11 +801,9 @@ async function readLocalTree(directory: string, isSource: boolean): Promise<Tree
   if (!root) return undefined;
   if (root.type !== "dir") {
     const role = isSource ? "source" : "target";
-    throw new PathError(
-      "invalid-path",
-      directory,
-      `Cannot mirror with "${directory}" as ${role}: it is not a directory`,
-    );
+    throw new PathError("invalid-path", directory, {
+      message: `Cannot mirror with "${directory}" as ${role}: it is not a directory`,
+    });
   }
   const tree: Tree = new Map();
   for (const entry of await walkLocal(directory)) {

@@ -310,7 +310,11 @@ export class ClientSecurity {
       ? `${requires}; the data connection resumed a TLS session, but not one the server ` +
         `accepts (server: ${text})`
       : `${requires}, and the data connection's TLS session was not resumed (server: ${text})`;
-    return new TlsSessionReuseError(message, refusal, canResume, { cause: error });
+    return new TlsSessionReuseError(message, {
+      reply: refusal,
+      runtimeCanResume: canResume,
+      cause: error,
+    });
   }
 
   #options(): TlsClientOptions {
@@ -424,7 +428,7 @@ function handshakeError(error: unknown, endpoint: Endpoint): TlsHandshakeError {
   const reason = classify(error, detail);
   const message = `TLS handshake ${where(endpoint)} failed: ${REASONS[reason]}` +
     (detail === "" ? "" : ` (${detail})`);
-  return new TlsHandshakeError(message, { ...endpoint, reason }, { cause: error });
+  return new TlsHandshakeError(message, { ...endpoint, reason, cause: error });
 }
 
 const REASONS: Record<TlsFailureReason, string> = {

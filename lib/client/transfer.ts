@@ -348,7 +348,9 @@ export async function uploadPath(
     return summary;
   }
   if (source.type !== "dir") {
-    throw new PathError("invalid-path", localPath, `Not a file or directory: "${localPath}"`);
+    throw new PathError("invalid-path", localPath, {
+      message: `Not a file or directory: "${localPath}"`,
+    });
   }
   await uploadTree(remote, localPath, target, options, {
     summary,

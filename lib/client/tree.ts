@@ -290,9 +290,7 @@ async function removeEntry(
  * @returns The error.
  */
 export function unsafeName(path: string): PathError {
-  return new PathError(
-    "invalid-path",
-    path,
-    `Refusing to download "${path}": its name is not a single plain file name`,
-  );
+  return new PathError("invalid-path", path, {
+    message: `Refusing to download "${path}": its name is not a single plain file name`,
+  });
 }

@@ -77,7 +77,7 @@ function toPathError(error: unknown, path: string): unknown {
   if (error instanceof PathError) return error;
   const code = codeOf(error);
   if (code === undefined) return error;
-  return new PathError(ERRNO_KINDS[code] ?? "io", path, undefined, { cause: error });
+  return new PathError(ERRNO_KINDS[code] ?? "io", path, { cause: error });
 }
 
 /** Whether a path resolution follows a symbolic link in the last component. */
@@ -395,7 +395,8 @@ export class LocalFileSystem implements FileSystem {
       await this.#files.chmod(real, mode & 0o7777);
     } catch (error) {
       if (codeOf(error) === "ELOOP") {
-        throw new PathError("permission-denied", path, `Is a symbolic link: "${path}"`, {
+        throw new PathError("permission-denied", path, {
+          message: `Is a symbolic link: "${path}"`,
           cause: error,
         });
       }
@@ -440,12 +441,16 @@ export class LocalFileSystem implements FileSystem {
       { virtual, stop: root.path },
     );
     if (!root.contains(real)) {
-      throw new PathError("permission-denied", virtual, `Path leaves the root: "${virtual}"`);
+      throw new PathError("permission-denied", virtual, {
+        message: `Path leaves the root: "${virtual}"`,
+      });
     }
     if (keepLast) missing.push(root.platform.basename(local));
     const resolved = root.joinInside(real, missing);
     if (resolved === undefined) {
-      throw new PathError("permission-denied", virtual, `Path leaves the root: "${virtual}"`);
+      throw new PathError("permission-denied", virtual, {
+        message: `Path leaves the root: "${virtual}"`,
+      });
     }
     return resolved;
   }
@@ -485,11 +490,11 @@ export class LocalFileSystem implements FileSystem {
       }
       // Created between the two calls (a concurrent upload): resolve it again.
       if (retries-- > 0) continue;
-      throw new PathError(
-        "permission-denied",
-        virtual,
-        found.type === "link" ? `Dangling link: "${virtual}"` : `Path keeps changing: "${virtual}"`,
-      );
+      throw new PathError("permission-denied", virtual, {
+        message: found.type === "link"
+          ? `Dangling link: "${virtual}"`
+          : `Path keeps changing: "${virtual}"`,
+      });
     }
   }
 
@@ -497,7 +502,9 @@ export class LocalFileSystem implements FileSystem {
   async #checkLinkMove(source: string, target: string, to: string): Promise<void> {
     const root = await this.#rootOnce();
     const refuse = () =>
-      new PathError("permission-denied", to, `The link would lead out of the root: "${to}"`);
+      new PathError("permission-denied", to, {
+        message: `The link would lead out of the root: "${to}"`,
+      });
     let text: string;
     try {
       text = await this.#files.readlink(source);

@@ -55,11 +55,9 @@ export class LocalRoot {
   toLocal(virtual: string): string {
     const { platform } = this;
     if (platform.sep === "\\" && (virtual.includes("\\") || virtual.includes(":"))) {
-      throw new PathError(
-        "invalid-path",
-        virtual,
-        `Names with "\\" or ":" are not allowed: "${virtual}"`,
-      );
+      throw new PathError("invalid-path", virtual, {
+        message: `Names with "\\" or ":" are not allowed: "${virtual}"`,
+      });
     }
     if (virtual === "/" || virtual === "") return this.path;
     // A normal virtual path needs no join on POSIX: it is already "/name/name...".

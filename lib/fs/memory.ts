@@ -218,7 +218,9 @@ export class MemoryFileSystem implements FileSystem {
       if (source === "/" || target === "/") throw new PathError("permission-denied", source);
       if (node.type === "dir" && (target + "/").startsWith(source + "/")) {
         if (target === source) return;
-        throw new PathError("invalid-path", target, `Cannot move "${source}" into itself`);
+        throw new PathError("invalid-path", target, {
+          message: `Cannot move "${source}" into itself`,
+        });
       }
       const parent = this.#lookupDir(parentPath(target));
       const name = baseName(target);
@@ -290,7 +292,9 @@ export class MemoryFileSystem implements FileSystem {
       } else if (options.offset !== undefined && options.offset > 0) {
         position = options.offset;
         if (position - file.size > this.#maxBytes - this.#usedBytes) {
-          throw new PathError("no-space", target, `Offset ${position} exceeds the quota`);
+          throw new PathError("no-space", target, {
+            message: `Offset ${position} exceeds the quota`,
+          });
         }
       } else {
         this.#usedBytes -= file.size;
@@ -321,7 +325,9 @@ export class MemoryFileSystem implements FileSystem {
     const growth = end - file.size;
     if (growth <= 0) return;
     if (growth > this.#maxBytes - this.#usedBytes) {
-      throw new PathError("no-space", target, `The file system's quota is used up: "${target}"`);
+      throw new PathError("no-space", target, {
+        message: `The file system's quota is used up: "${target}"`,
+      });
     }
     this.#usedBytes += growth;
     if (end <= file.data.length) return;

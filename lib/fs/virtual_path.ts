@@ -39,7 +39,9 @@ export function resolveVirtualPath(cwd: string, path: string): string {
     : `${cwd}/${path}`;
   if (joined === "/" || NORMAL_PATH.test(joined)) return joined;
   if (path.includes("\0") || cwd.includes("\0")) {
-    throw new PathError("invalid-path", path.replace(/\0/g, "\\0"), "Path contains a NUL byte");
+    throw new PathError("invalid-path", path.replace(/\0/g, "\\0"), {
+      message: "Path contains a NUL byte",
+    });
   }
   const parts: string[] = [];
   for (const part of joined.split("/")) {

@@ -8,7 +8,7 @@
 
 import type { FileStat, FileSystem } from "../fs/file_system.ts";
 import type { NetAddr } from "../socket.ts";
-import type { CommandSpec, PathRule } from "./command_table.ts";
+import type { CommandRequest, CommandSpec, PathRule } from "./command_table.ts";
 import type { DataChannel } from "./data_channel.ts";
 import type { FileChange, FileTransfer, LoginFailureReason } from "./hooks.ts";
 import type { LogRecord } from "./log_record.ts";
@@ -174,20 +174,66 @@ export interface CommandContext extends SessionState {
    * Sends a multi-line reply whose body is produced lazily (a long STAT listing), in batches of
    * about 64 KiB; body lines are indented by one space.
    *
+   * @example A listing of the session's attributes
+   * ```ts
+   * import { Client } from "@streamftp/streamftp/client";
+   * import { Server } from "@streamftp/streamftp/server";
+   * import assert from "node:assert/strict";
+   *
+   * await using server = new Server();
+   * server.commands.set("XATR", {
+   *   handler(ctx) {
+   *     ctx.attributes.set("theme", "dark");
+   *     async function* body() {
+   *       for (const [key, value] of ctx.attributes) yield `${key}=${value}`;
+   *     }
+   *     return ctx.replyLines(211, { first: "Attributes:", body: body(), last: "End" });
+   *   },
+   * });
+   * await server.start("127.0.0.1", 0);
+   * await using client = await Client.connect("127.0.0.1", server.address.port);
+   * const reply = await client.command("XATR", "211");
+   * assert.deepEqual(reply.lines, ["Attributes:", " theme=dark", "End"]);
+   * ```
+   *
    * @param code The reply code.
-   * @param first The first line's text.
-   * @param body The body lines.
-   * @param last The last line's text.
+   * @param lines The first line's text, the body lines (produced as they are sent), and the
+   * last line's text.
    */
-  replyLines(code: number, first: string, body: AsyncIterable<string>, last: string): Promise<void>;
+  replyLines(
+    code: number,
+    lines: { first: string; body: AsyncIterable<string>; last: string },
+  ): Promise<void>;
   /**
-   * Writes a log record through the server's `log` option.
+   * Writes a log record through the server's `log` option, with the session's number.
+   *
+   * @example Logging a handler's failure
+   * ```ts
+   * import { Client } from "@streamftp/streamftp/client";
+   * import { type LogRecord, Server } from "@streamftp/streamftp/server";
+   * import assert from "node:assert/strict";
+   *
+   * const records: LogRecord[] = [];
+   * await using server = new Server({ log: (record) => void records.push(record) });
+   * server.commands.set("XPING", {
+   *   async handler(ctx) {
+   *     const error = new Error("backend unreachable");
+   *     ctx.log("warn", "XPING: the backend did not answer", { error });
+   *     await ctx.reply(451, "backend unreachable");
+   *   },
+   * });
+   * await server.start("127.0.0.1", 0);
+   * await using client = await Client.connect("127.0.0.1", server.address.port);
+   * await client.command("XPING", "451");
+   * const warning = records.find((r) => r.level === "warn");
+   * assert.equal((warning?.error as Error).message, "backend unreachable");
+   * ```
    *
    * @param level Severity.
    * @param message What happened.
-   * @param error The error, for failures.
+   * @param options The error, for failures.
    */
-  log(level: LogRecord["level"], message: string, error?: unknown): void;
+  log(level: LogRecord["level"], message: string, options?: Pick<LogRecord, "error">): void;
   /**
    * Waits, but no longer than the session lives.
    *
@@ -232,23 +278,73 @@ export interface CommandContext extends SessionState {
    * Runs a subcommand's spec with the dispatcher's checks (requirements, path rule, replies
    * to errors): how SITE runs its own table.
    *
+   * @example A command with subcommands of its own
+   * ```ts
+   * import { Client } from "@streamftp/streamftp/client";
+   * import { type CommandSpec, Server } from "@streamftp/streamftp/server";
+   * import assert from "node:assert/strict";
+   *
+   * const subcommands: Record<string, CommandSpec> = {
+   *   ECHO: { handler: (ctx, { verb, argument }) => ctx.reply(200, `${verb}: ${argument}`) },
+   *   WHOAMI: { requires: ["login"], handler: (ctx) => ctx.reply(200, ctx.loginName) },
+   * };
+   * await using server = new Server();
+   * server.commands.set("XDO", {
+   *   async handler(ctx, { argument }) {
+   *     const [verb, ...rest] = argument.split(" ");
+   *     const spec = subcommands[verb.toUpperCase()];
+   *     if (!spec) return ctx.reply(501, "XDO ECHO or XDO WHOAMI");
+   *     await ctx.execute(spec, { verb: verb.toUpperCase(), argument: rest.join(" ") });
+   *   },
+   * });
+   * await server.start("127.0.0.1", 0);
+   * await using client = await Client.connect("127.0.0.1", server.address.port);
+   * assert.deepEqual((await client.command("XDO echo hi there", "200")).lines, ["ECHO: hi there"]);
+   * await client.command("XDO whoami", "530"); // the subcommand's requirement holds
+   * ```
+   *
    * @param spec The subcommand's spec.
-   * @param verb The subcommand (upper case).
-   * @param argument Its argument.
+   * @param command The subcommand (upper case) as `verb`, and its `argument`.
    */
-  execute(spec: CommandSpec, verb: string, argument: string): Promise<void>;
+  execute(spec: CommandSpec, command: Pick<CommandRequest, "verb" | "argument">): Promise<void>;
 
   /**
    * Names the user (USER) or logs in or out, installing the user's speed limits; resets the
    * directory to the user's home. Logging a user out tells the user manager and the `logout`
    * hook.
    *
+   * @example A login by token, in one command
+   * ```ts
+   * import { Client } from "@streamftp/streamftp/client";
+   * import { Server, User } from "@streamftp/streamftp/server";
+   * import assert from "node:assert/strict";
+   *
+   * const robot = new User({ login: "robot", password: crypto.randomUUID() });
+   * await using server = new Server({ users: [robot] });
+   * server.commands.set("XTOKEN", {
+   *   async handler(ctx, { argument }) {
+   *     if (argument !== "s3cret-token") return ctx.reply(530, "bad token");
+   *     await ctx.setUser(robot, { loggedIn: true }); // no PASS, so no login hook either
+   *     await ctx.reply(230, "logged in by token");
+   *   },
+   * });
+   * await server.start("127.0.0.1", 0);
+   * await using client = await Client.connect("127.0.0.1", server.address.port);
+   * await client.command("XTOKEN s3cret-token", "230");
+   * assert.equal(await client.pwd(), "/");
+   * assert.equal([...server.sessions][0].loginName, "robot"); // the user's login by default
+   * ```
+   *
    * @param user The user, or `undefined` (with a `loginName`: a name that will not log in).
-   * @param loggedIn Whether the login is complete (`true` skips the `login` hook: USER and PASS
-   * name the user first and then call {@linkcode CommandContext.completeLogin}).
-   * @param loginName The name sent with USER.
+   * @param options `loggedIn`: whether the login is complete (default `false`; `true` skips the
+   * `login` hook: USER and PASS name the user first and then call
+   * {@linkcode CommandContext.completeLogin}). `loginName`: the name sent with USER (default
+   * the user's login).
    */
-  setUser(user: User | undefined, loggedIn: boolean, loginName?: string): Promise<void>;
+  setUser(
+    user: User | undefined,
+    options?: { loggedIn?: boolean; loginName?: string },
+  ): Promise<void>;
   /**
    * Completes the login of the named user (its password was accepted, or it needs none): the
    * server's `login` hook may still refuse it. Failures are reset once logged in.

@@ -8,7 +8,7 @@
  */
 
 import { PathError } from "../errors.ts";
-import { parseCommand } from "../protocol/command.ts";
+import { type Command, parseCommand } from "../protocol/command.ts";
 import type { CommandContext } from "./command_context.ts";
 import type { CommandRequest, CommandSpec, CommandTable } from "./command_table.ts";
 import { pathErrorReply } from "./path_error_reply.ts";
@@ -63,7 +63,7 @@ export class Dispatcher {
       await ctx.reply(500, `unknown command '${printable(verb)}'`).catch(() => {});
       return;
     }
-    await this.execute(spec, verb, argument);
+    await this.execute(spec, { verb, argument });
   }
 
   /**
@@ -71,10 +71,10 @@ export class Dispatcher {
    * path rule, handler, and the reply to an error. For SITE subcommands.
    *
    * @param spec The command's spec.
-   * @param verb The verb (upper case), as the handler will see it.
-   * @param argument The argument.
+   * @param command The verb (upper case), as the handler will see it, and the argument.
    */
-  async execute(spec: CommandSpec, verb: string, argument: string): Promise<void> {
+  async execute(spec: CommandSpec, command: Command): Promise<void> {
+    const { verb, argument } = command;
     const ctx = this.#ctx;
     try {
       if (!await this.#meetsRequirements(spec)) return;
@@ -97,7 +97,7 @@ export class Dispatcher {
         await ctx.reply(code, text).catch(() => {});
         return;
       }
-      ctx.log("error", `Command ${verb} failed`, error);
+      ctx.log("error", `Command ${verb} failed`, { error });
       await ctx.reply(451, "requested action aborted: local error in processing").catch(() => {});
     }
   }

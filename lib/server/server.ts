@@ -412,7 +412,7 @@ export class Server implements AsyncDisposable {
    * @returns The session.
    */
   protected createSession(conn: Conn, id: number): Session {
-    return new Session(this, conn, id);
+    return new Session(conn, { server: this, id });
   }
 
   /** Alias of {@linkcode Server.uploadThrottle} (aioftp's name: the server reads uploads). */
@@ -581,12 +581,12 @@ export class Server implements AsyncDisposable {
       } catch (error) {
         if (this.#listener !== listener) return;
         if (error instanceof ConnectionClosedError) {
-          this.#log("error", "The listener is gone: no more connections are accepted", error);
+          this.#log("error", "The listener is gone: no more connections are accepted", { error });
           this.#stopped.reject(error);
           return;
         }
         // Anything else (EMFILE...) may pass: wait, longer each time, and go on.
-        this.#log("error", `Accepting a connection failed; retrying in ${retryIn} ms`, error);
+        this.#log("error", `Accepting a connection failed; retrying in ${retryIn} ms`, { error });
         await new Promise((resolve) => setTimeout(resolve, retryIn));
         retryIn = Math.min(retryIn * 2, ACCEPT_RETRY_MAX_MS);
         continue;
@@ -646,8 +646,8 @@ export class Server implements AsyncDisposable {
     return this.#limiter.acquire(ip);
   }
 
-  #log(level: LogRecord["level"], message: string, error?: unknown): void {
-    this.options.log?.({ level, message, error });
+  #log(level: LogRecord["level"], message: string, options: Pick<LogRecord, "error"> = {}): void {
+    this.options.log?.({ level, message, error: options.error });
   }
 }
 

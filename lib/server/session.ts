@@ -13,7 +13,7 @@ import type { Conn, NetAddr } from "../socket.ts";
 import { abortable, deadlineSignal } from "../stream/abort.ts";
 import { LineTooLongError } from "../stream/line_reader.ts";
 import type { CommandContext, DataProtection, TransferType } from "./command_context.ts";
-import type { CommandSpec, PathRule } from "./command_table.ts";
+import type { CommandRequest, CommandSpec, PathRule } from "./command_table.ts";
 import { ControlConnection } from "./control_connection.ts";
 import type { DataChannel } from "./data_channel.ts";
 import { Dispatcher } from "./dispatcher.ts";
@@ -104,27 +104,50 @@ export class Session implements CommandContext {
 
   /**
    * Wraps an accepted control connection; {@linkcode Session.run} serves it. Servers create
-   * sessions; there is no need to call this.
+   * sessions in `Server.createSession`, which a server subclass overrides to make a subclass
+   * of `Session` instead.
    *
-   * @param server The owning server.
+   * @example Sessions of one's own class
+   * ```ts
+   * import { Client } from "@streamftp/streamftp/client";
+   * import { type Conn, Server, Session } from "@streamftp/streamftp/server";
+   * import assert from "node:assert/strict";
+   *
+   * class TimedSession extends Session {
+   *   readonly startedAt = Date.now();
+   * }
+   * class TimedServer extends Server {
+   *   protected override createSession(conn: Conn, id: number): Session {
+   *     return new TimedSession(conn, { server: this, id });
+   *   }
+   * }
+   * await using server = new TimedServer();
+   * await server.start("127.0.0.1", 0);
+   * await using client = await Client.connect("127.0.0.1", server.address.port);
+   * await client.login();
+   * const [session] = server.sessions;
+   * assert.ok(session instanceof TimedSession && session.startedAt <= Date.now());
+   * ```
+   *
    * @param conn The control connection (plain; with implicit TLS, `run` runs the handshake).
-   * @param id The session number.
+   * @param options The owning `server`, and the session's number as `id`.
    */
-  constructor(server: Server, conn: Conn, id: number) {
+  constructor(conn: Conn, options: { server: Server; id: number }) {
+    const { server, id } = options;
     this.server = server;
     this.id = id;
-    const options = server.options;
+    const serverOptions = server.options;
     this.#control = new ControlConnection(conn, {
-      maxLineLength: options.maxLineLength,
-      replyTimeout: options.idleTimeout,
+      maxLineLength: serverOptions.maxLineLength,
+      replyTimeout: serverOptions.idleTimeout,
       onReplyTimeout: () =>
         this.log("info", "The client took no reply within the idle timeout, closing"),
     });
     this.#worker = new TransferWorker({
       reply: (code, text) => this.#send(code, text),
-      log: (message, error) => this.log("debug", message, error),
-      dataConnectTimeout: options.dataConnectTimeout,
-      dataTimeout: options.dataTimeout,
+      log: (message, error) => this.log("debug", message, { error }),
+      dataConnectTimeout: serverOptions.dataConnectTimeout,
+      dataTimeout: serverOptions.dataTimeout,
     });
     this.#dispatcher = new Dispatcher(this, {
       commands: server.commands,
@@ -133,7 +156,7 @@ export class Session implements CommandContext {
       },
       dataProtectionMissing: () =>
         this.#dataProtection !== "P" && server.tlsPolicy.dataNeedsTls(this.loginName),
-      logCommands: options.log !== undefined,
+      logCommands: serverOptions.log !== undefined,
     });
     this.#events = SessionEvents.create(this, {
       hooks: server.hooks,
@@ -150,7 +173,7 @@ export class Session implements CommandContext {
         signal: this.signal,
       }),
       events: this.#events,
-      log: (level, message, error) => this.log(level, message, error),
+      log: (level, message, options) => this.log(level, message, options),
     });
     this.#throttles = new SessionThrottles(server);
     this.#closed = new Promise((resolve) => (this.#resolveClosed = resolve));
@@ -309,16 +332,14 @@ export class Session implements CommandContext {
   /** {@inheritDoc CommandContext.replyLines} */
   replyLines(
     code: number,
-    first: string,
-    body: AsyncIterable<string>,
-    last: string,
+    lines: { first: string; body: AsyncIterable<string>; last: string },
   ): Promise<void> {
     if (this.#saidFarewell) return this.#drop(code);
-    this.#events?.observeReply(code, first);
+    this.#events?.observeReply(code, lines.first);
     return this.#control.replyLines(
       code,
-      { first, body, last },
-      (error) => this.log("error", "Multi-line reply body failed", error),
+      lines,
+      (error) => this.log("error", "Multi-line reply body failed", { error }),
     );
   }
 
@@ -329,8 +350,8 @@ export class Session implements CommandContext {
   }
 
   /** {@inheritDoc CommandContext.log} */
-  log(level: LogRecord["level"], message: string, error?: unknown): void {
-    this.server.options.log?.({ level, message, session: this.id, error });
+  log(level: LogRecord["level"], message: string, options: Pick<LogRecord, "error"> = {}): void {
+    this.server.options.log?.({ level, message, session: this.id, error: options.error });
   }
 
   /** {@inheritDoc CommandContext.resolvePath} */
@@ -354,13 +375,16 @@ export class Session implements CommandContext {
   }
 
   /** {@inheritDoc CommandContext.execute} */
-  execute(spec: CommandSpec, verb: string, argument: string): Promise<void> {
-    return this.#dispatcher.execute(spec, verb, argument);
+  execute(spec: CommandSpec, command: Pick<CommandRequest, "verb" | "argument">): Promise<void> {
+    return this.#dispatcher.execute(spec, command);
   }
 
   /** {@inheritDoc CommandContext.setUser} */
-  async setUser(user: User | undefined, loggedIn: boolean, loginName?: string): Promise<void> {
-    await this.#login.setUser(user, loggedIn, loginName);
+  async setUser(
+    user: User | undefined,
+    options: { loggedIn?: boolean; loginName?: string } = {},
+  ): Promise<void> {
+    await this.#login.setUser(user, options);
     if (user) this.#cwd = user.home;
     this.#throttles.setUser(user);
   }
@@ -557,7 +581,7 @@ export class Session implements CommandContext {
         await abortable(command, this.#closer.signal);
       }
     } catch (error) {
-      if (!this.closing) this.log("debug", "Control connection failed", error);
+      if (!this.closing) this.log("debug", "Control connection failed", { error });
     } finally {
       await this.#cleanUp();
     }
@@ -569,7 +593,7 @@ export class Session implements CommandContext {
       await this.upgradeToTls();
       return true;
     } catch (error) {
-      this.log("info", `TLS handshake with ${this.remoteAddr.hostname} failed`, error);
+      this.log("info", `TLS handshake with ${this.remoteAddr.hostname} failed`, { error });
       return false;
     }
   }
@@ -661,7 +685,7 @@ export class Session implements CommandContext {
       timer = setTimeout(() => resolve(true), CLOSE_GRACE_MS);
     });
     const done = step.then(() => false, (error) => {
-      this.log("error", `${what} failed`, error);
+      this.log("error", `${what} failed`, { error });
       return false;
     });
     try {

@@ -54,9 +54,9 @@ export interface EventSource {
    *
    * @param level Severity.
    * @param message What happened.
-   * @param error The error.
+   * @param options The error.
    */
-  log(level: LogRecord["level"], message: string, error?: unknown): void;
+  log(level: LogRecord["level"], message: string, options?: Pick<LogRecord, "error">): void;
 }
 
 /** What a {@linkcode SessionEvents} works with besides its session. */
@@ -339,5 +339,5 @@ export class SessionEvents {
   }
 
   readonly #hookFailed = (message: string, error: unknown): void =>
-    this.#session.log("error", message, error);
+    this.#session.log("error", message, { error });
 }

@@ -29,9 +29,9 @@ export interface SessionLoginOptions {
    *
    * @param level Severity.
    * @param message What happened.
-   * @param error The error.
+   * @param options The error.
    */
-  log(level: LogRecord["level"], message: string, error?: unknown): void;
+  log(level: LogRecord["level"], message: string, options?: Pick<LogRecord, "error">): void;
 }
 
 /**
@@ -53,7 +53,7 @@ export interface SessionLoginOptions {
  *   events: undefined,
  *   log: () => {},
  * });
- * await login.setUser(alice, false, "alice"); // USER alice: named, not logged in
+ * await login.setUser(alice, { loginName: "alice" }); // USER alice: named, not logged in
  * assert.equal(login.loggedIn, false);
  * const refusal = await login.complete(); // PASS accepted: the login hook may still refuse
  * assert.equal(refusal, undefined);
@@ -128,10 +128,14 @@ export class SessionLogin {
    * is given back to the user manager at once.
    *
    * @param user The user, or `undefined` (with a `loginName`: a name that will not log in).
-   * @param loggedIn Whether the login is complete.
-   * @param loginName The name sent with USER.
+   * @param options Whether the login is complete (`loggedIn`, default `false`), and the name
+   * sent with USER (`loginName`, default the user's login).
    */
-  async setUser(user: User | undefined, loggedIn: boolean, loginName?: string): Promise<void> {
+  async setUser(
+    user: User | undefined,
+    options: { loggedIn?: boolean; loginName?: string } = {},
+  ): Promise<void> {
+    const { loggedIn = false, loginName } = options;
     const previous = this.#user;
     if (previous && this.#loggedIn && previous !== user) {
       const name = this.#loginName ?? "anonymous";
@@ -179,7 +183,7 @@ export class SessionLogin {
   async end(): Promise<void> {
     this.#ended = true;
     this.stopDeadline();
-    if (this.#user) await this.setUser(undefined, false);
+    if (this.#user) await this.setUser(undefined);
   }
 
   /**
@@ -203,7 +207,7 @@ export class SessionLogin {
   async #release(user: User): Promise<void> {
     const { userManager, log } = this.#options;
     await userManager.notifyLogout(user, this.#options.loginContext()).catch((e) =>
-      log("error", "User manager failed on logout", e)
+      log("error", "User manager failed on logout", { error: e })
     );
   }
 }

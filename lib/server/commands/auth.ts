@@ -39,7 +39,7 @@ export const authCommands: Record<string, CommandSpec> = {
     help: "<SP> <username>",
     whileTransferring: "refuse",
     async handler(ctx, { argument }) {
-      await ctx.setUser(undefined, false);
+      await ctx.setUser(undefined);
       // A new login starts afresh: what the previous one prepared does not carry over.
       ctx.setRenameFrom(undefined);
       ctx.setRestOffset(0);
@@ -55,14 +55,14 @@ export const authCommands: Record<string, CommandSpec> = {
         const result = await ctx.server.userManager.getUser(argument, loginContext(ctx));
         if (result.state !== "ok") {
           if (result.state === "error") {
-            await ctx.setUser(undefined, false, argument);
+            await ctx.setUser(undefined, { loginName: argument });
             refusedNames.set(ctx, { reason: result.reason ?? "refused", detail: result.info });
-          } else await ctx.setUser(result.user, false, argument);
+          } else await ctx.setUser(result.user, { loginName: argument });
           attempt.end(false);
           await ctx.reply(331, "password required");
           return;
         }
-        await ctx.setUser(result.user, false, argument);
+        await ctx.setUser(result.user, { loginName: argument });
         const refusal = await ctx.completeLogin();
         if (refusal === undefined) {
           attempt.end(false);

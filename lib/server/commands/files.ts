@@ -144,7 +144,7 @@ export const fileCommands: Record<string, CommandSpec> = {
         await ctx.reply(500, `unknown SITE command '${sub.slice(0, 32)}'`);
         return;
       }
-      await ctx.execute(spec, sub, rest);
+      await ctx.execute(spec, { verb: sub, argument: rest });
     },
   },
 };

@@ -131,7 +131,7 @@ async function pathStatus(ctx: CommandContext, argument: string): Promise<void> 
   const stat = found.stat ?? await fs.stat(path);
   const code = stat.type === "dir" ? 212 : 213;
   const now = new Date();
-  await ctx.replyLines(code, `Status of ${path}:`, lines(), "End of status");
+  await ctx.replyLines(code, { first: `Status of ${path}:`, body: lines(), last: "End of status" });
 
   async function* lines(): AsyncIterable<string> {
     for await (const entry of await listingEntries(fs, path, stat)) yield listLine(entry, now);

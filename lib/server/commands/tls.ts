@@ -44,7 +44,7 @@ export const tlsCommands: Record<string, CommandSpec> = {
       ctx.setDataProtection("C");
       // A user named before AUTH must log in again, now under TLS (any name: a known and an
       // unknown one must not be told apart by what PASS answers next).
-      if (ctx.loginName !== undefined) await ctx.setUser(undefined, false);
+      if (ctx.loginName !== undefined) await ctx.setUser(undefined);
     },
   },
   PBSZ: {

@@ -416,7 +416,7 @@ async function upload(
           const { code, text } = pathErrorReply(error, true);
           return { code, text: `${text}, partial file kept` };
         }
-        ctx.log("debug", `${verb} ${path}: data connection failed`, error);
+        ctx.log("debug", `${verb} ${path}: data connection failed`, { error });
         return { code: 426, text: "data connection closed, partial file kept" };
       }
     },
