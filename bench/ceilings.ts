@@ -29,7 +29,7 @@
 
 import { type ChildProcess, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { connect, type Socket } from "node:net";
 import { availableParallelism, cpus } from "node:os";
@@ -39,7 +39,7 @@ import { fileURLToPath } from "node:url";
 import { machineBusy, selfCpu, treeMemory } from "./proc.ts";
 import { formatNumber, median } from "./report.ts";
 import { PYTHON } from "./servers.ts";
-import { firstLine, killAll, runTimed, start, stop, stopAll } from "./spawn.ts";
+import { firstLine, runTimed, start, stop, stopAll, stopOnSignal } from "./spawn.ts";
 
 type Runtime = "deno" | "bun" | "node";
 type MeasurementKey = "bulk" | "small" | "list" | "logins" | "idle";
@@ -210,17 +210,7 @@ const startedAt = new Date();
 const began = performance.now();
 const tmp = await mkdtemp("/dev/shm/streamftp-ceilings-");
 
-let interrupted = false;
-const onSignal = () => {
-  if (interrupted) return;
-  interrupted = true;
-  log("interrupted: stopping every child");
-  killAll();
-  rmSync(tmp, { recursive: true, force: true });
-  process.exit(130);
-};
-process.on("SIGINT", onSignal);
-process.on("SIGTERM", onSignal);
+const stopHandlingSignals = stopOnSignal(tmp);
 
 // ---------------------------------------------------------------------------------------------
 // Runtimes
@@ -841,7 +831,6 @@ try {
 } finally {
   await stopAll();
   await rm(tmp, { recursive: true, force: true });
-  process.off("SIGINT", onSignal);
-  process.off("SIGTERM", onSignal);
+  stopHandlingSignals();
 }
 process.exit(code);

@@ -16,7 +16,7 @@
  */
 
 import { availableParallelism, cpus } from "node:os";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
 import process from "node:process";
@@ -42,7 +42,7 @@ import {
   startServer,
   unavailable,
 } from "./servers.ts";
-import { killAll, stopAll } from "./spawn.ts";
+import { stopAll, stopOnSignal } from "./spawn.ts";
 import { type Side, type WorkloadKey, WORKLOADS } from "./workloads.ts";
 
 const options = (() => {
@@ -59,17 +59,7 @@ const tmp = await mkdtemp("/dev/shm/streamftp-bench-");
 const notes: string[] = [];
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-let interrupted = false;
-const onSignal = () => {
-  if (interrupted) return;
-  interrupted = true;
-  log("interrupted: stopping every child");
-  killAll();
-  rmSync(tmp, { recursive: true, force: true });
-  process.exit(130);
-};
-process.on("SIGINT", onSignal);
-process.on("SIGTERM", onSignal);
+const stopHandlingSignals = stopOnSignal(tmp);
 
 /** One pair to measure: a server and a client (none for the idle sessions). */
 interface Pair {
@@ -410,7 +400,6 @@ try {
 } finally {
   await stopAll();
   await rm(tmp, { recursive: true, force: true });
-  process.off("SIGINT", onSignal);
-  process.off("SIGTERM", onSignal);
+  stopHandlingSignals();
 }
 process.exit(code);

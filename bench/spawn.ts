@@ -8,6 +8,7 @@
  */
 
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { rmSync } from "node:fs";
 import { readFile, rm } from "node:fs/promises";
 import process from "node:process";
 
@@ -111,6 +112,30 @@ export async function stopAll(): Promise<void> {
 /** Kills every child at once (signal handlers: no waiting). */
 export function killAll(): void {
   for (const child of running) signalGroup(child, "SIGKILL");
+}
+
+/**
+ * On SIGINT or SIGTERM: says so on stderr, kills every child, removes `tmp` and exits 130.
+ *
+ * @param tmp The run's temporary directory.
+ * @returns A function that removes the handlers (at the end of a run).
+ */
+export function stopOnSignal(tmp: string): () => void {
+  let interrupted = false;
+  const onSignal = () => {
+    if (interrupted) return;
+    interrupted = true;
+    process.stderr.write("interrupted: stopping every child\n");
+    killAll();
+    rmSync(tmp, { recursive: true, force: true });
+    process.exit(130);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  return () => {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  };
 }
 
 /** What {@linkcode runTimed} measured. */

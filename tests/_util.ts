@@ -9,9 +9,9 @@
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import process from "node:process";
 import { after } from "node:test";
 import "../adapters/auto.ts";
@@ -170,6 +170,20 @@ export async function tempDir(
  */
 export function sha256(data: Uint8Array | string): string {
   return createHash("sha256").update(data).digest("hex");
+}
+
+/** The SHA-256 of every file under `root`, keyed by its path relative to `root`. */
+export async function treeDigests(root: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const entry of await readdir(root, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const parent = entry.parentPath ?? (entry as unknown as { path: string }).path;
+    out.set(
+      relative(root, join(parent, entry.name)),
+      sha256(await readFile(join(parent, entry.name))),
+    );
+  }
+  return out;
 }
 
 /**

@@ -12,12 +12,20 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
-import { join, relative } from "node:path";
+import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import process from "node:process";
 import { LocalFileSystem, Server, User } from "../server.ts";
 import { cliArgs, cliOk, cliSkip, runCli, runCliBytes } from "./_cli.ts";
-import { peerSkip, randomBytes, requirePeers, sha256, tempDir, within } from "./_util.ts";
+import {
+  peerSkip,
+  randomBytes,
+  requirePeers,
+  sha256,
+  tempDir,
+  treeDigests,
+  within,
+} from "./_util.ts";
 import { TEST_CA_CERT, TEST_SERVER_CERT, TEST_SERVER_KEY } from "./fixtures/tls.ts";
 import { startOwnServer } from "./peers/own_server.ts";
 import { isRoot, type PeerServer } from "./peers/peer.ts";
@@ -39,20 +47,6 @@ async function writeTree(root: string, files: Record<string, Uint8Array>): Promi
     await mkdir(join(root, name, ".."), { recursive: true });
     await writeFile(join(root, name), data);
   }
-}
-
-/** Relative path to SHA-256 of every file under `root`. */
-async function digests(root: string): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  for (const entry of await readdir(root, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile()) continue;
-    const parent = entry.parentPath ?? (entry as unknown as { path: string }).path;
-    out.set(
-      relative(root, join(parent, entry.name)),
-      sha256(await readFile(join(parent, entry.name))),
-    );
-  }
-  return out;
 }
 
 const SITE_DIGESTS = new Map(Object.entries(SITE).map(([name, data]) => [name, sha256(data)]));
@@ -112,7 +106,7 @@ for (const peer of peers) {
       T,
       async () => {
         await cliOk(["put", join(work.path, "site"), url()]);
-        assert.deepEqual(await digests(onDisk("site")), SITE_DIGESTS);
+        assert.deepEqual(await treeDigests(onDisk("site")), SITE_DIGESTS);
         await cliOk(["put", join(work.path, "site", "a.txt"), url("renamed.txt")]);
         assert.equal(await readFile(onDisk("renamed.txt"), "utf8"), "hello\n");
         await cliOk(["put", join(work.path, "site", "sub", "b.bin"), url("site/")]);
@@ -168,7 +162,7 @@ for (const peer of peers) {
       assert.equal(await cliOk(["cat", url("site/a.txt")]), "hello\n");
       const copy = join(work.path, "copy");
       await cliOk(["get", "--parallel", "3", url("site"), copy]);
-      assert.deepEqual(await digests(copy), SITE_DIGESTS);
+      assert.deepEqual(await treeDigests(copy), SITE_DIGESTS);
     });
 
     it(
@@ -179,7 +173,7 @@ for (const peer of peers) {
       async () => {
         const mirror = join(work.path, "mirror");
         const first = (await cliOk(["mirror", url("site"), mirror])).trim().split("\n");
-        assert.deepEqual(await digests(mirror), SITE_DIGESTS);
+        assert.deepEqual(await treeDigests(mirror), SITE_DIGESTS);
         assert.ok(first.includes("transfer a.txt (missing, 6 B)"), first.join("\n"));
         assert.ok(first.includes("mkdir sub/deep"), first.join("\n"));
         assert.match(
@@ -212,7 +206,7 @@ for (const peer of peers) {
 
         const done = await cliOk(["mirror", "--reverse", "--delete", mirror, url("site")]);
         assert.match(done, /^2 transferred .* 1 deleted, 3 up to date$/m);
-        assert.deepEqual(await digests(onDisk("site")), await digests(mirror));
+        assert.deepEqual(await treeDigests(onDisk("site")), await treeDigests(mirror));
       },
     );
 

@@ -9,12 +9,12 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
-import { join, relative } from "node:path";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { Client } from "../client.ts";
 import { hashPassword, verifyPassword } from "../server.ts";
 import { assertCleanExit, cliOk, cliSkip, runCli, serveCli } from "./_cli.ts";
-import { peerSkip, randomBytes, run, sha256, tempDir, within } from "./_util.ts";
+import { peerSkip, randomBytes, run, sha256, tempDir, treeDigests, within } from "./_util.ts";
 import { TEST_CA_CERT, TEST_SERVER_CERT, TEST_SERVER_KEY } from "./fixtures/tls.ts";
 import { RawControl, readAll, text, writeAll } from "./server_raw.ts";
 
@@ -44,19 +44,6 @@ async function tryStore(c: RawControl, name: string, data = "x"): Promise<string
   }
   await writeAll(conn, new TextEncoder().encode(data));
   return await c.next();
-}
-
-async function tree(root: string): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  for (const entry of await readdir(root, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile()) continue;
-    const parent = entry.parentPath ?? (entry as unknown as { path: string }).path;
-    out.set(
-      relative(root, join(parent, entry.name)),
-      sha256(await readFile(join(parent, entry.name))),
-    );
-  }
-  return out;
 }
 
 describe("streamftp: help and usage errors", { skip: cliSkip }, () => {
@@ -507,7 +494,7 @@ describe("streamftp serve to curl and lftp", {
       ].join("; ");
       const mirrored = await run(LFTP, ["-c", script], { timeoutMs: 30000 });
       assert.equal(mirrored.code, 0, mirrored.stderr + mirrored.stdout);
-      assert.deepEqual(await tree(copy), await tree(root));
+      assert.deepEqual(await treeDigests(copy), await treeDigests(root));
     } finally {
       assertCleanExit(await served.stop("SIGINT"));
       await dir.remove();
