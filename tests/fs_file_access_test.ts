@@ -8,7 +8,11 @@ import assert from "node:assert/strict";
 import { chmod, lstat, mkdir, readFile, stat, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import type { LocalFileAccess, LocalWriteMode } from "../lib/fs/local_file_access.ts";
+import type {
+  LocalFileAccess,
+  LocalListedEntry,
+  LocalWriteMode,
+} from "../lib/fs/local_file_access.ts";
 import { fileAccessVariants } from "./_fs_variants.ts";
 import { tempDir } from "./_util.ts";
 
@@ -19,6 +23,13 @@ async function rejectsCode(promise: Promise<unknown>, code: string) {
     assert.equal((e as { code?: string }).code, code, `expected ${code}, got ${e}`);
     return true;
   });
+}
+
+/** Every batch of a listing (Node 20 has no `Array.fromAsync`). */
+async function collect<T>(batches: AsyncIterable<T>): Promise<T[]> {
+  const all: T[] = [];
+  for await (const batch of batches) all.push(batch);
+  return all;
 }
 
 for (const variant of fileAccessVariants) {
@@ -55,29 +66,65 @@ for (const variant of fileAccessVariants) {
         await rejectsCode(files.lstat(at("missing")), "ENOENT");
         await rejectsCode(files.realpath(at("dangling")), "ENOENT");
         await rejectsCode(files.stat(at("file", "child")), "ENOTDIR");
-        await rejectsCode(
-          (async () => {
-            for await (const _ of files.readDir(at("missing"), 10)) { /* drain */ }
-          })(),
-          "ENOENT",
-        );
+        await rejectsCode(collect(files.listDir(at("missing"), 10)), "ENOENT");
+        await rejectsCode(collect(files.listDir(at("file"), 10)), "ENOTDIR");
       });
 
-      it("reads a directory in batches, telling links apart", async () => {
+      it("lists a directory in batches, each entry with its metadata and a link's target", async () => {
         await mkdir(at("many"));
         for (let i = 0; i < 600; i++) await writeFile(at("many", `f${i}`), "");
+        await mkdir(at("many", "sub"));
         await symlink(at("file"), at("many", "a-link"));
+        await symlink(at("nowhere"), at("many", "dangling"));
         const sizes: number[] = [];
-        const links: string[] = [];
-        let count = 0;
-        for await (const batch of files.readDir(at("many"), 256)) {
+        const entries = new Map<string, LocalListedEntry>();
+        for await (const batch of files.listDir(at("many"), 256)) {
           sizes.push(batch.length);
-          count += batch.length;
-          for (const entry of batch) if (entry.isSymbolicLink) links.push(entry.name);
+          for (const entry of batch) entries.set(entry.name, entry);
         }
-        assert.equal(count, 601);
+        assert.equal(entries.size, 603);
         assert.ok(sizes.every((n) => n <= 256) && sizes.length === 3, `batches ${sizes}`);
-        assert.deepEqual(links, ["a-link"]);
+        const own = await stat(at("many", "f7"));
+        const file = entries.get("f7")!;
+        assert.deepEqual(
+          [file.stat.type, file.stat.size, file.stat.mode, file.stat.nlink, file.target],
+          ["file", 0, own.mode & 0o7777, own.nlink, undefined],
+        );
+        assert.equal(file.stat.mtime.getTime(), own.mtime.getTime());
+        assert.equal(entries.get("sub")!.stat.type, "dir");
+        assert.equal(entries.get("sub")!.stat.size, 0);
+        const link = entries.get("a-link")!;
+        assert.equal(link.stat.type, "link");
+        assert.equal(link.target?.path, await files.realpath(at("file")));
+        assert.deepEqual([link.target?.stat.type, link.target?.stat.size], ["file", 8]);
+        const dangling = entries.get("dangling")!;
+        assert.deepEqual([dangling.stat.type, dangling.target], ["link", undefined]);
+      });
+
+      it("closes the directory of a listing stopped early", async () => {
+        let seen = 0;
+        for await (const batch of files.listDir(at("many"), 16)) {
+          seen += batch.length;
+          if (seen >= 32) break;
+        }
+        assert.equal(seen, 32);
+        // The next listing works as usual.
+        assert.equal((await collect(files.listDir(at("many"), 1000))).flat().length, 603);
+      });
+
+      it("lists directories at the same time, each with its own entries", async () => {
+        const names = ["left", "right"];
+        for (const name of names) {
+          await mkdir(at(name));
+          for (let i = 0; i < 300; i++) await writeFile(at(name, `${name}${i}`), name);
+        }
+        const listed = await Promise.all(
+          names.map(async (name) => (await collect(files.listDir(at(name), 64))).flat()),
+        );
+        for (const [i, name] of names.entries()) {
+          assert.equal(listed[i].length, 300);
+          assert.ok(listed[i].every((e) => e.name.startsWith(name) && e.stat.size === name.length));
+        }
       });
 
       it("opens for reading and writing without following a link", async () => {

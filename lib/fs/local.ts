@@ -24,19 +24,14 @@ import type {
   OpenWriteOptions,
 } from "./file_system.ts";
 import { readableFromHandle, writableToHandle } from "./file_handle_streams.ts";
-import type {
-  LocalDirEntry,
-  LocalFile,
-  LocalFileAccess,
-  LocalWriteMode,
-} from "./local_file_access.ts";
+import type { LocalFile, LocalFileAccess, LocalWriteMode } from "./local_file_access.ts";
 import { LocalRoot } from "./local_path.ts";
 import { resolveVirtualPath } from "./virtual_path.ts";
 
 /** Bytes per file read and per file write: data moves in chunks of at least 64 KiB. */
 const CHUNK = 256 * 1024;
-/** Directory entries read, and stat'ed in parallel, at a time while listing. */
-const LIST_BATCH = 256;
+/** Directory entries looked up at a time while listing. */
+const LIST_BATCH = 512;
 /**
  * How long a stat may be handed to `openRead` in place of resolving the path again: long
  * enough for the command that made it, short enough that a link swapped into the path later
@@ -107,14 +102,15 @@ type FinalLink = "follow" | "keep";
 export interface LocalFileSystemOptions {
   /**
    * Look paths up (`realpath`, `stat`, `lstat`, directory reads: path checks, SIZE, MDTM,
-   * listings) with synchronous calls instead of through the runtime's thread pool. On a local
-   * disk with its metadata cached a lookup then costs a few microseconds instead of tens (the
-   * hand-off to the pool and back dominates): measured on a 2-core VM, `lstat` takes 4-5 µs
-   * of CPU instead of 45-60 in Deno, 3 instead of 20-50 in Bun, and the server's CPU for a
-   * LIST of 10,000 entries falls from 0.39 to 0.14 s in Deno and from 0.13 to 0.09 s in Bun.
-   * But a slow or hung file system (network mounts) then stalls every session while one
-   * lookup waits, as in single-threaded servers such as pyftpdlib. File contents are always
-   * read and written asynchronously. Default `false`.
+   * listings) with synchronous calls on the event loop instead of through the runtime's thread
+   * pool. On a local disk with its metadata cached a lookup then costs a few microseconds
+   * instead of tens (the hand-off to the pool and back dominates): measured on a 2-core VM,
+   * `lstat` takes 4-5 µs of CPU instead of 45-60 in Deno, 3 instead of 20-50 in Bun, and the
+   * server's CPU for 500 small RETRs (SIZE, MDTM, RETR each) falls by a quarter in Deno.
+   * (Listings are made with blocking calls by default too, on a worker thread.) But a slow or
+   * hung file system (network mounts) then stalls every session while one lookup waits, as in
+   * single-threaded servers such as pyftpdlib. File contents are always read and written
+   * asynchronously. Default `false`.
    */
   syncLookups?: boolean;
 }
@@ -219,18 +215,16 @@ export class LocalFileSystem implements FileSystem {
 
   /**
    * Lists a directory. Links whose target is inside the root show the target's metadata;
-   * broken or escaping links show as type `link` and are never followed. Entries are read and
-   * stat'ed in batches of 256, the stats of a batch in parallel.
+   * broken or escaping links show as type `link` and are never followed. The entries are
+   * looked up off the event loop (`listing_worker.ts`) in batches of 512.
    */
   async *list(path: string): AsyncIterable<DirEntry> {
     const real = await this.#resolve(path, "follow");
     const root = await this.#rootOnce();
     try {
-      for await (const batch of this.#files.readDir(real, LIST_BATCH)) {
-        const stats = await Promise.all(batch.map((entry) => this.#entryStat(real, entry, root)));
-        for (let i = 0; i < batch.length; i++) {
-          const info = stats[i];
-          if (info !== undefined) yield { name: batch[i].name, stat: info };
+      for await (const batch of this.#files.listDir(real, LIST_BATCH)) {
+        for (const { name, stat, target } of batch) {
+          yield { name, stat: target && root.contains(target.path) ? target.stat : stat };
         }
       }
     } catch (error) {
@@ -520,29 +514,6 @@ export class LocalFileSystem implements FileSystem {
     }
     if (!root.contains(found.real) || root.joinInside(found.real, found.missing) === undefined) {
       throw refuse();
-    }
-  }
-
-  /**
-   * The metadata a listing shows for one entry: the entry's own, or for a link whose target is
-   * inside the root, the target's; `undefined` when the entry vanished meanwhile.
-   */
-  async #entryStat(
-    dir: string,
-    entry: LocalDirEntry,
-    root: LocalRoot,
-  ): Promise<FileStat | undefined> {
-    const full = dir.endsWith(root.platform.sep)
-      ? dir + entry.name
-      : dir + root.platform.sep + entry.name;
-    try {
-      if (entry.isSymbolicLink) {
-        const target = await this.#files.realpath(full).catch(() => undefined);
-        if (target !== undefined && root.contains(target)) return await this.#files.stat(target);
-      }
-      return await this.#files.lstat(full);
-    } catch {
-      return undefined; // removed while listing
     }
   }
 }

@@ -12,12 +12,14 @@
 import type { RandomAccessFile } from "./file_handle_streams.ts";
 import type { FileStat } from "./file_system.ts";
 
-/** One entry of a local directory, with what the directory itself tells about it. */
-export interface LocalDirEntry {
+/** One entry of a local directory with its metadata. */
+export interface LocalListedEntry {
   /** The entry's name. */
   name: string;
-  /** Whether the entry is a symbolic link (known without a further lookup). */
-  isSymbolicLink: boolean;
+  /** The entry's own metadata (a link's, not its target's). */
+  stat: FileStat;
+  /** For a symbolic link that resolves: its canonical target and the target's metadata. */
+  target?: { path: string; stat: FileStat };
 }
 
 /** An open local file. */
@@ -42,10 +44,11 @@ export interface LocalFileAccess {
   /** Metadata of the path itself (a link is not followed). */
   lstat(path: string): Promise<FileStat>;
   /**
-   * A directory's entries in batches of at most `batchSize`, in no particular order; the
-   * directory is read as the batches are consumed.
+   * A directory's entries with their metadata, in batches of at most `batchSize`, in no
+   * particular order; the directory is read as the batches are consumed. Entries that vanish
+   * meanwhile are left out.
    */
-  readDir(path: string, batchSize: number): AsyncIterable<LocalDirEntry[]>;
+  listDir(path: string, batchSize: number): AsyncIterable<LocalListedEntry[]>;
   /** Opens a file for reading; fails with `ELOOP` when the last component is a link. */
   openRead(path: string): Promise<LocalFile>;
   /**
@@ -71,9 +74,9 @@ export interface LocalFileAccess {
   /** Sets the modification time, keeping the access time, following links. */
   setModifiedTime(path: string, mtime: Date): Promise<void>;
   /**
-   * The same access with the lookups (`realpath`, `stat`, `lstat`, `readDir`) made as
-   * synchronous calls: a few microseconds each instead of tens, but a slow or hung disk then
-   * stalls the whole process while one lookup waits.
+   * The same access with the lookups (`realpath`, `stat`, `lstat`, `listDir`) made as
+   * synchronous calls on the event loop: a few microseconds each instead of tens, but a slow
+   * or hung disk then stalls the whole process while one lookup waits.
    */
   withSyncLookups(): LocalFileAccess;
 }

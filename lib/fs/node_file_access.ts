@@ -6,15 +6,7 @@
  * @module
  */
 
-import {
-  constants,
-  type Dirent,
-  lstatSync,
-  opendirSync,
-  realpathSync,
-  type Stats,
-  statSync,
-} from "node:fs";
+import { constants, lstatSync, opendirSync, realpathSync, type Stats, statSync } from "node:fs";
 import {
   type FileHandle,
   lstat,
@@ -30,12 +22,9 @@ import {
   utimes,
 } from "node:fs/promises";
 import type { FileStat, FileType } from "./file_system.ts";
-import type {
-  LocalDirEntry,
-  LocalFile,
-  LocalFileAccess,
-  LocalWriteMode,
-} from "./local_file_access.ts";
+import type { LocalFile, LocalFileAccess, LocalWriteMode } from "./local_file_access.ts";
+import { type ListingLookups, listWithLookups } from "./local_listing.ts";
+import { listInWorker } from "./listing_worker.ts";
 
 /**
  * Open flags. `O_NOFOLLOW` turns a link in the last component into `ELOOP`: the caller
@@ -114,15 +103,15 @@ class NodeLocalFile implements LocalFile {
   }
 }
 
-async function* readDirBatches(path: string, batchSize: number): AsyncIterable<LocalDirEntry[]> {
+async function* readDirNames(path: string, batchSize: number): AsyncIterable<string[]> {
   const dir = await opendir(path, { bufferSize: batchSize });
   try {
     while (true) {
-      const batch: LocalDirEntry[] = [];
+      const batch: string[] = [];
       while (batch.length < batchSize) {
         const entry = await dir.read();
         if (entry === null) break;
-        batch.push(toDirEntry(entry));
+        batch.push(entry.name);
       }
       if (batch.length > 0) yield batch;
       if (batch.length < batchSize) return;
@@ -132,18 +121,15 @@ async function* readDirBatches(path: string, batchSize: number): AsyncIterable<L
   }
 }
 
-async function* readDirBatchesSync(
-  path: string,
-  batchSize: number,
-): AsyncIterable<LocalDirEntry[]> {
+async function* readDirNamesSync(path: string, batchSize: number): AsyncIterable<string[]> {
   const dir = opendirSync(path, { bufferSize: batchSize });
   try {
     while (true) {
-      const batch: LocalDirEntry[] = [];
+      const batch: string[] = [];
       while (batch.length < batchSize) {
         const entry = dir.readSync();
         if (entry === null) break;
-        batch.push(toDirEntry(entry));
+        batch.push(entry.name);
       }
       if (batch.length > 0) yield batch;
       if (batch.length < batchSize) return;
@@ -151,10 +137,6 @@ async function* readDirBatchesSync(
   } finally {
     dir.closeSync();
   }
-}
-
-function toDirEntry(entry: Dirent): LocalDirEntry {
-  return { name: entry.name, isSymbolicLink: entry.isSymbolicLink() };
 }
 
 /**
@@ -202,7 +184,12 @@ export const nodeFileAccess: LocalFileAccess = {
   realpath: (path) => realpath(path),
   stat: async (path) => fileStatOf(await stat(path)),
   lstat: async (path) => fileStatOf(await lstat(path)),
-  readDir: readDirBatches,
+  listDir: (path, batchSize) =>
+    listInWorker("node", path, {
+      batchSize,
+      fallback: () =>
+        listWithLookups({ ...nodeFileAccess, readDir: readDirNames }, path, { batchSize }),
+    }),
   openRead: async (path) => new NodeLocalFile(await open(path, OPEN_READ)),
   openWrite: async (path, mode) => new NodeLocalFile(await open(path, OPEN_WRITE[mode], 0o666)),
   mkdir: async (path, recursive) => {
@@ -226,11 +213,18 @@ export const nodeFileAccess: LocalFileAccess = {
   withSyncLookups: () => nodeFileAccessSyncLookups,
 };
 
-const nodeFileAccessSyncLookups: LocalFileAccess = {
-  ...nodeFileAccess,
+const syncLookups: ListingLookups = {
   realpath: (path) => settled(() => realpathSync.native(path)),
   stat: (path) => settled(() => fileStatOf(statSync(path))),
   lstat: (path) => settled(() => fileStatOf(lstatSync(path))),
-  readDir: readDirBatchesSync,
+  readDir: readDirNamesSync,
+};
+
+const nodeFileAccessSyncLookups: LocalFileAccess = {
+  ...nodeFileAccess,
+  realpath: syncLookups.realpath,
+  stat: syncLookups.stat,
+  lstat: syncLookups.lstat,
+  listDir: (path, batchSize) => listWithLookups(syncLookups, path, { batchSize }),
   withSyncLookups: () => nodeFileAccessSyncLookups,
 };
