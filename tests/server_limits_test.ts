@@ -411,6 +411,32 @@ describe("server: passive ports", () => {
       });
     },
   );
+
+  it(
+    "the port a session keeps after its transfer is closed when no transfer uses it in time",
+    T,
+    async () => {
+      const port = await freePort();
+      const watcher = logWatcher();
+      const options = { dataPorts: [port], dataConnectTimeout: 300, log: watcher.log };
+      await fileServer(options, async (server) => {
+        const c = await RawControl.connect(server.address);
+        await c.login();
+        const data = await testNetwork().connect({
+          hostname: "127.0.0.1",
+          port: pasvPort(await c.ask("PASV")),
+        });
+        assert.equal(await c.ask("RETR digits.txt"), "150 data transfer started");
+        assert.equal(text(await readAll(data)), "0123456789");
+        assert.equal(await c.next(), "226 transfer done");
+        assert.equal(server.portPool.used, 1);
+        await watcher.next(new RegExp(`^Closed passive port ${port}: no transfer used it again`));
+        assert.equal(server.portPool.used, 0);
+        assert.equal(pasvPort(await c.ask("PASV")), port);
+        c.close();
+      });
+    },
+  );
 });
 
 /** The real network, whose listeners can be made to fail `failures` accepts first. */

@@ -6,9 +6,11 @@ import {
   type OpenReadOptions,
   type OpenWriteOptions,
   PathError,
+  type Server,
   type ServerOptions,
   User,
 } from "../server.ts";
+import { parsePasvReply } from "../lib/protocol/address.ts";
 import type { Conn } from "../lib/socket.ts";
 import { randomBytes, sha256, testNetwork, within } from "./_util.ts";
 import {
@@ -184,13 +186,15 @@ describe("server: data connections", () => {
           assert.equal(server.portPool.used, 1);
           assert.equal(await b.ask("PASV"), "425 no free passive port, try again later");
           assert.equal(await b.ask("NOOP"), "200 NOOP ok");
-          // The port comes back once the first session's channel is used.
+          // Once the first session's transfer is done, it keeps the port for its next one, but
+          // gives it up when another session needs it.
           const data = await testNetwork().connect({ hostname: "127.0.0.1", port: free });
           assert.equal(await a.ask("RETR digits.txt"), "150 data transfer started");
           await readAll(data);
           assert.equal(await a.next(), "226 transfer done");
-          assert.equal(server.portPool.used, 0);
+          assert.equal(server.portPool.used, 1);
           assert.match(await b.ask("EPSV"), new RegExp(`\\(\\|\\|\\|${free}\\|\\)`));
+          assert.equal(server.portPool.used, 1);
           a.close();
           b.close();
         });
@@ -614,6 +618,109 @@ describe("server: one lookup per command", () => {
         assert.equal(await c.ask("ABOR"), "426 transfer aborted");
         assert.equal(await c.next(), "226 abort successful");
         first.close();
+      });
+    },
+  );
+});
+
+describe("server: a session keeps its passive port between transfers", () => {
+  /** Three free ports, for a passive range whose ports the pool counts. */
+  const range = () => Promise.all([1, 2, 3].map(freePort));
+  const epsvPort = (reply: string) => Number(/\|\|\|(\d+)\|/.exec(reply)![1]);
+
+  /** EPSV, then RETR digits.txt to its 226; returns the EPSV port. */
+  async function retrieve(c: RawControl): Promise<number> {
+    const port = epsvPort(await c.ask("EPSV"));
+    const data = await testNetwork().connect({ hostname: "127.0.0.1", port });
+    assert.equal(await c.ask("RETR digits.txt"), "150 data transfer started");
+    assert.equal(text(await readAll(data)), "0123456789");
+    assert.equal(await c.next(), "226 transfer done");
+    return port;
+  }
+
+  async function withRange(
+    options: ServerOptions,
+    fn: (server: Server, c: RawControl) => Promise<void>,
+  ): Promise<void> {
+    const fileSystem = await memory();
+    await withServer({ fileSystem, dataPorts: await range(), ...options }, async (server) => {
+      const c = await RawControl.connect(server.address);
+      await c.login();
+      try {
+        await fn(server, c);
+      } finally {
+        c.close();
+      }
+    });
+  }
+
+  it("after a clean transfer, the next EPSV or PASV answers with the same port", T, async () => {
+    await withRange({}, async (server, c) => {
+      const port = await retrieve(c);
+      assert.equal(server.portPool.used, 1);
+      assert.equal(await retrieve(c), port);
+      const pasv = await c.command("PASV");
+      assert.equal(parsePasvReply(pasv.lines.join(" ")).port, port);
+      const data = await testNetwork().connect({ hostname: "127.0.0.1", port });
+      assert.equal(await c.ask("RETR lines.txt"), "150 data transfer started");
+      assert.equal(text(await readAll(data)), "a\nb\r\nc\n");
+      assert.equal(await c.next(), "226 transfer done");
+      assert.equal(server.portPool.used, 1);
+    });
+  });
+
+  it("a port a foreign peer tried is not kept after its transfer", T, async () => {
+    await withRange({}, async (server, c) => {
+      const port = epsvPort(await c.ask("EPSV"));
+      const foreign = await connectFrom("127.0.0.2", port);
+      await within(new Promise((resolve) => foreign.on("close", resolve)), 5000, "foreign close");
+      const data = await testNetwork().connect({ hostname: "127.0.0.1", port });
+      assert.equal(await c.ask("RETR digits.txt"), "150 data transfer started");
+      assert.equal(text(await readAll(data)), "0123456789");
+      assert.equal(await c.next(), "226 transfer done");
+      assert.equal(server.portPool.used, 0);
+    });
+  });
+
+  it(
+    "a connection to the kept port while no transfer waits is closed, and so is the port",
+    T,
+    async () => {
+      await withRange({}, async (server, c) => {
+        const port = await retrieve(c);
+        const stray = await testNetwork().connect({ hostname: "127.0.0.1", port });
+        assert.equal((await readAll(stray)).length, 0);
+        assert.equal(await c.ask("NOOP"), "200 NOOP ok");
+        assert.equal(server.portPool.used, 0);
+        await retrieve(c);
+      });
+    },
+  );
+
+  it("an aborted transfer does not keep its port", T, async () => {
+    await withRange({ writeSpeedLimitPerConnection: 64 * 1024 }, async (server, c) => {
+      const port = epsvPort(await c.ask("EPSV"));
+      const data = await testNetwork().connect({ hostname: "127.0.0.1", port });
+      assert.equal(await c.ask("RETR big.bin"), "150 data transfer started");
+      assert.equal(await c.ask("ABOR"), "426 transfer aborted");
+      assert.equal(await c.next(), "226 abort successful");
+      assert.equal(server.portPool.used, 0);
+      data.close();
+    });
+  });
+
+  it(
+    "an address at its listener limit takes back a kept port, not one a transfer waits on",
+    T,
+    async () => {
+      await withRange({ maxPassiveListenersPerIp: 1 }, async (server, a) => {
+        await retrieve(a);
+        const b = await RawControl.connect(server.address);
+        await b.login();
+        assert.match(await b.ask("EPSV"), /^229 /);
+        // b's listener waits for its connection: it is not a's to take back.
+        assert.equal(await a.ask("EPSV"), "425 too many passive listeners for your address");
+        b.close();
       });
     },
   );

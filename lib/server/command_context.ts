@@ -441,6 +441,17 @@ export interface CommandContext extends SessionState {
    */
   setDataChannel(channel: DataChannel | undefined): Promise<void>;
   /**
+   * Prepares a passive data channel, as PASV and EPSV do, replacing the prepared one: on the
+   * session's passive listener when its last transfer ended cleanly (the same port again),
+   * else on a new port of the server's range, listening on the control connection's local
+   * address; only the client's host may connect. Its `addr.port` goes into the reply.
+   *
+   * @returns The prepared channel.
+   * @throws {FtpError} `NoFreePortError` when no port of the range is free, and
+   * `PassiveListenerLimitError` when the client's address holds its share of listeners.
+   */
+  preparePassiveChannel(): Promise<DataChannel & { readonly addr: NetAddr }>;
+  /**
    * Whether a transfer may start now: a data channel is prepared and no transfer runs. When
    * not, it sends the reply itself (`503`, `450`). The `"data-channel"` requirement checks the
    * same before a handler runs; this is for handlers without it.

@@ -7,9 +7,9 @@
  * @module
  */
 
-import { abortable, deferred } from "../stream/abort.ts";
+import { abortable } from "../stream/abort.ts";
 import type { Conn, NetAddr, Network } from "../socket.ts";
-import type { PooledListener } from "./passive_port_pool.ts";
+import type { PassiveListener } from "./passive_listener.ts";
 
 /**
  * A data channel prepared by PASV, EPSV, PORT or EPRT: `CommandContext.dataChannel` until a
@@ -53,22 +53,20 @@ export interface DataChannel {
 
 /** Options of {@linkcode PassiveDataChannel}. */
 export interface PassiveDataChannelOptions {
-  /** Decides whether a connecting peer may be the data connection; others are closed. */
-  acceptPeer(peer: NetAddr): boolean;
-  /** Told about each refused peer (for logs). */
-  onRefused?(peer: NetAddr): void;
   /** Told when {@linkcode PassiveDataChannel.expire} closed the listener. */
   onExpired?(): void;
 }
 
 /**
- * A passive channel: accepts connections on its listener until one comes from an allowed peer,
- * then stops listening (the port goes back to the pool) and keeps that connection for the
- * transfer. {@linkcode PassiveDataChannel.expire} closes a listener nobody connected to.
+ * A passive channel: takes the next connection of its {@linkcode PassiveListener} (a peer the
+ * listener allows) for one transfer. After the transfer the session either keeps the listener
+ * for the next channel ({@linkcode PassiveDataChannel.handOver}) or closes it with the channel.
+ * {@linkcode PassiveDataChannel.expire} closes a listener nobody connected to.
  *
  * @example What PASV does (the session expires the channel when no transfer takes it)
  * ```ts
  * import { PassiveDataChannel } from "./data_channel.ts";
+ * import { PassiveListener } from "./passive_listener.ts";
  * import { PassivePortPool } from "./passive_port_pool.ts";
  * import { nodeNetwork } from "../../adapters/node.ts";
  * import assert from "node:assert/strict";
@@ -78,9 +76,10 @@ export interface PassiveDataChannelOptions {
  *   (port) => nodeNetwork.listen({ hostname: "127.0.0.1", port }),
  *   "127.0.0.1",
  * );
- * const channel = new PassiveDataChannel(pooled, {
+ * const listener = new PassiveListener(pooled, {
  *   acceptPeer: (peer) => peer.hostname === "127.0.0.1",
  * });
+ * const channel = new PassiveDataChannel(listener);
  * const client = await nodeNetwork.connect({ hostname: "127.0.0.1", port: channel.addr.port });
  * const accepted = await channel.open();
  * assert.equal(accepted.remoteAddr.port, client.localAddr.port);
@@ -94,52 +93,28 @@ export class PassiveDataChannel implements DataChannel {
   readonly mode = "passive";
   /** The listener's address (its port goes into the PASV/EPSV reply). */
   readonly addr: NetAddr;
-  readonly #pooled: PooledListener;
-  readonly #accepted = deferred<Conn>();
+  readonly #listener: PassiveListener;
+  readonly #accepted: Promise<Conn>;
   #conn: Conn | undefined;
   #taken = false;
   #closed = false;
-  /** Whether the listener still waits for a connection. */
-  #listening = true;
   readonly #onExpired: (() => void) | undefined;
 
   /**
-   * Starts accepting on a bound listener.
+   * Waits for the listener's next connection.
    *
-   * @param pooled The listener and its release function.
-   * @param options The peer check and what to tell.
+   * @param listener The session's passive listener.
+   * @param options What to tell when the channel expires.
    */
-  constructor(pooled: PooledListener, options: PassiveDataChannelOptions) {
-    this.#pooled = pooled;
-    this.addr = pooled.listener.addr;
+  constructor(listener: PassiveListener, options: PassiveDataChannelOptions = {}) {
+    this.#listener = listener;
+    this.addr = listener.addr;
     this.#onExpired = options.onExpired;
-    this.#accepted.promise.catch(() => {});
-    this.#acceptLoop(options);
-  }
-
-  async #acceptLoop(options: PassiveDataChannelOptions): Promise<void> {
-    try {
-      while (true) {
-        const conn = await this.#pooled.listener.accept();
-        if (this.#closed) {
-          conn.close();
-          return;
-        }
-        if (!options.acceptPeer(conn.remoteAddr)) {
-          options.onRefused?.(conn.remoteAddr);
-          conn.close();
-          continue;
-        }
-        this.#conn = conn;
-        this.#accepted.resolve(conn);
-        return;
-      }
-    } catch (error) {
-      this.#accepted.reject(error);
-    } finally {
-      this.#listening = false;
-      await this.#pooled.release().catch(() => {});
-    }
+    this.#accepted = listener.expect();
+    this.#accepted.then((conn) => {
+      if (this.#closed) conn.close();
+      else this.#conn = conn;
+    }, () => {});
   }
 
   /** {@inheritDoc DataChannel.open} */
@@ -147,7 +122,7 @@ export class PassiveDataChannel implements DataChannel {
     // Usually the client connected right after the PASV reply: there is nothing to wait for.
     const conn = this.#conn && !signal?.aborted
       ? this.#conn
-      : await abortable(this.#accepted.promise, signal);
+      : await abortable(this.#accepted, signal);
     this.#taken = true;
     return conn;
   }
@@ -156,9 +131,26 @@ export class PassiveDataChannel implements DataChannel {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#accepted.reject(new Error("Data channel closed"));
     if (this.#conn && !this.#taken) this.#conn.close();
-    await this.#pooled.release().catch(() => {});
+    await this.#listener.close().catch(() => {});
+  }
+
+  /**
+   * Ends the channel after its transfer ended cleanly, handing its listener over for the
+   * session's next transfer; a listener that may not serve another (a refused peer, a stray
+   * connection) is closed instead.
+   *
+   * @returns The listener, when it may be reused.
+   */
+  async handOver(): Promise<PassiveListener | undefined> {
+    if (this.#closed) return undefined;
+    if (!this.#taken || !this.#listener.reusable) {
+      await this.close();
+      return undefined;
+    }
+    this.#closed = true;
+    this.#listener.keep();
+    return this.#listener;
   }
 
   /**
@@ -167,11 +159,10 @@ export class PassiveDataChannel implements DataChannel {
    * is closed.
    */
   expire(): void {
-    if (this.#closed || !this.#listening) return;
+    if (this.#closed || this.#conn) return;
     this.#closed = true;
     this.#onExpired?.();
-    this.#accepted.reject(new Error("No data connection within the data-connect timeout"));
-    void this.#pooled.release().catch(() => {});
+    void this.#listener.close().catch(() => {});
   }
 }
 

@@ -83,6 +83,12 @@ export interface PooledListener {
   listener: Listener;
   /** Closes the listener and returns its port to the pool. Idempotent. */
   release(): Promise<void>;
+  /**
+   * Marks the listener as kept unused (a session holds it for its next transfer): a bind that
+   * finds no free port, or its client's address at the limit, then takes it back by calling
+   * `reclaim` (which must release it) instead of failing. `undefined` unmarks it.
+   */
+  setIdle(reclaim: (() => Promise<void>) | undefined): void;
 }
 
 /** Options of {@linkcode PassivePortPool}. */
@@ -117,6 +123,8 @@ export class PassivePortPool {
   readonly #ports: readonly number[] | undefined;
   readonly #inUse = new Set<number>();
   readonly #perAddress = new Map<string, number>();
+  /** Listeners kept unused, which a bind may take back: their client's key and how. */
+  readonly #idle = new Map<PooledListener, { key: string; reclaim(): Promise<void> }>();
 
   /**
    * Creates a pool.
@@ -173,6 +181,9 @@ export class PassivePortPool {
     client: string,
   ): Promise<PooledListener> {
     const key = addressKey(client);
+    if ((this.#perAddress.get(key) ?? 0) >= this.maxPerIp) {
+      await this.#reclaim((idle) => idle.key === key);
+    }
     const held = this.#perAddress.get(key) ?? 0;
     if (held >= this.maxPerIp) throw new PassiveListenerLimitError(this.maxPerIp);
     // Counted before the first await, so that parallel binds cannot pass the limit together.
@@ -184,9 +195,10 @@ export class PassivePortPool {
     };
     try {
       const { listener, port } = await this.#bindPort(listen);
-      return {
+      const pooled: PooledListener = {
         listener,
         release: once(async () => {
+          this.#idle.delete(pooled);
           try {
             await listener.close();
           } finally {
@@ -194,7 +206,12 @@ export class PassivePortPool {
             forget();
           }
         }),
+        setIdle: (reclaim) => {
+          if (reclaim) this.#idle.set(pooled, { key, reclaim });
+          else this.#idle.delete(pooled);
+        },
       };
+      return pooled;
     } catch (error) {
       forget();
       throw error;
@@ -206,20 +223,38 @@ export class PassivePortPool {
   ): Promise<{ listener: Listener; port?: number }> {
     const ports = this.#ports;
     if (!ports) return { listener: await listen(0) };
-    const first = Math.floor(Math.random() * ports.length);
-    for (let i = 0; i < ports.length; i++) {
-      const port = ports[(first + i) % ports.length];
-      if (this.#inUse.has(port)) continue;
-      this.#inUse.add(port);
-      try {
-        return { listener: await listen(port), port };
-      } catch (error) {
-        this.#inUse.delete(port);
-        if (isAddressInUse(error)) continue;
-        throw error;
+    // Every port busy: a listener kept unused gives its port up, once.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const first = Math.floor(Math.random() * ports.length);
+      for (let i = 0; i < ports.length; i++) {
+        const port = ports[(first + i) % ports.length];
+        if (this.#inUse.has(port)) continue;
+        this.#inUse.add(port);
+        try {
+          return { listener: await listen(port), port };
+        } catch (error) {
+          this.#inUse.delete(port);
+          if (isAddressInUse(error)) continue;
+          throw error;
+        }
       }
+      if (!await this.#reclaim(() => true)) break;
     }
     throw new NoFreePortError();
+  }
+
+  /** Takes back one listener kept unused that `matches`; whether there was one. */
+  async #reclaim(matches: (idle: { key: string }) => boolean): Promise<boolean> {
+    for (const [pooled, idle] of this.#idle) {
+      if (!matches(idle)) continue;
+      this.#idle.delete(pooled);
+      await idle.reclaim();
+      // Deno closes a listening socket only once its pending accept has ended, on the next
+      // turn of the event loop: until then its port cannot be bound again.
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      return true;
+    }
+    return false;
   }
 }
 

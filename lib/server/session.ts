@@ -20,8 +20,10 @@ import { Dispatcher } from "./dispatcher.ts";
 import type { FileChange, FileTransfer, LoginFailureReason } from "./hooks.ts";
 import { MLSX_FACTS } from "./listing_format.ts";
 import type { LogRecord } from "./log_record.ts";
+import { PassiveListener } from "./passive_listener.ts";
 import { inspectPath } from "./path_check.ts";
 import type { FinalReply } from "./path_error_reply.ts";
+import { sameHost } from "./same_host.ts";
 import type { Server } from "./server.ts";
 import { SessionEvents } from "./session_events.ts";
 import { SessionLogin } from "./session_login.ts";
@@ -480,6 +482,35 @@ export class Session implements CommandContext {
     // A command the closing session stopped waiting for must not leave a listener open.
     if (this.closing) await channel?.close();
     else await this.#worker.prepare(channel);
+  }
+
+  /** {@inheritDoc CommandContext.preparePassiveChannel} */
+  async preparePassiveChannel(): Promise<DataChannel & { readonly addr: NetAddr }> {
+    this.#closer.signal.throwIfAborted();
+    const { server } = this;
+    const timeout = server.options.dataConnectTimeout;
+    const channel = await this.#worker.preparePassive(async () => {
+      const pooled = await server.portPool.bind(
+        (port) => server.network.listen({ hostname: this.localAddr.hostname, port }),
+        this.remoteAddr.hostname,
+      );
+      return new PassiveListener(pooled, {
+        acceptPeer: (peer) =>
+          server.options.allowForeignDataPeer === true ||
+          sameHost(peer.hostname, this.remoteAddr.hostname),
+        onRefused: (peer) =>
+          this.log("warn", `Refused a data connection from foreign peer ${peer.hostname}`),
+      });
+    }, {
+      onExpired: (port) =>
+        this.log("info", `Closed passive port ${port}: no data connection within ${timeout} ms`),
+    });
+    if (this.closing) {
+      // The session ended while the port was bound: nothing may stay listening.
+      await this.#worker.close();
+      this.#closer.signal.throwIfAborted();
+    }
+    return channel;
   }
 
   /** {@inheritDoc CommandContext.readyForTransfer} */

@@ -12,10 +12,11 @@ import { PathError } from "../errors.ts";
 import type { Conn, TlsServerOptions } from "../socket.ts";
 import { type Deferred, deferred } from "../stream/abort.ts";
 import type { Throttle } from "../stream/throttle.ts";
-import type { DataChannel } from "./data_channel.ts";
+import { type DataChannel, PassiveDataChannel } from "./data_channel.ts";
 import { DataConnection } from "./data_connection.ts";
 import type { FileTransfer } from "./hooks.ts";
 import { LazyDeadlines } from "./lazy_deadline.ts";
+import type { PassiveListener } from "./passive_listener.ts";
 import { type FinalReply, pathErrorReply } from "./path_error_reply.ts";
 
 /**
@@ -133,11 +134,12 @@ export interface DataTls {
 export interface TransferWorkerOptions {
   /** Sends a reply on the control connection. */
   reply(code: number, text: string | readonly string[]): Promise<void>;
-  /** Logs a failure. */
+  /** Logs a failure, or a passive listener closed unused (debug level). */
   log(message: string, error: unknown): void;
   /**
    * How long to wait for the data connection (and its TLS handshake) before `425`, and how
-   * long a prepared passive channel waits unused before its listener is closed.
+   * long a prepared passive channel (or the listener kept after a transfer) waits unused
+   * before its listener is closed.
    */
   dataConnectTimeout: number;
   /** How long a transfer may move no byte before it ends with `426` (0: no limit). */
@@ -200,6 +202,9 @@ export class TransferWorker {
   readonly #deadlines = new LazyDeadlines((now) => this.#deadlinesPassed(now));
   #channelDue = Infinity;
   #stepDue = Infinity;
+  /** The passive listener of the last transfer, kept for the next PASV/EPSV, and until when. */
+  #kept: PassiveListener | undefined;
+  #keptDue = Infinity;
   /** The stall check's timer, kept from one transfer to the next (see `#watchForStall`). */
   #stallTimer: ReturnType<typeof setInterval> | undefined;
   /** The transfer the stall check saw at its last tick, and its byte count then. */
@@ -239,6 +244,8 @@ export class TransferWorker {
    * @param channel The new channel, or `undefined` to drop it.
    */
   async prepare(channel: DataChannel | undefined): Promise<void> {
+    // The kept passive listener is for the next PASV/EPSV: an active channel ends it.
+    if (channel && !(channel instanceof PassiveDataChannel)) await this.#dropKept();
     const previous = this.#channel;
     this.#channel = channel;
     this.#channelDue = Infinity;
@@ -248,6 +255,33 @@ export class TransferWorker {
       this.#deadlines.wake(this.#channelDue);
     }
     if (previous && previous !== channel) await previous.close();
+  }
+
+  /**
+   * Prepares a passive channel (PASV, EPSV), closing the prepared one: on the listener kept
+   * from the last transfer when it may serve another, else on one that `bind` makes.
+   *
+   * @param bind Binds a new listener.
+   * @param options Told (with the port) when the channel expires unused.
+   * @returns The channel, now the prepared one.
+   */
+  async preparePassive(
+    bind: () => Promise<PassiveListener>,
+    options: { onExpired(port: number): void },
+  ): Promise<PassiveDataChannel> {
+    await this.prepare(undefined);
+    const kept = this.#kept;
+    this.#kept = undefined;
+    this.#keptDue = Infinity;
+    let listener: PassiveListener | undefined = kept;
+    if (!listener?.reusable) {
+      await kept?.close();
+      listener = await bind();
+    }
+    const { port } = listener.addr;
+    const channel = new PassiveDataChannel(listener, { onExpired: () => options.onExpired(port) });
+    await this.prepare(channel);
+    return channel;
   }
 
   /**
@@ -349,7 +383,27 @@ export class TransferWorker {
       signal.removeEventListener("abort", closeOnAbort);
       conn.close();
     }
+    await this.#afterTransfer(channel, final);
     await end(final);
+  }
+
+  /**
+   * Keeps the passive listener of a transfer that ended cleanly for the next PASV/EPSV (until
+   * the data-connect timeout), and closes every other channel.
+   */
+  async #afterTransfer(channel: DataChannel, final: FinalReply): Promise<void> {
+    const timeout = this.#options.dataConnectTimeout;
+    const expires = timeout > 0 && Number.isFinite(timeout);
+    if (final.code >= 300 || !expires || !(channel instanceof PassiveDataChannel)) {
+      await channel.close();
+      return;
+    }
+    const listener = await channel.handOver();
+    if (!listener) return;
+    await this.#dropKept();
+    this.#kept = listener;
+    this.#keptDue = performance.now() + timeout;
+    this.#deadlines.wake(this.#keptDue);
   }
 
   /**
@@ -413,7 +467,19 @@ export class TransferWorker {
       this.#channelDue = Infinity;
       this.#channel?.expire?.();
     }
-    return Math.min(this.#stepDue, this.#channelDue);
+    if (this.#keptDue <= now) {
+      this.#keptDue = Infinity;
+      const kept = this.#kept;
+      this.#kept = undefined;
+      if (kept?.reusable) {
+        this.#options.log(
+          `Closed passive port ${kept.addr.port}: no transfer used it again within ${this.#options.dataConnectTimeout} ms`,
+          undefined,
+        );
+      }
+      void kept?.close();
+    }
+    return Math.min(this.#stepDue, this.#channelDue, this.#keptDue);
   }
 
   /**
@@ -449,13 +515,22 @@ export class TransferWorker {
 
   /**
    * Aborts the running transfer (it replies `426`), waits for it, stops the timers, and closes
-   * the prepared channel.
+   * the prepared channel and the kept listener.
    */
   async close(): Promise<void> {
     await this.abort();
     this.#stopStallCheck();
     this.#deadlines.stop();
     await this.prepare(undefined).catch(() => {});
+    await this.#dropKept().catch(() => {});
+  }
+
+  /** Closes the passive listener kept for the next PASV/EPSV, if any. */
+  async #dropKept(): Promise<void> {
+    const kept = this.#kept;
+    this.#kept = undefined;
+    this.#keptDue = Infinity;
+    await kept?.close();
   }
 
   async #replyQuietly(reply: FinalReply): Promise<void> {

@@ -15,7 +15,7 @@ import {
 } from "../../protocol/address.ts";
 import { crlfToLf, lfToCrlf } from "../ascii_mode.ts";
 import type { CommandRequest, CommandSpec } from "../command_table.ts";
-import { ActiveDataChannel, PassiveDataChannel } from "../data_channel.ts";
+import { ActiveDataChannel } from "../data_channel.ts";
 import { NoFreePortError, PassiveListenerLimitError } from "../passive_port_pool.ts";
 import { pathErrorReply } from "../path_error_reply.ts";
 import { sameHost } from "../same_host.ts";
@@ -70,12 +70,9 @@ export const transferCommands: Record<string, CommandSpec> = {
         await ctx.reply(425, "cannot use PASV on an IPv6 connection, use EPSV");
         return;
       }
-      const channel = await openPassive(ctx);
-      if (!channel) return;
-      await ctx.reply(
-        227,
-        `Entering Passive Mode (${formatPasvAddress(host, channel.addr.port)}).`,
-      );
+      const address = await openPassive(ctx);
+      if (!address) return;
+      await ctx.reply(227, `Entering Passive Mode (${formatPasvAddress(host, address.port)}).`);
     },
   },
   EPSV: {
@@ -98,12 +95,9 @@ export const transferCommands: Record<string, CommandSpec> = {
         await ctx.reply(522, `network protocol not supported, use (${own})`);
         return;
       }
-      const channel = await openPassive(ctx);
-      if (!channel) return;
-      await ctx.reply(
-        229,
-        `Entering Extended Passive Mode (${formatEpsvAddress(channel.addr.port)})`,
-      );
+      const address = await openPassive(ctx);
+      if (!address) return;
+      await ctx.reply(229, `Entering Extended Passive Mode (${formatEpsvAddress(address.port)})`);
     },
   },
   PORT: {
@@ -220,19 +214,13 @@ async function refusedAfterEpsvAll(ctx: CommandContext, verb: string): Promise<b
 }
 
 /**
- * Binds a passive listener on the control connection's local address; `425` when no port is
- * free or the client's address holds its share of listeners. The listener is closed when
- * nobody connects to it within the data-connect timeout.
+ * Prepares a passive channel (the session's kept listener, or a new one on the control
+ * connection's local address); `425` when no port is free or the client's address holds its
+ * share of listeners.
  */
-async function openPassive(ctx: CommandContext): Promise<PassiveDataChannel | undefined> {
-  const server = ctx.server;
-  await ctx.setDataChannel(undefined);
-  let pooled;
+async function openPassive(ctx: CommandContext): Promise<{ port: number } | undefined> {
   try {
-    pooled = await server.portPool.bind(
-      (port) => server.network.listen({ hostname: ctx.localAddr.hostname, port }),
-      ctx.remoteAddr.hostname,
-    );
+    return (await ctx.preparePassiveChannel()).addr;
   } catch (error) {
     if (error instanceof NoFreePortError) {
       await ctx.reply(425, "no free passive port, try again later");
@@ -244,19 +232,6 @@ async function openPassive(ctx: CommandContext): Promise<PassiveDataChannel | un
     }
     throw error;
   }
-  const timeout = server.options.dataConnectTimeout;
-  const port = pooled.listener.addr.port;
-  const channel = new PassiveDataChannel(pooled, {
-    acceptPeer: (peer) =>
-      server.options.allowForeignDataPeer === true ||
-      sameHost(peer.hostname, ctx.remoteAddr.hostname),
-    onRefused: (peer) =>
-      ctx.log("warn", `Refused a data connection from foreign peer ${peer.hostname}`),
-    onExpired: () =>
-      ctx.log("info", `Closed passive port ${port}: no data connection within ${timeout} ms`),
-  });
-  await ctx.setDataChannel(channel);
-  return channel;
 }
 
 /** PORT/EPRT: checks the target (RFC 2577) and prepares an active channel. */
