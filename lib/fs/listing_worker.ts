@@ -70,8 +70,9 @@ function put(out, at, s) {
     out[at + 5] = s.nlink ?? 1;
   } else {
     type = s.isFile() ? 0 : s.isDirectory() ? 1 : s.isSymbolicLink() ? 2 : 3;
-    out[at + 2] = s.mtimeMs;
-    out[at + 3] = s.ctimeMs;
+    // The Dates, not mtimeMs: node:fs rounds the float into them, and stat() must agree.
+    out[at + 2] = s.mtime.getTime();
+    out[at + 3] = s.ctime.getTime();
     out[at + 4] = s.mode & 0o7777;
     out[at + 5] = s.nlink;
   }
