@@ -1,9 +1,10 @@
 /**
  * Client data-channel behaviour against scripted servers: EPSV→PASV fallback, PASV bounce
  * protection, the data connection timeout, MLSD→LIST and MLST fallbacks, listing warnings and
- * size cap, the recursion limit, ABOR and its races, signals and idle timeouts mid-transfer,
- * getStream (the tutorial's COLL), final-reply checks, a refused upload, APPE, throttling,
- * hostile listing names, HASH verification.
+ * size cap, the recursion limit and loops (by `unique`), a listing iterated by hand, ABOR and
+ * its races, signals and idle timeouts mid-transfer, getStream (the tutorial's COLL),
+ * final-reply checks, a refused upload, APPE, throttling, hostile listing names, HASH
+ * verification, and the shared timer of the client's time limits.
  *
  * @module
  */
@@ -16,6 +17,7 @@ import { mkdir, readFile, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Conn, Listener, Network } from "../lib/socket.ts";
 import { deferred } from "../lib/stream/abort.ts";
+import { watchDeadline } from "../lib/client/deadline.ts";
 import { concatBytes } from "../lib/stream/bytes.ts";
 import {
   ChecksumMismatchError,
@@ -806,6 +808,85 @@ describe("client data channel", () => {
     assert.ok(!sent.some((l) => l.startsWith("RMD")));
   });
 
+  it(
+    "a listing iterated by hand: calls at once get the entries in order, a failed or left walk is done",
+    {
+      timeout: 20000,
+    },
+    async () => {
+      const listings: Record<string, string> = {
+        "t": "type=file;size=1; a\r\ntype=dir; d\r\ntype=file;size=1; b\r\n",
+        "t/d": "type=file;size=1; c\r\n",
+      };
+      const server = await dataServer(async (s, line, data) => {
+        if (!line.startsWith("MLSD ")) return false;
+        const listing = listings[line.slice(5)];
+        if (listing === undefined) {
+          await s.send("550 no such directory");
+          return true;
+        }
+        const conn = await data();
+        await s.send("150 listing");
+        await sendAndClose(conn, listing);
+        await s.send("226 done");
+        return true;
+      });
+      const client = await connect(server);
+      const walk = client.list("t", { recursive: true })[Symbol.asyncIterator]();
+      // Four calls at once, the first of them before anything was fetched.
+      const steps = await Promise.all([walk.next(), walk.next(), walk.next(), walk.next()]);
+      assert.deepEqual(steps.map((step) => step.value?.path), ["t/a", "t/d", "t/b", "t/d/c"]);
+      assert.deepEqual(await walk.next(), { value: undefined, done: true });
+
+      const failing = client.list("missing")[Symbol.asyncIterator]();
+      await assert.rejects(failing.next(), (e) => e instanceof ReplyError && e.code === 550);
+      assert.deepEqual(await failing.next(), { value: undefined, done: true });
+
+      const names: string[] = [];
+      for await (const item of client.list("t")) {
+        names.push(item.info.name);
+        if (names.length === 2) break;
+      }
+      assert.deepEqual(names, ["a", "d"]);
+      assert.equal(await client.pwd(), "/"); // the session is in step
+      await client.quit();
+    },
+  );
+
+  it(
+    "a recursive listing enters no directory twice by its unique fact, wherever the cdir line is",
+    {
+      timeout: 20000,
+    },
+    async () => {
+      // /t (unique 1) holds "self" (unique 1: a link to itself), "a" and "b" (both unique 2, one
+      // directory under two names) and "c" (unique 3, whose own cdir line comes last).
+      const listings: Record<string, string> = {
+        "t": "type=cdir;unique=1; .\r\ntype=dir;unique=1; self\r\n" +
+          "type=dir;unique=2; a\r\ntype=dir;unique=2; b\r\ntype=dir;unique=3; c\r\n",
+        "t/a": "type=cdir;unique=2; .\r\ntype=file;size=1; f\r\n",
+        "t/b": "type=cdir;unique=2; .\r\ntype=file;size=1; f\r\n",
+        "t/c": "type=dir;unique=1; up\r\ntype=file;size=1; g\r\ntype=cdir;unique=3; .\r\n",
+      };
+      const server = await dataServer(async (s, line, data) => {
+        if (!line.startsWith("MLSD ")) return false;
+        const conn = await data();
+        await s.send("150 listing");
+        await sendAndClose(conn, listings[line.slice(5)] ?? "");
+        await s.send("226 done");
+        return true;
+      });
+      const client = await connect(server);
+      const paths = (await client.list("t", { recursive: true }).toArray()).map((item) =>
+        item.path
+      );
+      assert.deepEqual(paths, ["t/self", "t/a", "t/b", "t/c", "t/a/f", "t/c/up", "t/c/g"]);
+      const listed = server.sessions[0].received.filter((l) => l.startsWith("MLSD"));
+      assert.deepEqual(listed, ["MLSD t", "MLSD t/a", "MLSD t/c"]);
+      await client.quit();
+    },
+  );
+
   it("an upload the server refuses mid-stream rejects with the server's reply", {
     timeout: 20000,
   }, async () => {
@@ -1031,5 +1112,34 @@ describe("client data channel", () => {
     const again = await client.download("r.bin", dir.path, { resume: true });
     assert.deepEqual([again.files, again.skipped], [0, 1]);
     await client.quit();
+  });
+});
+
+describe("client deadlines on one shared timer", () => {
+  it("fire in order of their limits, never once ended, also when added while others fire", {
+    timeout: 10000,
+  }, async () => {
+    // The shared timer keeps no program alive; what is waited for does (here, this timer).
+    const waiting = setTimeout(() => {}, 5000);
+    try {
+      const fired: string[] = [];
+      const done = deferred<void>();
+      const stopLong = watchDeadline(60_000, () => fired.push("long")); // armed first
+      const stopEnded = watchDeadline(5, () => fired.push("ended"));
+      stopEnded();
+      watchDeadline(30, () => {
+        fired.push("30 ms");
+        watchDeadline(1, () => {
+          fired.push("added");
+          done.resolve();
+        });
+      });
+      watchDeadline(10, () => fired.push("10 ms"));
+      await within(done.promise, 5000);
+      stopLong();
+      assert.deepEqual(fired, ["10 ms", "30 ms", "added"]);
+    } finally {
+      clearTimeout(waiting);
+    }
   });
 });

@@ -4,8 +4,10 @@
  * without MLST, no listing of the parent), a refused RETR of a directory still downloads the
  * tree, an upload into an existing directory sends no MKD and a missing one is created after
  * the refusal, uploads read ahead into alternating buffers without corrupting what is sent,
- * and the chunks a download hands out are never reused. The server is a small in-memory one on
- * a real socket that records every command.
+ * the chunks a download hands out are never reused, and a small file (written in one call once
+ * its bytes have ended) keeps the rules of a big one: parents created, a longer file replaced,
+ * the bytes kept on a failed transfer, the client in step after a local failure. The server is
+ * a small in-memory one on a real socket that records every command.
  *
  * @module
  */
@@ -430,6 +432,84 @@ describe("client per-file path", () => {
   });
 });
 
+describe("client small-file downloads (written in one call once the bytes have ended)", () => {
+  after(async () => {
+    for (const server of servers.splice(0)) await server.close();
+    for (const cleanup of cleanups.splice(0)) await cleanup();
+  });
+
+  it("a small file lands whole, also into missing local parents, replacing a longer file", {
+    timeout: 20000,
+  }, async () => {
+    const content = randomBytes(4096, 91);
+    const server = await treeServer(newTree({ "s.bin": content, "empty.bin": new Uint8Array() }), {
+      mlst: false,
+    });
+    const local = await scratch();
+    await mkdir(join(local, "old"));
+    await writeFile(join(local, "old", "s.bin"), randomBytes(100_000, 92));
+    await writeFile(join(local, "old", "empty.bin"), "stale");
+    const client = await connect(server);
+    const into = (name: string) => ({ name, path: join(local, "new", "deep", name) });
+    for (const target of [into("s.bin"), { name: "s.bin", path: join(local, "old", "s.bin") }]) {
+      const summary = await client.downloadFile(target.name, target.path, { writeInto: true });
+      assert.equal(summary.bytes, 4096);
+      assert.equal(sha256(await readFile(target.path)), sha256(content));
+    }
+    await client.downloadFile("empty.bin", join(local, "old", "empty.bin"), { writeInto: true });
+    assert.equal((await readFile(join(local, "old", "empty.bin"))).length, 0);
+    await client.quit();
+  });
+
+  it("a small download whose final reply is an error keeps its bytes and fails with the reply", {
+    timeout: 20000,
+  }, async () => {
+    const content = randomBytes(3000, 93);
+    const server = await FakeFtpServer.start(async (s) => {
+      await s.send("220 ready");
+      let listener: Awaited<ReturnType<FakeSession["epsv"]>> | undefined;
+      while (true) {
+        const line = await s.read();
+        if (line === null) return;
+        if (line === "EPSV") listener = await s.epsv();
+        else if (line.startsWith("RETR")) {
+          const conn = await listener!.accept();
+          await s.send("150 sending");
+          await sendAndClose(conn, content);
+          await s.send("426 connection closed; transfer aborted");
+        } else if (!await s.standard(line)) await s.send("500 unknown");
+      }
+    });
+    servers.push(server);
+    const local = await scratch();
+    const client = await connect(server);
+    await assert.rejects(
+      client.downloadFile("f.bin", local),
+      (e) => e instanceof ReplyError && e.code === 426,
+    );
+    assert.equal(sha256(await readFile(join(local, "f.bin"))), sha256(content));
+    assert.equal(await client.pwd(), "/");
+    await client.quit();
+  });
+
+  it("a small download into an unwritable target fails with the local error, the client in step", {
+    timeout: 20000,
+  }, async () => {
+    const server = await treeServer(newTree({ "s.bin": randomBytes(2048, 94) }), { mlst: false });
+    const local = await scratch();
+    await mkdir(join(local, "taken"));
+    const client = await connect(server);
+    await assert.rejects(
+      client.downloadFile("s.bin", join(local, "taken"), { writeInto: true }),
+      (e) => (e as { code?: string }).code === "EISDIR",
+    );
+    assert.equal(await client.pwd(), "/");
+    await client.downloadFile("s.bin", join(local, "again.bin"), { writeInto: true });
+    assert.equal((await readFile(join(local, "again.bin"))).length, 2048);
+    await client.quit();
+  });
+});
+
 describe("client tree operations over the RemoteFiles interface", () => {
   it("removeTree removes files before their directory, depth first, over any RemoteFiles", async () => {
     const tree = newTree({ "t/a": new Uint8Array(1), "t/s/b": new Uint8Array(1) }, ["t", "t/s"]);
@@ -439,7 +519,7 @@ describe("client tree operations over the RemoteFiles interface", () => {
       stat: unused,
       size: unused,
       mkdir: unused,
-      downloadStream: unused,
+      getStream: unused,
       uploadStream: unused,
       appendStream: unused,
       features: unused,

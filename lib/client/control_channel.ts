@@ -26,6 +26,7 @@ import {
 import type { Conn, TlsClientOptions } from "../socket.ts";
 import { abortable, abortError } from "../stream/abort.ts";
 import { LineReader, LineTooLongError } from "../stream/line_reader.ts";
+import { watchDeadline } from "./deadline.ts";
 import { ProtocolLog, type ProtocolLogHooks } from "./protocol_log.ts";
 
 /**
@@ -157,7 +158,7 @@ export class ControlChannel {
     this.#ensureOpen();
     this.#log.command(line);
     try {
-      await this.#bounded(this.#writer.write(bytes), undefined, `sending ${verbOf(line)}`);
+      await this.#bounded(this.#writer.write(bytes), undefined, line);
     } catch (error) {
       if (error instanceof FtpError) throw error;
       const failure = new ConnectionClosedError(`Cannot send ${verbOf(line)}: connection lost`, {
@@ -179,7 +180,7 @@ export class ControlChannel {
     const pending = this.#stash ?? this.#readReply();
     this.#stash = undefined;
     try {
-      return await this.#bounded(pending, signal, "waiting for a reply");
+      return await this.#bounded(pending, signal);
     } catch (error) {
       if (signal?.aborted && !this.closed) this.#stash = pending;
       throw error;
@@ -360,12 +361,13 @@ export class ControlChannel {
     }
   }
 
-  #bounded<T>(promise: Promise<T>, signal: AbortSignal | undefined, what: string): Promise<T> {
+  /** Bounds a read (or, with the line being sent, a write) by the socket timeout and `signal`. */
+  #bounded<T>(promise: Promise<T>, signal: AbortSignal | undefined, sending?: string): Promise<T> {
     const timeout = this.socketTimeout;
     return new Promise<T>((resolve, reject) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
+      let unwatch: (() => void) | undefined;
       const settle = () => {
-        if (timer !== undefined) clearTimeout(timer);
+        unwatch?.();
         signal?.removeEventListener("abort", onAbort);
         this.#waiters.delete(onClose);
       };
@@ -384,12 +386,13 @@ export class ControlChannel {
       signal?.addEventListener("abort", onAbort, { once: true });
       this.#waiters.add(onClose);
       if (timeout !== undefined && timeout > 0 && Number.isFinite(timeout)) {
-        timer = setTimeout(() => {
+        unwatch = watchDeadline(timeout, () => {
+          const what = sending === undefined ? "waiting for a reply" : `sending ${verbOf(sending)}`;
           const error = new TimeoutError(`No answer within ${timeout} ms while ${what}`);
           settle();
           this.close(error);
           reject(error);
-        }, timeout);
+        });
       }
       promise.then(
         (value) => {

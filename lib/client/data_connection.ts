@@ -22,6 +22,7 @@ import type { Conn, Listener, Network } from "../socket.ts";
 import { abortError } from "../stream/abort.ts";
 import type { Throttle } from "../stream/throttle.ts";
 import type { ControlChannel } from "./control_channel.ts";
+import { watchDeadline } from "./deadline.ts";
 import { DataStream } from "./data_stream.ts";
 import type { Release } from "./operation_queue.ts";
 import type { TransferExplainer } from "./secure.ts";
@@ -512,19 +513,21 @@ export async function connectWithin(
   signal?.throwIfAborted();
   const controller = new AbortController();
   let timedOut = false;
-  const timer = setTimeout(() => {
+  let stop!: (reason: unknown) => void;
+  // Also for an adapter that would not give up on its signal.
+  const stopped = new Promise<never>((_, reject) => stop = reject);
+  stopped.catch(() => {});
+  const cancel = (reason?: unknown) => {
+    controller.abort(reason);
+    stop(controller.signal.reason);
+  };
+  const unwatch = watchDeadline(timeoutMs, () => {
     timedOut = true;
-    controller.abort();
-  }, timeoutMs);
-  const onAbort = () => controller.abort(signal?.reason);
+    cancel();
+  });
+  const onAbort = () => cancel(signal?.reason);
   signal?.addEventListener("abort", onAbort, { once: true });
   const attempt = network.connect({ hostname, port, signal: controller.signal });
-  const stopped = new Promise<never>((_, reject) => {
-    controller.signal.addEventListener("abort", () => reject(controller.signal.reason), {
-      once: true,
-    });
-  });
-  stopped.catch(() => {});
   try {
     return await Promise.race([attempt, stopped]);
   } catch (error) {
@@ -537,7 +540,7 @@ export async function connectWithin(
     if (signal?.aborted) throw abortError(signal.reason);
     throw error;
   } finally {
-    clearTimeout(timer);
+    unwatch();
     signal?.removeEventListener("abort", onAbort);
   }
 }
@@ -549,10 +552,10 @@ async function acceptFrom(
   signal?: AbortSignal,
 ): Promise<Conn> {
   let timedOut = false;
-  const timer = setTimeout(() => {
+  const unwatch = watchDeadline(timeoutMs, () => {
     timedOut = true;
     void listener.close().catch(() => {});
-  }, timeoutMs);
+  });
   const onAbort = () => void listener.close().catch(() => {});
   signal?.addEventListener("abort", onAbort, { once: true });
   try {
@@ -571,7 +574,7 @@ async function acceptFrom(
     if (signal?.aborted) throw abortError(signal.reason);
     throw error;
   } finally {
-    clearTimeout(timer);
+    unwatch();
     signal?.removeEventListener("abort", onAbort);
     await listener.close().catch(() => {});
   }

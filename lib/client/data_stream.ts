@@ -1,8 +1,10 @@
 /**
  * One transfer over a data connection, as returned by `Client.getStream`: the bytes as Web
- * Streams, and the two ways to end it — {@linkcode DataStream.finish} (close the data
- * connection, read the final reply) and {@linkcode DataStream.abort} (ABOR, replies drained).
- * Either way the control channel is left in step and handed to the next operation.
+ * Streams (or chunk by chunk without a stream, {@linkcode readChunks}, as the client's own
+ * downloads and listings read them), and the two ways to end it —
+ * {@linkcode DataStream.finish} (close the data connection, read the final reply) and
+ * {@linkcode DataStream.abort} (ABOR, replies drained). Either way the control channel is left
+ * in step and handed to the next operation.
  *
  * @module
  */
@@ -92,6 +94,61 @@ export interface FinishOptions {
 }
 
 /**
+ * The bytes of a transfer one chunk at a time, as a `ReadableStreamDefaultReader` gives them.
+ *
+ * @example A stream's reader is one
+ * ```ts
+ * import type { TransferReader } from "./data_stream.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const reader: TransferReader = new Blob(["hello"]).stream().getReader();
+ * assert.equal((await reader.read()).value?.length, 5);
+ * assert.equal((await reader.read()).done, true);
+ * ```
+ */
+export interface TransferReader {
+  /** The next chunk, or `done` at the end; rejects when the transfer failed. */
+  read(): Promise<ReadableStreamReadResult<Uint8Array>>;
+  /** Gives up on the rest (a transfer is aborted). */
+  cancel(reason?: unknown): Promise<void>;
+}
+
+let transferReaderOf: (stream: DataStream) => TransferReader;
+
+/**
+ * Reads what the server sends (a file, a listing) without building the transfer's `readable`:
+ * the same chunks, end and failures (and the same automatic finish) without a stream of its
+ * own, which costs more than a small file's bytes do. Under a rate limit a chunk's pieces come
+ * once the whole chunk was paced. Read through this or the readable, not both (once the
+ * readable exists, this is its reader).
+ *
+ * @example
+ * ```ts
+ * import { Client } from "../../client.ts";
+ * import { Server, User } from "../../server.ts";
+ * import { readChunks } from "./data_stream.ts";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = new Server({ users: [new User()] });
+ * await server.start("127.0.0.1", 0);
+ * await using client = await Client.connect("127.0.0.1", server.address.port);
+ * await client.login();
+ * await new Blob(["hello"]).stream().pipeTo(await client.uploadStream("a.txt"));
+ * const stream = await client.getStream("RETR a.txt");
+ * const reader = readChunks(stream);
+ * assert.equal(new TextDecoder().decode((await reader.read()).value), "hello");
+ * assert.equal((await reader.read()).done, true);
+ * assert.equal((await stream.finish()).code, 226);
+ * ```
+ *
+ * @param stream The transfer.
+ * @returns Its reader.
+ */
+export function readChunks(stream: DataStream): TransferReader {
+  return transferReaderOf(stream);
+}
+
+/**
  * A transfer in progress. Read the server's bytes from `readable`, or write yours to
  * `writable`, then `finish()` — or `abort()`. It is `AsyncDisposable`: leaving an
  * `await using` scope aborts a download that was not read to its end and finishes otherwise.
@@ -152,6 +209,10 @@ export class DataStream implements AsyncDisposable {
   #settled = false;
   #bytesRead = 0;
   #bytesWritten = 0;
+
+  static {
+    transferReaderOf = (stream) => stream.#transferReader();
+  }
 
   /**
    * Wraps a started transfer. Used by the client; call `Client.getStream` instead.
@@ -339,14 +400,46 @@ export class DataStream implements AsyncDisposable {
   }
 
   async #pull(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
-    if (this.#failure !== undefined) {
-      controller.error(this.#failure);
+    let chunk: Uint8Array | null;
+    try {
+      chunk = await this.#nextChunk();
+    } catch (error) {
+      safeError(controller, error);
       return;
     }
-    if (this.#settled || this.#aborting || this.#finishing) {
-      controller.close();
+    if (chunk === null) {
+      safeClose(controller);
       return;
     }
+    // Unlimited, the chunk is enqueued at once and there is nothing to wait for.
+    const enqueue = (piece: Uint8Array) => controller.enqueue(piece);
+    const paced = passThrottled(chunk, this.#readThrottles, enqueue, this.#signal);
+    if (paced) await paced;
+  }
+
+  #transferReader(): TransferReader {
+    if (this.#readable) return this.#readable.getReader();
+    const pieces: Uint8Array[] = [];
+    const enqueue = (piece: Uint8Array) => void pieces.push(piece);
+    return {
+      read: async () => {
+        while (pieces.length === 0) {
+          const chunk = await this.#nextChunk();
+          if (chunk === null) return { done: true, value: undefined };
+          // Unlimited, the chunk is the one piece, at once.
+          const paced = passThrottled(chunk, this.#readThrottles, enqueue, this.#signal);
+          if (paced) await paced;
+        }
+        return { done: false, value: pieces.shift()! };
+      },
+      cancel: (reason) => this.#abortQuietly(reason),
+    };
+  }
+
+  /** The next chunk from the server; `null` at the end (once finished, with `autoFinish`). */
+  async #nextChunk(): Promise<Uint8Array | null> {
+    if (this.#failure !== undefined) throw this.#failure;
+    if (this.#settled || this.#aborting || this.#finishing) return null;
     this.#readStarted = true;
     const reader = this.#reader ??= this.#conn.readable.getReader();
     let result: ReadableStreamReadResult<Uint8Array>;
@@ -354,34 +447,20 @@ export class DataStream implements AsyncDisposable {
     try {
       result = await reader.read();
     } catch (error) {
-      safeError(controller, await this.#connectionFailed(error));
-      return;
+      throw await this.#connectionFailed(error);
     } finally {
       this.#idle?.end();
     }
-    if (this.#failure !== undefined) {
-      safeError(controller, this.#failure);
-      return;
-    }
+    if (this.#failure !== undefined) throw this.#failure;
     if (result.done) {
       this.#readEnded = true;
       if (this.#autoFinish !== undefined) {
-        try {
-          await this.finish(this.#autoFinish, { signal: this.#signal });
-        } catch (error) {
-          safeError(controller, error);
-          return;
-        }
+        await this.finish(this.#autoFinish, { signal: this.#signal });
       }
-      safeClose(controller);
-      return;
+      return null;
     }
-    const chunk = result.value;
-    this.#bytesRead += chunk.length;
-    // Unlimited, the chunk is enqueued at once and there is nothing to wait for.
-    const enqueue = (piece: Uint8Array) => controller.enqueue(piece);
-    const paced = passThrottled(chunk, this.#readThrottles, enqueue, this.#signal);
-    if (paced) await paced;
+    this.#bytesRead += result.value.length;
+    return result.value;
   }
 
   async #write(chunk: Uint8Array): Promise<void> {

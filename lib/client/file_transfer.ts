@@ -10,6 +10,7 @@
 import { ReplyError } from "../errors.ts";
 import { matchesCode } from "../protocol/reply.ts";
 import { verifyChecksum } from "./checksum.ts";
+import { type DataStream, readChunks } from "./data_stream.ts";
 import { saveToLocalFile, sendLocalFile, statLocal } from "./local_file.ts";
 import type { RemoteFiles } from "./remote_files.ts";
 import type { TransferOptions, TransferProgress, TransferSummary } from "./transfer.ts";
@@ -114,16 +115,23 @@ export async function downloadFile(
       if (total === undefined || existing.size < total) offset = existing.size;
     }
   }
-  let source: ReadableStream<Uint8Array>;
+  const retrieve = `RETR ${remotePath}`;
+  let stream: DataStream;
   try {
-    source = await remote.downloadStream(remotePath, { offset, signal });
+    stream = await remote.getStream(retrieve, "1xx", { offset, signal });
   } catch (error) {
     if (offset === 0 || !refusedRestart(error)) throw error;
     offset = 0;
-    source = await remote.downloadStream(remotePath, { signal });
+    stream = await remote.getStream(retrieve, "1xx", { signal });
   }
   const onBytes = progress.counter(remotePath, localPath, total, offset);
-  const received = await saveToLocalFile(source, localPath, { offset, onBytes });
+  // Read without a stream of its own; the final reply is read while the file is written, and a
+  // failure of the disk aborts the transfer.
+  const received = await saveToLocalFile(readChunks(stream), localPath, {
+    offset,
+    onBytes,
+    confirm: () => stream.finish("2xx", { signal }),
+  });
   progress.done(remotePath, localPath, offset + received);
   summary.files++;
   summary.bytes += received;

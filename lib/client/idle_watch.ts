@@ -1,10 +1,13 @@
 /**
  * An idle timeout for data connections that costs no timer per chunk: callers mark when they
- * start and stop waiting on the socket, and one lazily re-armed timer checks how long the
+ * start and stop waiting on the socket, and one lazily re-armed deadline (on the client's
+ * shared timer, which keeps no program alive: the socket waited on does) checks how long the
  * current wait has lasted.
  *
  * @module
  */
+
+import { watchDeadline } from "./deadline.ts";
 
 /**
  * Fires a callback when one wait on a socket lasts longer than the timeout.
@@ -17,7 +20,9 @@
  * const { promise: idle, resolve } = Promise.withResolvers<void>();
  * const watch = new IdleWatch(10, resolve);
  * watch.begin(); // a read starts... and nothing arrives
+ * const socket = setTimeout(() => {}, 1_000); // what keeps a program alive meanwhile
  * await idle; // called after 10 ms
+ * clearTimeout(socket);
  * watch.stop();
  *
  * const quiet = new IdleWatch(10, () => assert.fail("no wait was too long"));
@@ -29,7 +34,7 @@
 export class IdleWatch {
   readonly #timeoutMs: number;
   readonly #onIdle: () => void;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #unwatch: (() => void) | undefined;
   #waitingSince = 0;
   #stopped = false;
 
@@ -48,7 +53,7 @@ export class IdleWatch {
   begin(): void {
     if (this.#stopped) return;
     this.#waitingSince = Date.now();
-    if (this.#timer === undefined) this.#arm(this.#timeoutMs);
+    if (this.#unwatch === undefined) this.#arm(this.#timeoutMs);
   }
 
   /** Marks the end of the wait. */
@@ -59,16 +64,16 @@ export class IdleWatch {
   /** Stops watching for good. */
   stop(): void {
     this.#stopped = true;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#unwatch?.();
+    this.#unwatch = undefined;
   }
 
   #arm(ms: number): void {
-    this.#timer = setTimeout(() => this.#check(), ms);
+    this.#unwatch = watchDeadline(ms, () => this.#check());
   }
 
   #check(): void {
-    this.#timer = undefined;
+    this.#unwatch = undefined;
     if (this.#stopped || this.#waitingSince === 0) return;
     const waited = Date.now() - this.#waitingSince;
     if (waited < this.#timeoutMs) {

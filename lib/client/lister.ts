@@ -12,13 +12,13 @@ import { ProtocolError, ReplyError } from "../errors.ts";
 import type { ListEntry } from "../protocol/listing/entry.ts";
 import { matchesCode, type Reply, replyText } from "../protocol/reply.ts";
 import { concatBytes } from "../stream/bytes.ts";
-import type { DataStream } from "./data_stream.ts";
+import { type DataStream, readChunks } from "./data_stream.ts";
 import { DirectoryTooDeepError, ListingTooLargeError } from "./errors.ts";
 import {
   type ListCommand,
+  ListingParser,
   type ListParseOptions,
   type ParsedListing,
-  parseListing,
   parseMlstReply,
 } from "./listing.ts";
 import type { CallOptions, ListOptions } from "./options.ts";
@@ -224,7 +224,11 @@ export class Lister {
    * @returns The entries, iterable or collectable.
    */
   list(path: string, options: ListOptions): Listing {
-    const iterate = () => this.#walk(path, options);
+    const iterate = () =>
+      new ListingWalk(path, (directory) => this.#readListing(directory, options), {
+        recursive: options.recursive ?? false,
+        maxDepth: this.maxRecursionDepth,
+      });
     return {
       [Symbol.asyncIterator]: iterate,
       toArray: async () => {
@@ -245,6 +249,11 @@ export class Lister {
    * @throws {ListingTooLargeError} When the listing exceeds `maxListingBytes`.
    */
   async listDirectory(path: string, options: ListOptions): Promise<ParsedListing> {
+    return (await this.#readListing(path, options)).rest();
+  }
+
+  /** Fetches a directory's listing (see `listDirectory`); its lines are parsed as asked for. */
+  async #readListing(path: string, options: ListOptions): Promise<ListingParser> {
     const forced = options.rawCommand;
     if (forced !== undefined && forced !== "MLSD" && forced !== "LIST") {
       throw new TypeError(`Unknown listing command "${forced}"`);
@@ -266,7 +275,7 @@ export class Lister {
         throw error;
       }
       if (forced === undefined) this.#listCommand = command;
-      return parseListing(text, command, path, this.#options);
+      return new ListingParser(text, command, path, this.#options);
     }
   }
 
@@ -313,35 +322,12 @@ export class Lister {
     return undefined;
   }
 
-  async *#walk(path: string, options: ListOptions): AsyncGenerator<ListItem> {
-    const maxDepth = this.maxRecursionDepth;
-    const queue = [{ directory: path, depth: 0 }];
-    const seen = new Set<string>();
-    while (queue.length > 0) {
-      const { directory, depth } = queue.shift()!;
-      if (depth > maxDepth) throw new DirectoryTooDeepError(directory, maxDepth);
-      const listing = await this.listDirectory(directory, options);
-      if (listing.unique) seen.add(listing.unique);
-      for (const info of listing.entries) {
-        const item = { path: joinRemote(directory, info.name), info };
-        if (options.recursive && info.type === "dir" && isPlainName(info.name)) {
-          const unique = info.facts.unique;
-          if (unique === undefined || !seen.has(unique)) {
-            if (unique !== undefined) seen.add(unique);
-            queue.push({ directory: item.path, depth: depth + 1 });
-          }
-        }
-        yield item;
-      }
-    }
-  }
-
   async #fetch(line: string, path: string, signal?: AbortSignal): Promise<string> {
     const max = this.#options.maxListingBytes ?? DEFAULT_MAX_LISTING_BYTES;
     const stream = await this.#session.openStream(line, signal);
     const chunks: Uint8Array[] = [];
     let total = 0;
-    const reader = stream.readable.getReader();
+    const reader = readChunks(stream);
     let tooLarge = false;
     try {
       while (!tooLarge) {
@@ -377,5 +363,120 @@ export class Lister {
       });
     }
     return entry;
+  }
+}
+
+/** A directory waiting in a walk, with its `unique` fact when the entry naming it had one. */
+interface QueuedDirectory {
+  directory: string;
+  depth: number;
+  unique?: string;
+}
+
+const WALK_DONE: IteratorReturnResult<undefined> = { value: undefined, done: true };
+
+/**
+ * A listing walked breadth first, each directory fetched whole and its entries then parsed one
+ * by one as they are asked for: a big directory's entries do not all stay alive at once (which
+ * makes every garbage collection on the way slower). An iterator of its own rather than an async
+ * generator: an entry of a directory already fetched is handed out at once, without the
+ * generator's suspension and resumption per entry. A directory is entered once per `unique`
+ * fact, known from the entry naming it or from a listing's own `cdir` line.
+ */
+class ListingWalk implements AsyncIterableIterator<ListItem> {
+  readonly #read: (directory: string) => Promise<ListingParser>;
+  readonly #recursive: boolean;
+  readonly #maxDepth: number;
+  readonly #queue: QueuedDirectory[];
+  readonly #seen = new Set<string>();
+  #listing: ListingParser | undefined;
+  #directory = "";
+  #depth = 0;
+  #fetching: Promise<IteratorResult<ListItem>> | undefined;
+  #done = false;
+
+  constructor(
+    path: string,
+    read: (directory: string) => Promise<ListingParser>,
+    options: { recursive: boolean; maxDepth: number },
+  ) {
+    this.#read = read;
+    this.#recursive = options.recursive;
+    this.#maxDepth = options.maxDepth;
+    this.#queue = [{ directory: path, depth: 0 }];
+  }
+
+  next(): Promise<IteratorResult<ListItem>> {
+    // One step at a time, as a generator would: a call made meanwhile waits for the fetch.
+    if (this.#fetching) return this.#fetching.then(() => this.next(), () => this.next());
+    const item = this.#take();
+    if (item) return Promise.resolve({ value: item, done: false });
+    if (this.#done) return Promise.resolve(WALK_DONE);
+    const fetching = this.#fetchNext();
+    this.#fetching = fetching;
+    fetching.then(() => this.#fetching = undefined, () => this.#fetching = undefined);
+    return fetching;
+  }
+
+  return(): Promise<IteratorResult<ListItem>> {
+    this.#finish();
+    return Promise.resolve(WALK_DONE);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<ListItem> {
+    return this;
+  }
+
+  /** The next entry of the directory being read, or `undefined` at its end. */
+  #take(): ListItem | undefined {
+    const listing = this.#listing;
+    if (listing === undefined) return undefined;
+    const info = listing.next();
+    if (info === undefined) {
+      if (listing.unique !== undefined) this.#seen.add(listing.unique);
+      this.#listing = undefined;
+      return undefined;
+    }
+    const item = { path: joinRemote(this.#directory, info.name), info };
+    if (this.#recursive && info.type === "dir" && isPlainName(info.name)) {
+      this.#queue.push({ directory: item.path, depth: this.#depth + 1, unique: info.facts.unique });
+    }
+    return item;
+  }
+
+  async #fetchNext(): Promise<IteratorResult<ListItem>> {
+    try {
+      while (true) {
+        const next = this.#queue.shift();
+        if (next === undefined) {
+          this.#finish();
+          return WALK_DONE;
+        }
+        if (next.unique !== undefined) {
+          if (this.#seen.has(next.unique)) continue;
+          this.#seen.add(next.unique);
+        }
+        if (next.depth > this.#maxDepth) {
+          throw new DirectoryTooDeepError(next.directory, this.#maxDepth);
+        }
+        const listing = await this.#read(next.directory);
+        // Given up on meanwhile (`return()`).
+        if (this.#done) return WALK_DONE;
+        this.#listing = listing;
+        this.#directory = next.directory;
+        this.#depth = next.depth;
+        const item = this.#take();
+        if (item) return { value: item, done: false };
+      }
+    } catch (error) {
+      this.#finish();
+      throw error;
+    }
+  }
+
+  #finish(): void {
+    this.#done = true;
+    this.#listing = undefined;
+    this.#queue.length = 0;
   }
 }

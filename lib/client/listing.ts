@@ -182,56 +182,124 @@ export function parseListing(
   path: string,
   options: ListParseOptions = {},
 ): ParsedListing {
-  const entries: ListEntry[] = [];
-  let unique: string | undefined;
-  // One options object and one "now" for all the lines.
-  const lineOptions: ParseListLineOptions = {
-    custom: options.parseListLine,
-    customFirst: options.parseListLineFirst ?? true,
-    now: options.now ?? new Date(),
-  };
-  for (let start = 0; start <= text.length;) {
-    // Lines end at LF or CRLF.
-    let end = text.indexOf("\n", start);
-    if (end < 0) end = text.length;
-    const line = text.slice(start, end > start && text.charCodeAt(end - 1) === CR ? end - 1 : end);
-    start = end + 1;
-    if (isBlank(line)) continue;
-    let entry: ListEntry | undefined;
-    let error: unknown;
-    if (command === "MLSD") {
-      try {
-        entry = parseMlsxLine(line);
-      } catch (e) {
-        error = e;
+  return new ListingParser(text, command, path, options).rest();
+}
+
+/**
+ * The entries of a listing's text parsed one at a time, as they are asked for, with the rules
+ * of {@linkcode parseListing} (skipped lines are reported as they are reached): iterating a big
+ * listing then holds only the entries the caller keeps, not all of them at once.
+ *
+ * @example
+ * ```ts
+ * import { ListingParser } from "./listing.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const text = "type=cdir;unique=7; .\r\ntype=file;size=5; a.txt\r\ntype=dir; b\r\n";
+ * const parser = new ListingParser(text, "MLSD", "/pub");
+ * assert.equal(parser.next()?.name, "a.txt");
+ * assert.equal(parser.unique, "7"); // the directory's own identity, once its line was read
+ * assert.deepEqual(parser.rest().entries.map((entry) => entry.name), ["b"]);
+ * assert.equal(parser.next(), undefined);
+ * ```
+ */
+export class ListingParser {
+  /** The `unique` fact of the directory itself (MLSD `type=cdir`), once its line was read. */
+  unique: string | undefined;
+  readonly #text: string;
+  readonly #command: ListCommand;
+  readonly #path: string;
+  readonly #onListWarning: ListParseOptions["onListWarning"];
+  readonly #lineOptions: ParseListLineOptions;
+  #start = 0;
+
+  /**
+   * Starts parsing a listing.
+   *
+   * @param text The listing, decoded.
+   * @param command The command that produced it.
+   * @param path The directory, for warnings.
+   * @param options Custom parser and warning callback.
+   */
+  constructor(text: string, command: ListCommand, path: string, options: ListParseOptions = {}) {
+    this.#text = text;
+    this.#command = command;
+    this.#path = path;
+    this.#onListWarning = options.onListWarning;
+    // One options object and one "now" for all the lines.
+    this.#lineOptions = {
+      custom: options.parseListLine,
+      customFirst: options.parseListLineFirst ?? true,
+      now: options.now ?? new Date(),
+    };
+  }
+
+  /**
+   * Parses on to the next entry.
+   *
+   * @returns The entry, or `undefined` at the end of the listing.
+   */
+  next(): ListEntry | undefined {
+    const text = this.#text;
+    const command = this.#command;
+    while (this.#start <= text.length) {
+      // Lines end at LF or CRLF.
+      const start = this.#start;
+      let end = text.indexOf("\n", start);
+      if (end < 0) end = text.length;
+      const line = text.slice(
+        start,
+        end > start && text.charCodeAt(end - 1) === CR ? end - 1 : end,
+      );
+      this.#start = end + 1;
+      if (isBlank(line)) continue;
+      let entry: ListEntry | undefined;
+      let error: unknown;
+      if (command === "MLSD") {
+        try {
+          entry = parseMlsxLine(line);
+        } catch (e) {
+          error = e;
+        }
+      } else {
+        try {
+          entry = parseListLine(line, this.#lineOptions);
+        } catch (e) {
+          // A custom parser that throws rejects the line, like one that returns undefined.
+          error = e;
+        }
+        // `ls -l` starts with a block count that is not an entry.
+        if (!entry && /^total\s+\d+/i.test(line.trim())) continue;
       }
-    } else {
-      try {
-        entry = parseListLine(line, lineOptions);
-      } catch (e) {
-        // A custom parser that throws rejects the line, like one that returns undefined.
-        error = e;
-      }
-      // `ls -l` starts with a block count that is not an entry.
-      if (!entry && /^total\s+\d+/i.test(line.trim())) continue;
-    }
-    if (!entry) {
-      options.onListWarning?.({ path, command, line, error });
-      continue;
-    }
-    const type = entry.facts.type;
-    if (type !== undefined && type.length === 4) {
-      const lowerType = type.toLowerCase();
-      if (lowerType === "cdir") {
-        unique ??= entry.facts.unique;
+      if (!entry) {
+        this.#onListWarning?.({ path: this.#path, command, line, error });
         continue;
       }
-      if (lowerType === "pdir") continue;
+      const type = entry.facts.type;
+      if (type !== undefined && type.length === 4) {
+        const lowerType = type.toLowerCase();
+        if (lowerType === "cdir") {
+          this.unique ??= entry.facts.unique;
+          continue;
+        }
+        if (lowerType === "pdir") continue;
+      }
+      if (entry.name === "." || entry.name === "..") continue;
+      return entry;
     }
-    if (entry.name === "." || entry.name === "..") continue;
-    entries.push(entry);
+    return undefined;
   }
-  return { entries, unique };
+
+  /**
+   * Parses everything left.
+   *
+   * @returns The remaining entries, and the directory's `unique` fact when it was sent.
+   */
+  rest(): ParsedListing {
+    const entries: ListEntry[] = [];
+    for (let entry = this.next(); entry !== undefined; entry = this.next()) entries.push(entry);
+    return { entries, unique: this.unique };
+  }
 }
 
 const CR = 0x0d;

@@ -1,18 +1,21 @@
 /**
- * Local file access for uploads and downloads through `node:fs/promises` (which Deno, Bun and
- * Node all provide): a download's bytes written into a file and a file's bytes written into an
- * upload, each with one file operation in flight while the network moves the next chunk; trees,
- * sizes and checksums. The loops work on the file handle directly: a stream per file would cost
- * more than the file operations of a small file. Unlike a `LocalFileSystem`, these paths are
+ * Local file access for uploads and downloads through `node:fs` (which Deno, Bun and Node all
+ * provide): a download's bytes written into a file and a file's bytes written into an upload,
+ * each with one file operation in flight while the network moves the next chunk; trees, sizes
+ * and checksums. The loops work on the file handle directly, and a small download is written
+ * in one call: a stream, or even a handle, per file would cost more than the file operations
+ * of a small file. Unlike a `LocalFileSystem`, these paths are
  * the user's own and are not confined.
  *
  * @module
  */
 
 import { createHash } from "node:crypto";
+import { writeFile as writeFileWithCallback } from "node:fs";
 import { type FileHandle, mkdir, open, readdir, rm, stat, utimes } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { concatBytes } from "../stream/bytes.ts";
+import type { TransferReader } from "./data_stream.ts";
 
 /**
  * Bytes per read of a local file.
@@ -46,14 +49,22 @@ export interface SaveOptions {
   offset?: number;
   /** Called with each chunk's size as it arrives. */
   onBytes?: (bytes: number) => void;
+  /**
+   * The transfer's confirmation (the server's final reply), started once every byte has
+   * arrived and awaited while the last of them are written. When it fails, the bytes stay
+   * written and the save fails with it.
+   */
+  confirm?: () => Promise<unknown>;
 }
 
 /**
- * Writes a stream into a local file, creating the file (and its missing parent directories)
- * or truncating it; with an offset, the file is kept up to there and cut after the last byte
- * written. Chunks of 64 KiB and more are written as they come, smaller ones gathered; one
- * write runs while the next chunk is read. On failure (of the stream or of the disk) what was
- * received stays written, the file is closed and the stream cancelled.
+ * Writes a download's chunks into a local file, creating the file (and its missing parent
+ * directories) or truncating it; with an offset, the file is kept up to there and cut after the
+ * last byte written. Chunks are gathered into writes of 64 KiB and more, and one write runs
+ * while the next chunk is read. The file is opened once the first 64 KiB have arrived: a
+ * smaller file (without an offset) is created and written in one call once the bytes have
+ * ended, instead of an open, a write and a close. On failure (of the transfer or of the disk)
+ * what was received stays written, the file is closed and the reader cancelled.
  *
  * @example Saving, then resuming
  * ```ts
@@ -66,50 +77,53 @@ export interface SaveOptions {
  * const dir = await mkdtemp(join(tmpdir(), "streamftp-"));
  * try {
  *   const path = join(dir, "sub/f.txt"); // sub/ is created
- *   assert.equal(await saveToLocalFile(new Blob(["hello"]).stream(), path), 5);
- *   assert.equal(await saveToLocalFile(new Blob([" world"]).stream(), path, { offset: 5 }), 6);
+ *   const save = (text: string, offset = 0) =>
+ *     saveToLocalFile(new Blob([text]).stream().getReader(), path, { offset });
+ *   assert.equal(await save("hello"), 5);
+ *   assert.equal(await save(" world", 5), 6);
  *   assert.equal(await readFile(path, "utf8"), "hello world");
  *   await writeFile(path, "hello world, and more");
- *   await saveToLocalFile(new Blob(["!"]).stream(), path, { offset: 11 }); // cut after the "!"
+ *   await save("!", 11); // cut after the "!"
  *   assert.equal(await readFile(path, "utf8"), "hello world!");
  * } finally {
  *   await rm(dir, { recursive: true });
  * }
  * ```
  *
- * @param source The bytes.
+ * @param reader The bytes (a stream's reader will do).
  * @param path The local file.
- * @param options Resume offset and a byte counter.
+ * @param options Resume offset, a byte counter, the transfer's confirmation.
  * @returns The number of bytes written.
  */
 export async function saveToLocalFile(
-  source: ReadableStream<Uint8Array>,
+  reader: TransferReader,
   path: string,
   options: SaveOptions = {},
 ): Promise<number> {
   const offset = options.offset ?? 0;
-  const reader = source.getReader();
-  let handle: FileHandle;
-  try {
-    handle = await openForWriting(path, offset);
-  } catch (error) {
-    await reader.cancel(error).catch(() => {});
-    throw error;
-  }
+  let handle: FileHandle | undefined;
   let position = offset;
   let batch: Uint8Array[] = [];
   let batched = 0;
   let inFlight: Promise<void> | undefined;
-  const flush = async () => {
+  let confirmation: Promise<unknown> | undefined;
+  const flush = async (last: boolean) => {
     if (inFlight) await inFlight;
     inFlight = undefined;
-    if (batched === 0) return;
     const data = batch.length === 1 ? batch[0] : concatBytes(batch, batched);
-    inFlight = writeFully(handle, data, position);
-    inFlight.catch(() => {});
-    position += batched;
+    const size = batched;
     batch = [];
     batched = 0;
+    if (handle === undefined && last && offset === 0) {
+      await writeNewFile(path, data);
+      position += size;
+      return;
+    }
+    handle ??= await openForWriting(path, offset);
+    if (size === 0) return;
+    inFlight = writeFully(handle, data, position);
+    inFlight.catch(() => {});
+    position += size;
   };
   try {
     try {
@@ -119,20 +133,23 @@ export async function saveToLocalFile(
         options.onBytes?.(value.length);
         batch.push(value);
         batched += value.length;
-        if (batched >= MIN_WRITE) await flush();
+        if (batched >= MIN_WRITE) await flush(false);
       }
+      confirmation = options.confirm?.();
+      confirmation?.catch(() => {});
     } finally {
       // Whatever arrived is kept, also when the transfer failed.
-      await flush();
+      await flush(true);
       await inFlight;
     }
-    if (offset > 0) await handle.truncate(position);
+    if (offset > 0) await handle?.truncate(position);
   } catch (error) {
     await reader.cancel(error).catch(() => {});
-    await handle.close().catch(() => {});
+    await handle?.close().catch(() => {});
     throw error;
   }
-  await handle.close();
+  await handle?.close();
+  await confirmation;
   return position - offset;
 }
 
@@ -280,6 +297,29 @@ async function openForWriting(path: string, offset: number): Promise<FileHandle>
   }
   await mkdir(dirname(path), { recursive: true });
   return await open(path, flags);
+}
+
+/** Creates or truncates a file and writes all of it, creating its missing parents. */
+async function writeNewFile(path: string, data: Uint8Array): Promise<void> {
+  try {
+    await writeWholeFile(path, data);
+    return;
+  } catch (error) {
+    if ((error as { code?: string }).code !== "ENOENT") throw error;
+  }
+  await mkdir(dirname(path), { recursive: true });
+  await writeWholeFile(path, data);
+}
+
+/**
+ * `node:fs`'s `writeFile` with a callback (open, write and close in one call): unlike the
+ * promise one it makes no `FileHandle`, which in Node and Deno costs more than a small file's
+ * write (measured: 60–70 µs of CPU per file less in both; Bun the same either way).
+ */
+function writeWholeFile(path: string, data: Uint8Array): Promise<void> {
+  return new Promise((resolve, reject) => {
+    writeFileWithCallback(path, data, (error) => error ? reject(error) : resolve());
+  });
 }
 
 async function writeFully(handle: FileHandle, data: Uint8Array, position: number): Promise<void> {

@@ -7,8 +7,15 @@
 
 import type { ListEntry } from "../protocol/listing/entry.ts";
 import type { ExpectedCodes, Reply } from "../protocol/reply.ts";
+import type { DataStream } from "./data_stream.ts";
 import type { ListItem } from "./lister.ts";
-import type { CallOptions, ListOptions, MkdirOptions, TransferStreamOptions } from "./options.ts";
+import type {
+  CallOptions,
+  ListOptions,
+  MkdirOptions,
+  StreamOptions,
+  TransferStreamOptions,
+} from "./options.ts";
 
 /**
  * The remote operations of file and tree transfers, with the semantics of the `Client`
@@ -43,11 +50,12 @@ export interface RemoteFiles {
   rmdir(path: string, options?: CallOptions): Promise<void>;
   /** Removes a file. */
   removeFile(path: string, options?: CallOptions): Promise<void>;
-  /** A file's bytes (`RETR`), ending once the server confirmed the transfer. */
-  downloadStream(
-    path: string,
-    options?: TransferStreamOptions,
-  ): Promise<ReadableStream<Uint8Array>>;
+  /** A transfer command over a data connection (`RETR path`, say). */
+  getStream(
+    command: string,
+    expected?: ExpectedCodes,
+    options?: StreamOptions,
+  ): Promise<DataStream>;
   /** A stream into a file (`STOR`); closing it waits for the server's confirmation. */
   uploadStream(path: string, options?: TransferStreamOptions): Promise<WritableStream<Uint8Array>>;
   /** A stream appending to a file (`APPE`). */
