@@ -9,6 +9,7 @@
 
 import { readFile } from "node:fs/promises";
 import { Client, type ClientOptions } from "../../client.ts";
+import { type FtpUrl, isFtpUrl, parseFtpUrl } from "../client/ftp_url.ts";
 import { dialogueHooks } from "./dialogue.ts";
 import { UsageError } from "./exit.ts";
 import { writeStderr } from "./output.ts";
@@ -103,8 +104,6 @@ export interface RemoteTarget {
   directory: boolean;
 }
 
-const SCHEME = /^(ftp|ftps|ftpes):\/\//i;
-
 /**
  * Tells whether an argument is an FTP URL.
  *
@@ -121,7 +120,7 @@ const SCHEME = /^(ftp|ftps|ftpes):\/\//i;
  * @returns Whether it starts with `ftp://`, `ftps://` or `ftpes://`.
  */
 export function isRemoteUrl(text: string): boolean {
-  return SCHEME.test(text);
+  return isFtpUrl(text);
 }
 
 /**
@@ -142,26 +141,19 @@ export function isRemoteUrl(text: string): boolean {
  * @throws {UsageError} When it is not such a URL.
  */
 export function parseTarget(url: string): RemoteTarget {
-  const scheme = SCHEME.exec(url);
-  if (!scheme) {
-    throw new UsageError(`"${url}" is not an ftp://, ftps:// or ftpes:// URL`);
-  }
-  const rest = url.slice(scheme[0].length);
-  const end = rest.search(/[/?#]/);
-  const authority = end < 0 ? rest : rest.slice(0, end);
-  let pathname: string;
+  if (!isFtpUrl(url)) throw new UsageError(`"${url}" is not an ftp://, ftps:// or ftpes:// URL`);
+  let parsed: FtpUrl;
   try {
-    // Parsed as ftp: whatever the scheme, for the same rules on hosts and percent-encoding.
-    const parsed = new URL(`ftp://${rest}`);
-    if (parsed.hostname === "") throw new TypeError("no host");
-    pathname = decodeURIComponent(parsed.pathname);
+    parsed = parseFtpUrl(url);
   } catch {
     throw new UsageError(`"${url}" is not a valid URL`);
   }
-  const path = pathname.replace(/^\//, "").replace(/;type=[aid]$/i, "");
+  const schemeEnd = url.indexOf("://") + 3;
+  const authority = url.slice(schemeEnd).split(/[/?#]/, 1)[0];
+  const { path } = parsed;
   return {
-    scheme: scheme[1].toLowerCase() as RemoteTarget["scheme"],
-    server: `${scheme[0]}${authority}`,
+    scheme: parsed.scheme,
+    server: url.slice(0, schemeEnd) + authority,
     authority: authority.slice(authority.lastIndexOf("@") + 1).toLowerCase(),
     path: path.length > 1 ? path.replace(/\/$/, "") : path,
     directory: path === "" || path.endsWith("/"),
