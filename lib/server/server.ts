@@ -31,6 +31,7 @@ import { tlsCommands } from "./commands/tls.ts";
 import type { ServerHooks } from "./hooks.ts";
 import type { LogRecord } from "./log_record.ts";
 import { Session } from "./session.ts";
+import { resolveSpeedLimits } from "./session_throttles.ts";
 import {
   type ServerTlsOptions,
   TlsPolicy,
@@ -336,12 +337,7 @@ export class Server implements AsyncDisposable {
       dataTimeout: options.dataTimeout ?? 300_000,
       maxLineLength: options.maxLineLength ?? 8192,
       tlsHandshakeTimeout: options.tlsHandshakeTimeout ?? 10_000,
-      uploadLimit: options.uploadLimit ?? options.readSpeedLimit,
-      downloadLimit: options.downloadLimit ?? options.writeSpeedLimit,
-      uploadLimitPerConnection: options.uploadLimitPerConnection ??
-        options.readSpeedLimitPerConnection,
-      downloadLimitPerConnection: options.downloadLimitPerConnection ??
-        options.writeSpeedLimitPerConnection,
+      ...resolveSpeedLimits(options),
     };
     this.tlsPolicy = new TlsPolicy(options);
     const users = options.users ??

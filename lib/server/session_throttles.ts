@@ -10,6 +10,55 @@ import { Throttle } from "../stream/throttle.ts";
 import type { UserThrottles } from "./server.ts";
 import type { User } from "./user.ts";
 
+/** Rate limits by direction, and aioftp's names for them (read = uploads, write = downloads). */
+export interface SpeedLimitOptions {
+  uploadLimit?: number;
+  downloadLimit?: number;
+  uploadLimitPerConnection?: number;
+  downloadLimitPerConnection?: number;
+  readSpeedLimit?: number;
+  writeSpeedLimit?: number;
+  readSpeedLimitPerConnection?: number;
+  writeSpeedLimitPerConnection?: number;
+}
+
+/**
+ * The four limits by direction, an aioftp name standing in where the direction's name is
+ * missing (the direction's name wins when both are given).
+ *
+ * @example
+ * ```ts
+ * import { resolveSpeedLimits } from "./session_throttles.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const limits = resolveSpeedLimits({ readSpeedLimit: 100, downloadLimit: 200, writeSpeedLimit: 1 });
+ * assert.deepEqual(limits, {
+ *   uploadLimit: 100,
+ *   downloadLimit: 200,
+ *   uploadLimitPerConnection: undefined,
+ *   downloadLimitPerConnection: undefined,
+ * });
+ * ```
+ *
+ * @param options Limits under either name.
+ * @returns The limits by direction (bytes per second; `undefined`: none).
+ */
+export function resolveSpeedLimits(options: SpeedLimitOptions): {
+  uploadLimit: number | undefined;
+  downloadLimit: number | undefined;
+  uploadLimitPerConnection: number | undefined;
+  downloadLimitPerConnection: number | undefined;
+} {
+  return {
+    uploadLimit: options.uploadLimit ?? options.readSpeedLimit,
+    downloadLimit: options.downloadLimit ?? options.writeSpeedLimit,
+    uploadLimitPerConnection: options.uploadLimitPerConnection ??
+      options.readSpeedLimitPerConnection,
+    downloadLimitPerConnection: options.downloadLimitPerConnection ??
+      options.writeSpeedLimitPerConnection,
+  };
+}
+
 /**
  * Where a session's limits come from (a `Server` is one).
  *

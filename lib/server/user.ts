@@ -8,6 +8,7 @@
 import type { FileSystem } from "../fs/file_system.ts";
 import { parsePasswordHash, secretsEqual, verifyPassword } from "./password.ts";
 import { Permission, uniformRights } from "./permission.ts";
+import { resolveSpeedLimits } from "./session_throttles.ts";
 
 /**
  * Options of {@linkcode User}.
@@ -181,12 +182,11 @@ export class User {
     this.uniformRights = uniformRights(this.permissions);
     this.fileSystem = options.fileSystem;
     this.maxConnections = options.maxConnections;
-    this.uploadLimit = options.uploadLimit ?? options.readSpeedLimit;
-    this.downloadLimit = options.downloadLimit ?? options.writeSpeedLimit;
-    this.uploadLimitPerConnection = options.uploadLimitPerConnection ??
-      options.readSpeedLimitPerConnection;
-    this.downloadLimitPerConnection = options.downloadLimitPerConnection ??
-      options.writeSpeedLimitPerConnection;
+    const limits = resolveSpeedLimits(options);
+    this.uploadLimit = limits.uploadLimit;
+    this.downloadLimit = limits.downloadLimit;
+    this.uploadLimitPerConnection = limits.uploadLimitPerConnection;
+    this.downloadLimitPerConnection = limits.downloadLimitPerConnection;
   }
 
   /** Alias of {@linkcode User.uploadLimit} (aioftp's name). */
