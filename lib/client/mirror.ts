@@ -41,6 +41,7 @@ import type { CallOptions } from "./options.ts";
 import type { RemoteFiles } from "./remote_files.ts";
 import { isPlainName, joinRemote } from "./remote_path.ts";
 import { type OpenSibling, SessionPool } from "./session_pool.ts";
+import { unsafeName } from "./tree.ts";
 import type { TransferProgress } from "./transfer.ts";
 
 /**
@@ -768,11 +769,7 @@ async function readRemoteTree(
   const prefix = joinRemote(directory, "");
   try {
     for await (const item of remote.list(directory, { recursive: true, signal })) {
-      if (!isPlainName(item.info.name)) {
-        throw new PathError("invalid-path", item.path, {
-          message: `Refusing to mirror "${item.path}": its name is not a single plain file name`,
-        });
-      }
+      if (!isPlainName(item.info.name)) throw unsafeName(item.path, "mirror");
       // The walk descends through plain names only, so the path below the root is clean.
       const path = item.path.slice(prefix.length);
       const { type, size, modify } = item.info;

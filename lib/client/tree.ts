@@ -287,10 +287,11 @@ async function removeEntry(
  * ```
  *
  * @param path The remote path.
+ * @param operation What was refused (default `"download"`).
  * @returns The error.
  */
-export function unsafeName(path: string): PathError {
+export function unsafeName(path: string, operation = "download"): PathError {
   return new PathError("invalid-path", path, {
-    message: `Refusing to download "${path}": its name is not a single plain file name`,
+    message: `Refusing to ${operation} "${path}": its name is not a single plain file name`,
   });
 }
