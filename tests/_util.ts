@@ -18,6 +18,7 @@ import "../adapters/auto.ts";
 import { nodeNetwork } from "../adapters/node.ts";
 import { defaultNetwork } from "../lib/network_registry.ts";
 import type { Network } from "../lib/socket.ts";
+import type { FakeSession } from "./peers/fake_server.ts";
 
 /** The runtime running the tests. */
 export const runtime: "deno" | "bun" | "node" = "Bun" in globalThis
@@ -219,6 +220,23 @@ export function within<T>(promise: Promise<T>, ms: number, what = "operation"): 
     timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
   });
   return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * A fake-server session that greets, asks for a password (331) and then an account (332),
+ * whatever it is sent, logs in (230), and answers every later line with 221.
+ *
+ * @param s The session.
+ */
+export async function accountLogin(s: FakeSession): Promise<void> {
+  await s.send("220 ready");
+  await s.read();
+  await s.send("331 password");
+  await s.read();
+  await s.send("332 account");
+  await s.read();
+  await s.send("230 in");
+  while ((await s.read()) !== null) await s.send("221 bye");
 }
 
 /** Path of the system Python that has Debian's ftplib, pyftpdlib and aioftp. */

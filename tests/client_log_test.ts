@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Client, type ClientOptions, type Reply } from "../client.ts";
-import { sha256, tempDir, testNetwork, within } from "./_util.ts";
+import { accountLogin, sha256, tempDir, testNetwork, within } from "./_util.ts";
 import { FakeFtpServer } from "./peers/fake_server.ts";
 import { startOwnServer } from "./peers/own_server.ts";
 import type { PeerServer } from "./peers/peer.ts";
@@ -98,16 +98,7 @@ describe("client protocol log", () => {
   it("masks the account (ACCT) and an empty password stays a bare PASS", {
     timeout: 20000,
   }, async () => {
-    const fake = await FakeFtpServer.start(async (s) => {
-      await s.send("220 ready");
-      await s.read();
-      await s.send("331 password");
-      await s.read();
-      await s.send("332 account");
-      await s.read();
-      await s.send("230 in");
-      while ((await s.read()) !== null) await s.send("221 bye");
-    });
+    const fake = await FakeFtpServer.start(accountLogin);
     fakes.push(fake);
     const { log, options } = recorder();
     const client = await within(

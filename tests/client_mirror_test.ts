@@ -74,6 +74,37 @@ function actions(summary: MirrorSummary, ...kinds: MirrorAction["kind"][]): stri
 const transfers = (paths: string[], reason: string) =>
   paths.map((p) => `transfer ${p} (${reason})`).sort();
 
+/**
+ * Registers a `before` that writes TREE into the source of the enclosing describe's mirrors,
+ * once `roots` can name them (the server and the local directory have started).
+ *
+ * @returns The roots, filled in before the first test runs.
+ */
+function treeRoots(roots: () => { source: string; target: string }): {
+  source: string;
+  target: string;
+} {
+  const dirs = { source: "", target: "" };
+  before(async () => {
+    Object.assign(dirs, roots());
+    await writeTree(dirs.source);
+  });
+  return dirs;
+}
+
+/** Makes the mirrored `a.txt` below `root` other bytes of the same size, two hours older. */
+async function ageCopy(root: string): Promise<void> {
+  const old = new Date(Date.now() - 2 * 3600_000);
+  await writeFile(join(root, "a.txt"), "HELLO\n");
+  await utimes(join(root, "a.txt"), old, old);
+}
+
+/** Adds `new.txt` to the source at `root` and removes its `gone` directory. */
+async function addNewDropGone(root: string): Promise<void> {
+  await writeFile(join(root, "new.txt"), "new\n");
+  await rm(join(root, "gone"), { recursive: true });
+}
+
 interface PeerCase {
   name: string;
   start: () => Promise<PeerServer>;
@@ -128,27 +159,24 @@ for (const peerCase of peers) {
     });
 
     describe("download (remote to local)", () => {
-      let source: string;
-      let target: string;
-      before(async () => {
-        source = join(peer.root, "down");
-        target = join(local.path, "down");
-        await writeTree(source);
-      });
+      const dirs = treeRoots(() => ({
+        source: join(peer.root, "down"),
+        target: join(local.path, "down"),
+      }));
 
       it("the first mirror creates every directory and copies every file, with its time", {
         timeout: 60000,
       }, async () => {
-        const summary = await run(remote("down"), target, { parallel: 3 });
+        const summary = await run(remote("down"), dirs.target, { parallel: 3 });
         assert.deepEqual(actions(summary, "mkdir"), DIRS.map((d) => `mkdir ${d}`).sort());
         assert.deepEqual(actions(summary, "transfer"), transfers(FILES, "missing"));
         assert.equal(summary.transferred, FILES.length);
         assert.equal(summary.created, DIRS.length);
         const bytes = FILES.reduce((sum, p) => sum + TREE[p]!.length, 0);
         assert.equal(summary.bytes, bytes);
-        assert.deepEqual(await snapshot(target), await snapshot(source));
-        const copied = (await stat(join(target, "sub", "b.bin"))).mtimeMs;
-        const original = (await stat(join(source, "sub", "b.bin"))).mtimeMs;
+        assert.deepEqual(await snapshot(dirs.target), await snapshot(dirs.source));
+        const copied = (await stat(join(dirs.target, "sub", "b.bin"))).mtimeMs;
+        const original = (await stat(join(dirs.source, "sub", "b.bin"))).mtimeMs;
         assert.ok(
           Math.abs(copied - original) <= peerCase.timeSlackMs,
           `local time ${copied} vs remote ${original}`,
@@ -158,7 +186,7 @@ for (const peerCase of peers) {
       it("a second mirror transfers nothing: every file is skipped", {
         timeout: 60000,
       }, async () => {
-        const summary = await run(remote("down"), target);
+        const summary = await run(remote("down"), dirs.target);
         assert.deepEqual(actions(summary), FILES.map((p) => `skip ${p}`).sort());
         assert.equal(summary.skipped, FILES.length);
         assert.equal(summary.transferred, 0);
@@ -167,31 +195,31 @@ for (const peerCase of peers) {
       it("only a file whose size changed on the server is transferred", {
         timeout: 60000,
       }, async () => {
-        await writeFile(join(source, "sub", "deep", "c.txt"), "deeper now\n");
-        const summary = await run(remote("down"), target);
+        await writeFile(join(dirs.source, "sub", "deep", "c.txt"), "deeper now\n");
+        const summary = await run(remote("down"), dirs.target);
         assert.deepEqual(actions(summary, "transfer"), ["transfer sub/deep/c.txt (size)"]);
         assert.equal(summary.skipped, FILES.length - 1);
-        assert.equal(await readFile(join(target, "sub", "deep", "c.txt"), "utf8"), "deeper now\n");
+        assert.equal(
+          await readFile(join(dirs.target, "sub", "deep", "c.txt"), "utf8"),
+          "deeper now\n",
+        );
       });
 
       it("a local copy older than the server's file (same size) is transferred again", {
         timeout: 60000,
       }, async () => {
-        const old = new Date(Date.now() - 2 * 3600_000);
-        await writeFile(join(target, "a.txt"), "HELLO\n");
-        await utimes(join(target, "a.txt"), old, old);
-        const summary = await run(remote("down"), target);
+        await ageCopy(dirs.target);
+        const summary = await run(remote("down"), dirs.target);
         assert.deepEqual(actions(summary, "transfer"), ["transfer a.txt (newer)"]);
-        assert.equal(await readFile(join(target, "a.txt"), "utf8"), "hello\n");
+        assert.equal(await readFile(join(dirs.target, "a.txt"), "utf8"), "hello\n");
       });
 
       it("a dry run reports what would change and changes nothing", {
         timeout: 60000,
       }, async () => {
-        await writeFile(join(source, "new.txt"), "new\n");
-        await rm(join(source, "gone"), { recursive: true });
-        const before = await snapshot(target);
-        const summary = await run(remote("down"), target, { dryRun: true, delete: true });
+        await addNewDropGone(dirs.source);
+        const before = await snapshot(dirs.target);
+        const summary = await run(remote("down"), dirs.target, { dryRun: true, delete: true });
         assert.deepEqual(actions(summary, "transfer", "delete", "mkdir"), [
           "delete gone",
           "transfer new.txt (missing)",
@@ -201,56 +229,53 @@ for (const peerCase of peers) {
           path: "gone",
           type: "dir",
         });
-        assert.deepEqual(await snapshot(target), before);
+        assert.deepEqual(await snapshot(dirs.target), before);
       });
 
       it("delete removes what the source no longer has; without it, it stays", {
         timeout: 60000,
       }, async () => {
-        await rm(join(source, "with space.txt"));
-        const kept = await run(remote("down"), target);
+        await rm(join(dirs.source, "with space.txt"));
+        const kept = await run(remote("down"), dirs.target);
         assert.deepEqual(actions(kept, "transfer", "delete"), ["transfer new.txt (missing)"]);
-        assert.ok(existsSync(join(target, "gone", "x.txt")));
-        const summary = await run(remote("down"), target, { delete: true });
+        assert.ok(existsSync(join(dirs.target, "gone", "x.txt")));
+        const summary = await run(remote("down"), dirs.target, { delete: true });
         assert.deepEqual(actions(summary, "delete"), ["delete gone", "delete with space.txt"]);
         assert.equal(summary.deleted, 2);
-        assert.deepEqual(await snapshot(target), await snapshot(source));
+        assert.deepEqual(await snapshot(dirs.target), await snapshot(dirs.source));
       });
     });
 
     describe("upload (reverse: local to remote)", () => {
-      let source: string;
-      let target: string;
-      before(async () => {
-        source = join(local.path, "up-src");
-        target = join(peer.root, "up");
-        await writeTree(source);
-      });
+      const dirs = treeRoots(() => ({
+        source: join(local.path, "up-src"),
+        target: join(peer.root, "up"),
+      }));
 
       it("the first mirror creates the remote directory, its directories and files", {
         timeout: 60000,
       }, async () => {
-        const summary = await run(remote("up"), source, { reverse: true, parallel: 3 });
+        const summary = await run(remote("up"), dirs.source, { reverse: true, parallel: 3 });
         assert.deepEqual(actions(summary, "mkdir"), DIRS.map((d) => `mkdir ${d}`).sort());
         assert.deepEqual(actions(summary, "transfer"), transfers(FILES, "missing"));
-        assert.deepEqual(await snapshot(target), await snapshot(source));
+        assert.deepEqual(await snapshot(dirs.target), await snapshot(dirs.source));
       });
 
       it("a second mirror transfers nothing: every file is skipped", {
         timeout: 60000,
       }, async () => {
-        const summary = await run(remote("up"), source, { reverse: true });
+        const summary = await run(remote("up"), dirs.source, { reverse: true });
         assert.deepEqual(actions(summary), FILES.map((p) => `skip ${p}`).sort());
       });
 
       it("only a file whose size changed locally is transferred", {
         timeout: 60000,
       }, async () => {
-        await writeFile(join(source, "sub", "b.bin"), randomBytes(1000, 5));
-        const summary = await run(remote("up"), source, { reverse: true });
+        await writeFile(join(dirs.source, "sub", "b.bin"), randomBytes(1000, 5));
+        const summary = await run(remote("up"), dirs.source, { reverse: true });
         assert.deepEqual(actions(summary, "transfer"), ["transfer sub/b.bin (size)"]);
         assert.equal(
-          sha256(await readFile(join(target, "sub", "b.bin"))),
+          sha256(await readFile(join(dirs.target, "sub", "b.bin"))),
           sha256(randomBytes(1000, 5)),
         );
       });
@@ -258,21 +283,18 @@ for (const peerCase of peers) {
       it("a remote file older than the local one (same size) is transferred again", {
         timeout: 60000,
       }, async () => {
-        const old = new Date(Date.now() - 2 * 3600_000);
-        await writeFile(join(target, "a.txt"), "HELLO\n");
-        await utimes(join(target, "a.txt"), old, old);
-        const summary = await run(remote("up"), source, { reverse: true });
+        await ageCopy(dirs.target);
+        const summary = await run(remote("up"), dirs.source, { reverse: true });
         assert.deepEqual(actions(summary, "transfer"), ["transfer a.txt (newer)"]);
-        assert.equal(await readFile(join(target, "a.txt"), "utf8"), "hello\n");
+        assert.equal(await readFile(join(dirs.target, "a.txt"), "utf8"), "hello\n");
       });
 
       it("a dry run reports what would change and changes nothing", {
         timeout: 60000,
       }, async () => {
-        await writeFile(join(source, "new.txt"), "new\n");
-        await rm(join(source, "gone"), { recursive: true });
-        const before = await snapshot(target);
-        const summary = await run(remote("up"), source, {
+        await addNewDropGone(dirs.source);
+        const before = await snapshot(dirs.target);
+        const summary = await run(remote("up"), dirs.source, {
           reverse: true,
           dryRun: true,
           delete: true,
@@ -281,15 +303,15 @@ for (const peerCase of peers) {
           "delete gone",
           "transfer new.txt (missing)",
         ]);
-        assert.deepEqual(await snapshot(target), before);
+        assert.deepEqual(await snapshot(dirs.target), before);
       });
 
       it("delete removes what the local source no longer has", { timeout: 60000 }, async () => {
-        await rm(join(source, "with space.txt"));
-        const summary = await run(remote("up"), source, { reverse: true, delete: true });
+        await rm(join(dirs.source, "with space.txt"));
+        const summary = await run(remote("up"), dirs.source, { reverse: true, delete: true });
         assert.deepEqual(actions(summary, "delete"), ["delete gone", "delete with space.txt"]);
         assert.deepEqual(actions(summary, "transfer"), ["transfer new.txt (missing)"]);
-        assert.deepEqual(await snapshot(target), await snapshot(source));
+        assert.deepEqual(await snapshot(dirs.target), await snapshot(dirs.source));
       });
     });
   });

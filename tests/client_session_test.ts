@@ -17,7 +17,7 @@ import {
   ReplyError,
   TimeoutError,
 } from "../client.ts";
-import { testNetwork, within } from "./_util.ts";
+import { accountLogin, testNetwork, within } from "./_util.ts";
 import { FakeFtpServer, type FakeSession } from "./peers/fake_server.ts";
 
 const servers: FakeFtpServer[] = [];
@@ -126,16 +126,7 @@ describe("client session", () => {
   });
 
   it("follows the USER, PASS, ACCT chain", { timeout: 20000 }, async () => {
-    const server = await fake(async (s) => {
-      await s.send("220 ready");
-      await s.read();
-      await s.send("331 password");
-      await s.read();
-      await s.send("332 account");
-      await s.read();
-      await s.send("230 in");
-      while ((await s.read()) !== null) await s.send("221 bye");
-    });
+    const server = await fake(accountLogin);
     const client = await within(Client.connect("127.0.0.1", server.port, options()), 10000);
     await within(client.login("u", "p", { account: "acc" }), 10000);
     await client.quit();
@@ -145,16 +136,7 @@ describe("client session", () => {
   it("login() takes the user, password and account as one options object", {
     timeout: 20000,
   }, async () => {
-    const server = await fake(async (s) => {
-      await s.send("220 ready");
-      await s.read();
-      await s.send("331 password");
-      await s.read();
-      await s.send("332 account");
-      await s.read();
-      await s.send("230 in");
-      while ((await s.read()) !== null) await s.send("221 bye");
-    });
+    const server = await fake(accountLogin);
     const client = await within(Client.connect("127.0.0.1", server.port, options()), 10000);
     await within(client.login({ user: "u", password: "p", account: "acc" }), 10000);
     await client.quit();

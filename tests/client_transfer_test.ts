@@ -141,6 +141,30 @@ async function treeServer(tree: Tree, features: Features): Promise<FakeFtpServer
   return server;
 }
 
+/**
+ * Starts a server that answers any RETR by sending all of `content` and then the error
+ * `finalReply` in place of 226.
+ */
+async function failingRetrServer(content: Uint8Array, finalReply: string): Promise<FakeFtpServer> {
+  const server = await FakeFtpServer.start(async (s) => {
+    await s.send("220 ready");
+    let listener: Awaited<ReturnType<FakeSession["epsv"]>> | undefined;
+    while (true) {
+      const line = await s.read();
+      if (line === null) return;
+      if (line === "EPSV") listener = await s.epsv();
+      else if (line.startsWith("RETR")) {
+        const conn = await listener!.accept();
+        await s.send("150 sending");
+        await sendAndClose(conn, content);
+        await s.send(finalReply);
+      } else if (!await s.standard(line)) await s.send("500 unknown");
+    }
+  });
+  servers.push(server);
+  return server;
+}
+
 async function connect(server: FakeFtpServer): Promise<Client> {
   const client = await within(
     Client.connect("127.0.0.1", server.port, { network: testNetwork(), socketTimeout: 10000 }),
@@ -403,22 +427,7 @@ describe("client per-file path", () => {
     timeout: 20000,
   }, async () => {
     const content = randomBytes(200_000, 81);
-    const server = await FakeFtpServer.start(async (s) => {
-      await s.send("220 ready");
-      let listener: Awaited<ReturnType<FakeSession["epsv"]>> | undefined;
-      while (true) {
-        const line = await s.read();
-        if (line === null) return;
-        if (line === "EPSV") listener = await s.epsv();
-        else if (line.startsWith("RETR")) {
-          const conn = await listener!.accept();
-          await s.send("150 sending");
-          await sendAndClose(conn, content);
-          await s.send("451 local error in processing");
-        } else if (!await s.standard(line)) await s.send("500 unknown");
-      }
-    });
-    servers.push(server);
+    const server = await failingRetrServer(content, "451 local error in processing");
     const local = await scratch();
     await mkdir(join(local, "out"));
     const client = await connect(server);
@@ -465,22 +474,7 @@ describe("client small-file downloads (written in one call once the bytes have e
     timeout: 20000,
   }, async () => {
     const content = randomBytes(3000, 93);
-    const server = await FakeFtpServer.start(async (s) => {
-      await s.send("220 ready");
-      let listener: Awaited<ReturnType<FakeSession["epsv"]>> | undefined;
-      while (true) {
-        const line = await s.read();
-        if (line === null) return;
-        if (line === "EPSV") listener = await s.epsv();
-        else if (line.startsWith("RETR")) {
-          const conn = await listener!.accept();
-          await s.send("150 sending");
-          await sendAndClose(conn, content);
-          await s.send("426 connection closed; transfer aborted");
-        } else if (!await s.standard(line)) await s.send("500 unknown");
-      }
-    });
-    servers.push(server);
+    const server = await failingRetrServer(content, "426 connection closed; transfer aborted");
     const local = await scratch();
     const client = await connect(server);
     await assert.rejects(
