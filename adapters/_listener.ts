@@ -99,7 +99,8 @@ export class AcceptOnDemand implements Listener {
   readonly addr: NetAddr;
   readonly #source: DemandSource;
   #waiters: Deferred<Conn>[] = [];
-  #accepting = false;
+  /** The loop accepting for waiters, while one runs. */
+  #acceptLoop: Promise<void> | undefined;
   #closed = false;
 
   /**
@@ -120,14 +121,17 @@ export class AcceptOnDemand implements Listener {
     if (this.#closed) return Promise.reject(new ConnectionClosedError("Listener closed"));
     const waiter = deferred<Conn>();
     this.#waiters.push(waiter);
-    if (!this.#accepting) void this.#acceptForWaiters();
+    this.#acceptLoop ??= this.#acceptForWaiters();
     return waiter.promise;
   }
 
-  /** Stops listening; pending `accept()` calls reject. Idempotent. */
+  /**
+   * Stops listening; pending `accept()` calls reject. Resolves once an accept under way has
+   * ended (Deno frees the port only then). Idempotent.
+   */
   close(): Promise<void> {
     this.#shutDown();
-    return Promise.resolve();
+    return this.#acceptLoop ?? Promise.resolve();
   }
 
   /** Yields accepted connections until the listener is closed. */
@@ -136,7 +140,6 @@ export class AcceptOnDemand implements Listener {
   }
 
   async #acceptForWaiters(): Promise<void> {
-    this.#accepting = true;
     try {
       while (this.#waiters.length > 0 && !this.#closed) {
         let conn: Conn;
@@ -155,7 +158,7 @@ export class AcceptOnDemand implements Listener {
         else conn.close();
       }
     } finally {
-      this.#accepting = false;
+      this.#acceptLoop = undefined;
     }
   }
 

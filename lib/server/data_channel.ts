@@ -154,15 +154,14 @@ export class PassiveDataChannel implements DataChannel {
   }
 
   /**
-   * Closes the listener when nobody has connected yet (its port goes back to the pool, a later
-   * `open` fails, and `onExpired` is told); does nothing once a connection came or the channel
+   * Closes the listener when nobody has connected yet (a later `open` fails; once its port is
+   * back in the pool, `onExpired` is told); does nothing once a connection came or the channel
    * is closed.
    */
   expire(): void {
     if (this.#closed || this.#conn) return;
     this.#closed = true;
-    this.#onExpired?.();
-    void this.#listener.close().catch(() => {});
+    void this.#listener.close().catch(() => {}).then(() => this.#onExpired?.());
   }
 }
 

@@ -249,9 +249,6 @@ export class PassivePortPool {
       if (!matches(idle)) continue;
       this.#idle.delete(pooled);
       await idle.reclaim();
-      // Deno closes a listening socket only once its pending accept has ended, on the next
-      // turn of the event loop: until then its port cannot be bound again.
-      await new Promise((resolve) => setTimeout(resolve, 0));
       return true;
     }
     return false;

@@ -471,13 +471,14 @@ export class TransferWorker {
       this.#keptDue = Infinity;
       const kept = this.#kept;
       this.#kept = undefined;
-      if (kept?.reusable) {
+      const unused = kept?.reusable === true;
+      void kept?.close().then(() => {
+        if (!unused) return;
         this.#options.log(
           `Closed passive port ${kept.addr.port}: no transfer used it again within ${this.#options.dataConnectTimeout} ms`,
           undefined,
         );
-      }
-      void kept?.close();
+      });
     }
     return Math.min(this.#stepDue, this.#channelDue, this.#keptDue);
   }
