@@ -30,16 +30,17 @@
 import { type ChildProcess, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp } from "node:fs/promises";
 import { connect, type Socket } from "node:net";
 import { availableParallelism, cpus } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
+import { type Flag, optionsOrExit, readFlags } from "./options.ts";
 import { machineBusy, selfCpu, treeMemory } from "./proc.ts";
-import { formatNumber, median } from "./report.ts";
+import { formatNumber, median, publishReport, reportHeading } from "./report.ts";
 import { PYTHON } from "./servers.ts";
-import { firstLine, runTimed, start, stop, stopAll, stopOnSignal } from "./spawn.ts";
+import { firstLine, runBench, runTimed, start, stop } from "./spawn.ts";
 
 type Runtime = "deno" | "bun" | "node";
 type MeasurementKey = "bulk" | "small" | "list" | "logins" | "idle";
@@ -94,10 +95,9 @@ const FULL: CeilingSizes = {
 };
 
 const QUICK: CeilingSizes = {
+  ...FULL,
   bulkMiB: 16,
-  chunksKiB: [64, 256],
   smallCount: 50,
-  smallKiB: 4,
   listEntries: 1000,
   logins: 50,
   idleConnections: 100,
@@ -114,16 +114,6 @@ const USAGE = `Usage: deno task bench:ceilings [options]   (deno run -A bench/ce
   --json FILE             write the raw results
   --bulk-mib N --chunks-kib 64,256 --small-count N --small-kib N --list-entries N
   --logins N --idle-connections N           sizes (defaults: the main bench's full sizes)`;
-
-function fail(message: string): never {
-  throw new Error(`${message}\n${USAGE}`);
-}
-
-function listOf<T extends string>(flag: string, value: string, all: readonly T[]): T[] {
-  const chosen = value.split(",").map((s) => s.trim()).filter(Boolean);
-  for (const item of chosen) if (!all.includes(item as T)) fail(`${flag}: unknown "${item}"`);
-  return chosen as T[];
-}
 
 function parseOptions(args: string[]): CeilingOptions {
   const quick = args.includes("--quick");
@@ -145,72 +135,50 @@ function parseOptions(args: string[]): CeilingOptions {
     "--logins": "logins",
     "--idle-connections": "idleConnections",
   };
-  for (let i = 0; i < args.length; i++) {
-    const flag = args[i];
-    const value = () => args[++i] ?? fail(`${flag} needs a value`);
-    const positive = (text = value()) => {
-      const n = Number(text);
-      if (!Number.isInteger(n) || n < 1) fail(`${flag} must be a positive integer`);
-      return n;
-    };
-    if (flag in sizeFlags) {
-      sizes[sizeFlags[flag]] = positive();
-      continue;
-    }
-    switch (flag) {
-      case "--quick":
-        break;
-      case "--help":
-      case "-h":
-        console.log(USAGE);
-        process.exit(0);
-        break;
-      case "--reps":
-        options.reps = positive();
-        break;
-      case "--runtimes":
-        options.runtimes = listOf(flag, value(), RUNTIMES);
-        break;
-      case "--measurements":
-        options.measurements = listOf(flag, value(), MEASUREMENTS);
-        break;
-      case "--api": {
-        const api = value();
-        if (api !== "native" && api !== "node") fail("--api must be native or node");
-        options.api = api;
-        break;
+  readFlags(args, {
+    usage: USAGE,
+    sizes,
+    sizeFlags,
+    read(flag: Flag) {
+      switch (flag.name) {
+        case "--reps":
+          options.reps = flag.positive();
+          return true;
+        case "--runtimes":
+          options.runtimes = flag.list(RUNTIMES);
+          return true;
+        case "--measurements":
+          options.measurements = flag.list(MEASUREMENTS);
+          return true;
+        case "--api": {
+          const api = flag.value();
+          if (api !== "native" && api !== "node") flag.fail("--api must be native or node");
+          options.api = api;
+          return true;
+        }
+        case "--timeout":
+          options.timeoutMs = flag.positive() * 1000;
+          return true;
+        case "--json":
+          options.json = flag.value();
+          return true;
+        case "--chunks-kib":
+          sizes.chunksKiB = flag.value().split(",").map((kib) => flag.positive(kib));
+          return true;
+        default:
+          return false;
       }
-      case "--timeout":
-        options.timeoutMs = positive() * 1000;
-        break;
-      case "--json":
-        options.json = value();
-        break;
-      case "--chunks-kib":
-        sizes.chunksKiB = value().split(",").map((kib) => positive(kib));
-        break;
-      default:
-        fail(`unknown option "${flag}"`);
-    }
-  }
+    },
+  });
   return options;
 }
 
-const options = (() => {
-  try {
-    return parseOptions(process.argv.slice(2));
-  } catch (error) {
-    process.stderr.write(`${error instanceof Error ? error.message : error}\n`);
-    process.exit(2);
-  }
-})();
+const options = optionsOrExit(parseOptions);
 const { sizes } = options;
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const startedAt = new Date();
 const began = performance.now();
 const tmp = await mkdtemp("/dev/shm/streamftp-ceilings-");
-
-const stopHandlingSignals = stopOnSignal(tmp);
 
 // ---------------------------------------------------------------------------------------------
 // Runtimes
@@ -759,9 +727,11 @@ async function main(): Promise<number> {
   }
   const cpu = cpus()[0]?.model ?? "?";
   const out: string[] = [
-    `# streamftp ceilings, ${startedAt.toISOString().slice(0, 16).replace("T", " ")} UTC${
-      options.quick ? " (--quick: tiny sizes, no figure to quote)" : ""
-    }\n`,
+    reportHeading(
+      "streamftp ceilings",
+      startedAt,
+      options.quick ? "--quick: tiny sizes, no figure to quote" : undefined,
+    ),
     `${cpu}, ${cores} CPUs; 127.0.0.1; fixtures in tmpfs. No FTP and none of our code: each ` +
     `runtime's ${options.api === "node" ? "node:net and node:fs" : "own sockets and files"}. ` +
     `Median of ${options.reps} interleaved repetition${options.reps > 1 ? "s" : ""}, each ` +
@@ -785,52 +755,28 @@ async function main(): Promise<number> {
       }
     }
   }
-  if (notes.length) out.push(`\n${notes.map((n) => `- ${n}`).join("\n")}`);
-  const failures = [...results].flatMap(([key, cell]) =>
-    cell.failures.map((f) => `- ${key.replace("|", " ")}: ${f}`)
-  );
-  if (failures.length) {
-    out.push(`\n**${failures.length} run(s) FAILED** (not counted):\n\n${failures.join("\n")}`);
-  }
-  console.log(out.join("\n"));
-
-  if (options.json) {
-    writeFileSync(
-      options.json,
-      JSON.stringify(
-        {
-          startedAt: startedAt.toISOString(),
-          seconds: elapsed,
-          machine: { cpu, cores },
-          options,
-          versions,
-          notes,
-          cells: rows.flatMap((variant) =>
-            commands.map((c) => ({
-              id: variant.id,
-              measurement: variant.measurement,
-              label: variant.label,
-              runtime: c.runtime,
-              ...results.get(`${variant.id}|${c.runtime}`),
-            }))
-          ),
-        },
-        null,
-        2,
-      ) + "\n",
-    );
-  }
-  return failures.length ? 1 : 0;
+  return publishReport({
+    lines: out,
+    notes,
+    results,
+    json: options.json,
+    raw: () => ({
+      startedAt,
+      seconds: elapsed,
+      machine: { cpu, cores },
+      options,
+      versions,
+      cells: rows.flatMap((variant) =>
+        commands.map((c) => ({
+          id: variant.id,
+          measurement: variant.measurement,
+          label: variant.label,
+          runtime: c.runtime,
+          ...results.get(`${variant.id}|${c.runtime}`),
+        }))
+      ),
+    }),
+  });
 }
 
-let code = 1;
-try {
-  code = await main();
-} catch (error) {
-  console.error(error instanceof Error ? error.message : error);
-} finally {
-  await stopAll();
-  await rm(tmp, { recursive: true, force: true });
-  stopHandlingSignals();
-}
-process.exit(code);
+await runBench(main, tmp);

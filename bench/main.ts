@@ -16,20 +16,21 @@
  */
 
 import { availableParallelism, cpus } from "node:os";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
 import process from "node:process";
 import { type BenchClient, type ClientName, clientUnavailable, makeClient } from "./clients.ts";
 import { type Fixtures, linkFixtures, makeFixtures, prewarm } from "./fixtures.ts";
 import { nodeBuild } from "./npm_build.ts";
-import { parseOptions } from "./options.ts";
+import { optionsOrExit, parseOptions } from "./options.ts";
 import { machineBusy, PeakMemory, selfCpu, settleTree, treeCpu } from "./proc.ts";
 import {
   type Cell,
   cellKey,
   type Columns,
-  failureLines,
+  publishReport,
+  reportHeading,
   type Results,
   type Sample,
   sideTables,
@@ -42,24 +43,15 @@ import {
   startServer,
   unavailable,
 } from "./servers.ts";
-import { stopAll, stopOnSignal } from "./spawn.ts";
+import { runBench } from "./spawn.ts";
 import { type Side, type WorkloadKey, WORKLOADS } from "./workloads.ts";
 
-const options = (() => {
-  try {
-    return parseOptions(process.argv.slice(2));
-  } catch (error) {
-    process.stderr.write(`${error instanceof Error ? error.message : error}\n`);
-    process.exit(2);
-  }
-})();
+const options = optionsOrExit(parseOptions);
 const startedAt = new Date();
 const began = performance.now();
 const tmp = await mkdtemp("/dev/shm/streamftp-bench-");
 const notes: string[] = [];
 const log = (line: string) => process.stderr.write(`${line}\n`);
-
-const stopHandlingSignals = stopOnSignal(tmp);
 
 /** One pair to measure: a server and a client (none for the idle sessions). */
 interface Pair {
@@ -237,11 +229,7 @@ async function main(): Promise<number> {
     );
   const cpu = cpus()[0]?.model ?? "?";
   const out: string[] = [];
-  out.push(
-    `# streamftp bench, ${startedAt.toISOString().slice(0, 16).replace("T", " ")} UTC${
-      options.quick ? " (--quick)" : ""
-    }\n`,
-  );
+  out.push(reportHeading("streamftp bench", startedAt, options.quick ? "--quick" : undefined));
   out.push(
     `${cpu}, ${cores} CPUs, shared by servers, clients and the bench; 127.0.0.1; tmpfs on both ends. ` +
       `Median of ${options.reps} interleaved repetition${
@@ -297,35 +285,23 @@ async function main(): Promise<number> {
       results,
     ));
   }
-  if (notes.length) out.push(`\n${notes.map((n) => `- ${n}`).join("\n")}`);
-  const failures = failureLines(results);
-  if (failures.length) {
-    out.push(`\n**${failures.length} run(s) FAILED** (not counted):\n\n${failures.join("\n")}`);
-  }
-  console.log(out.join("\n"));
-
-  if (options.json) {
-    writeFileSync(
-      options.json,
-      JSON.stringify(
-        {
-          startedAt: startedAt.toISOString(),
-          seconds: elapsed,
-          machine: { cpu, cores },
-          options,
-          versions: Object.fromEntries(versions),
-          notes,
-          cells: [...results].map(([key, cell]) => {
-            const [side, workload, who] = key.split("|");
-            return { side, workload, who, ...cell };
-          }),
-        },
-        null,
-        2,
-      ) + "\n",
-    );
-  }
-  return failures.length ? 1 : 0;
+  return publishReport({
+    lines: out,
+    notes,
+    results,
+    json: options.json,
+    raw: () => ({
+      startedAt,
+      seconds: elapsed,
+      machine: { cpu, cores },
+      options,
+      versions: Object.fromEntries(versions),
+      cells: [...results].map(([key, cell]) => {
+        const [side, workload, who] = key.split("|");
+        return { side, workload, who, ...cell };
+      }),
+    }),
+  });
 }
 
 function rowOrder(a: WorkloadKey, b: WorkloadKey): number {
@@ -392,14 +368,4 @@ async function runOnce(
   }
 }
 
-let code = 1;
-try {
-  code = await main();
-} catch (error) {
-  console.error(error instanceof Error ? error.message : error);
-} finally {
-  await stopAll();
-  await rm(tmp, { recursive: true, force: true });
-  stopHandlingSignals();
-}
-process.exit(code);
+await runBench(main, tmp);

@@ -1,5 +1,5 @@
 /**
- * The bench's command line.
+ * The bench's command line, and the flag reading that `bench:ceilings` shares.
  *
  * ```sh
  * deno task bench [--quick] [--only server|client] [--runtimes deno,bun,node] [--reps N]
@@ -77,6 +77,7 @@ const CLIENT_WORKLOADS: WorkloadKey[] = ["retr", "stor", "small", "conc", "list"
 const QUICK_SERVER_WORKLOADS: WorkloadKey[] = ["retr", "small", "conc", "list", "logins", "idle"];
 const QUICK_CLIENT_WORKLOADS: WorkloadKey[] = ["retr", "small", "list"];
 
+/** The usage, which `--help` prints. */
 export const USAGE = `Usage: deno task bench [options]   (deno run -A bench/main.ts [options])
   --quick                 a one-minute look: small sizes, 1 repetition, fewer workloads
   --only server|client    one side only (default both)
@@ -92,14 +93,104 @@ export const USAGE = `Usage: deno task bench [options]   (deno run -A bench/main
   --large-mib N --small-count N --small-kib N --conc-clients N --conc-mib N
   --list-entries N --logins N --idle-sessions N      sizes (defaults: the issue's tables)`;
 
-function fail(message: string): never {
-  throw new Error(`${message}\n${USAGE}`);
+/** A flag of the command line being read, and the arguments after it. */
+export interface Flag {
+  /** The flag, as given. */
+  name: string;
+  /**
+   * Takes the next argument, the flag's value.
+   *
+   * @throws {Error} When there is none (with the usage).
+   */
+  value(): string;
+  /**
+   * Takes the flag's value (or reads `text`) as a positive integer.
+   *
+   * @throws {Error} When it is not one (with the usage).
+   */
+  positive(text?: string): number;
+  /**
+   * Takes the flag's value as a comma-separated list of some of `all`.
+   *
+   * @throws {Error} On an item not in `all` (with the usage).
+   */
+  list<T extends string>(all: readonly T[]): T[];
+  /**
+   * Rejects the command line.
+   *
+   * @throws {Error} Always: the message and the usage.
+   */
+  fail(message: string): never;
 }
 
-function list<T extends string>(flag: string, value: string, all: readonly T[]): T[] {
-  const chosen = value.split(",").map((s) => s.trim()).filter(Boolean);
-  for (const item of chosen) if (!all.includes(item as T)) fail(`${flag}: unknown "${item}"`);
-  return chosen as T[];
+/** How {@linkcode readFlags} reads a command line. */
+export interface ReadFlagsOptions<K extends string> {
+  /** The usage: `--help` prints it, every error ends with it. */
+  usage: string;
+  /** The sizes that the size flags set (in place). */
+  sizes: Record<K, number>;
+  /** The size flags (`--logins`), each with the size it sets to a positive integer. */
+  sizeFlags: Record<string, K>;
+  /**
+   * Reads any other flag but `--quick` (which the caller looks for first) and `--help`.
+   *
+   * @returns Whether it is a flag of the command line.
+   */
+  read(flag: Flag): boolean;
+}
+
+/**
+ * Reads a bench's command line, flag by flag: the size flags, `--quick` (skipped),
+ * `--help` / `-h` (prints the usage and exits 0), and the caller's own flags.
+ *
+ * @param args The arguments.
+ * @param options The usage, the sizes and the caller's flags.
+ * @throws {Error} On an unknown flag or a bad value (with the usage).
+ */
+export function readFlags<K extends string>(args: string[], options: ReadFlagsOptions<K>): void {
+  const { usage, sizes, sizeFlags } = options;
+  for (let i = 0; i < args.length; i++) {
+    const name = args[i];
+    const flag: Flag = {
+      name,
+      fail(message) {
+        throw new Error(`${message}\n${usage}`);
+      },
+      value: () => args[++i] ?? flag.fail(`${name} needs a value`),
+      positive(text = flag.value()) {
+        const n = Number(text);
+        if (!Number.isInteger(n) || n < 1) flag.fail(`${name} must be a positive integer`);
+        return n;
+      },
+      list<T extends string>(all: readonly T[]) {
+        const chosen = flag.value().split(",").map((s) => s.trim()).filter(Boolean);
+        for (const item of chosen) {
+          if (!all.includes(item as T)) flag.fail(`${name}: unknown "${item}"`);
+        }
+        return chosen as T[];
+      },
+    };
+    if (name in sizeFlags) sizes[sizeFlags[name]] = flag.positive();
+    else if (name === "--help" || name === "-h") {
+      console.log(usage);
+      process.exit(0);
+    } else if (name !== "--quick" && !options.read(flag)) flag.fail(`unknown option "${name}"`);
+  }
+}
+
+/**
+ * Parses `process.argv` with `parse`, or exits 2 with its error (and the usage) on stderr.
+ *
+ * @param parse A bench's parser.
+ * @returns The options.
+ */
+export function optionsOrExit<T>(parse: (args: string[]) => T): T {
+  try {
+    return parse(process.argv.slice(2));
+  } catch (error) {
+    process.stderr.write(`${error instanceof Error ? error.message : error}\n`);
+    process.exit(2);
+  }
 }
 
 /**
@@ -138,72 +229,59 @@ export function parseOptions(args: string[]): BenchOptions {
     "--logins": "logins",
     "--idle-sessions": "idleSessions",
   };
-  for (let i = 0; i < args.length; i++) {
-    const flag = args[i];
-    const value = () => args[++i] ?? fail(`${flag} needs a value`);
-    const positive = () => {
-      const n = Number(value());
-      if (!Number.isInteger(n) || n < 1) fail(`${flag} must be a positive integer`);
-      return n;
-    };
-    if (flag in sizeFlags) {
-      sizes[sizeFlags[flag]] = positive();
-      continue;
-    }
-    switch (flag) {
-      case "--quick":
-        break;
-      case "--help":
-      case "-h":
-        console.log(USAGE);
-        process.exit(0);
-        break;
-      case "--only": {
-        const side = value();
-        if (side !== "server" && side !== "client") fail("--only must be server or client");
-        options.sides = [side];
-        break;
-      }
-      case "--runtimes":
-        options.runtimes = list(flag, value(), ["deno", "bun", "node"] as const);
-        break;
-      case "--servers":
-        options.servers = list(flag, value(), ["vsftpd", "pure-ftpd", "pyftpdlib"] as const);
-        break;
-      case "--clients":
-        options.clients = list(flag, value(), ["curl", "lftp", "ftplib"] as const);
-        break;
-      case "--workloads": {
-        const chosen = list(flag, value(), WORKLOAD_KEYS);
-        options.workloads = {
-          server: SERVER_WORKLOADS.filter((k) => chosen.includes(k)),
-          client: CLIENT_WORKLOADS.filter((k) => chosen.includes(k)),
-        };
-        break;
-      }
-      case "--reps":
-        options.reps = positive();
-        break;
-      case "--json":
-        options.json = value();
-        break;
-      case "--timeout":
-        options.timeoutMs = positive() * 1000;
-        break;
-      case "--node-build": {
-        const mode = value();
-        if (!["auto", "repo", "fresh", "skip"].includes(mode)) {
-          fail("--node-build must be auto, repo, fresh or skip");
+  readFlags(args, {
+    usage: USAGE,
+    sizes,
+    sizeFlags,
+    read(flag: Flag) {
+      switch (flag.name) {
+        case "--only": {
+          const side = flag.value();
+          if (side !== "server" && side !== "client") flag.fail("--only must be server or client");
+          options.sides = [side];
+          return true;
         }
-        options.nodeBuild = mode as NodeBuildMode;
-        break;
+        case "--runtimes":
+          options.runtimes = flag.list(["deno", "bun", "node"] as const);
+          return true;
+        case "--servers":
+          options.servers = flag.list(["vsftpd", "pure-ftpd", "pyftpdlib"] as const);
+          return true;
+        case "--clients":
+          options.clients = flag.list(["curl", "lftp", "ftplib"] as const);
+          return true;
+        case "--workloads": {
+          const chosen = flag.list(WORKLOAD_KEYS);
+          options.workloads = {
+            server: SERVER_WORKLOADS.filter((k) => chosen.includes(k)),
+            client: CLIENT_WORKLOADS.filter((k) => chosen.includes(k)),
+          };
+          return true;
+        }
+        case "--reps":
+          options.reps = flag.positive();
+          return true;
+        case "--json":
+          options.json = flag.value();
+          return true;
+        case "--timeout":
+          options.timeoutMs = flag.positive() * 1000;
+          return true;
+        case "--node-build": {
+          const mode = flag.value();
+          if (!["auto", "repo", "fresh", "skip"].includes(mode)) {
+            flag.fail("--node-build must be auto, repo, fresh or skip");
+          }
+          options.nodeBuild = mode as NodeBuildMode;
+          return true;
+        }
+        case "--curl-small":
+          options.curlSmall = true;
+          return true;
+        default:
+          return false;
       }
-      case "--curl-small":
-        options.curlSmall = true;
-        break;
-      default:
-        fail(`unknown option ${flag}`);
-    }
-  }
+    },
+  });
   return options;
 }

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { writeFileSync } from "node:fs";
 import type { Memory } from "./proc.ts";
 import { type Side, type WorkloadKey, WORKLOADS } from "./workloads.ts";
 import type { Sizes } from "./fixtures.ts";
@@ -228,13 +229,88 @@ export function sideTables(
 /**
  * The failures, one line each.
  *
- * @param results Every cell.
+ * @param results Every cell, by its key (`|`-separated).
  * @returns Markdown list lines.
  */
-export function failureLines(results: Results): string[] {
+function failureLines(results: Map<string, { failures: string[] }>): string[] {
   const lines: string[] = [];
   for (const [key, cell] of results) {
     for (const failure of cell.failures) lines.push(`- ${key.replaceAll("|", " ")}: ${failure}`);
   }
   return lines;
+}
+
+/**
+ * The first line of a report: its title and when the run started, in minutes, UTC.
+ *
+ * @param title What ran (`streamftp bench`).
+ * @param startedAt When.
+ * @param remark A note in parentheses after the time (`--quick`), if any.
+ * @returns A markdown heading and an empty line.
+ */
+export function reportHeading(title: string, startedAt: Date, remark?: string): string {
+  const when = startedAt.toISOString().slice(0, 16).replace("T", " ");
+  return `# ${title}, ${when} UTC${remark ? ` (${remark})` : ""}\n`;
+}
+
+/** What `--json` writes besides the notes: the run, the machine, the options and every cell. */
+export interface RawResults {
+  /** When the run started. */
+  startedAt: Date;
+  /** How long it took, seconds. */
+  seconds: number;
+  /** The machine. */
+  machine: { cpu: string; cores: number };
+  /** The parsed command line. */
+  options: object;
+  /** The participants' versions. */
+  versions: object;
+  /** Every cell, with its samples and failures. */
+  cells: object[];
+}
+
+/** A finished report, for {@linkcode publishReport}. */
+export interface Report {
+  /** Its lines: heading, tables. */
+  lines: string[];
+  /** What was not measured, and why. */
+  notes: string[];
+  /** Every cell by its key (`|`-separated): its failed runs are listed. */
+  results: Map<string, { failures: string[] }>;
+  /** `--json FILE`, if given. */
+  json?: string;
+  /** The raw results that it gets (the notes added). */
+  raw(): RawResults;
+}
+
+/**
+ * Prints a report to stdout, its notes and failed runs last, and writes the raw results as
+ * indented JSON if asked.
+ *
+ * @param report The report.
+ * @returns The bench's exit code: 1 if a run failed, else 0.
+ */
+export function publishReport(report: Report): number {
+  const { lines, notes, json } = report;
+  const failures = failureLines(report.results);
+  const out = [...lines];
+  if (notes.length) out.push(`\n${notes.map((n) => `- ${n}`).join("\n")}`);
+  if (failures.length) {
+    out.push(`\n**${failures.length} run(s) FAILED** (not counted):\n\n${failures.join("\n")}`);
+  }
+  console.log(out.join("\n"));
+  if (json) {
+    const { startedAt, seconds, machine, options, versions, cells } = report.raw();
+    const raw = {
+      startedAt: startedAt.toISOString(),
+      seconds,
+      machine,
+      options,
+      versions,
+      notes,
+      cells,
+    };
+    writeFileSync(json, JSON.stringify(raw, null, 2) + "\n");
+  }
+  return failures.length ? 1 : 0;
 }

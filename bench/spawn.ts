@@ -2,7 +2,7 @@
  * Child processes of the bench: every command runs in its own process group (so that a client
  * that forks, or a server that forks per session, is stopped whole), is tracked until it exits,
  * and has a deadline. {@linkcode stopAll} stops whatever is still running; the bench calls it on
- * exit and on SIGINT/SIGTERM. Nothing is ever stopped by name.
+ * exit and on SIGINT/SIGTERM ({@linkcode runBench}). Nothing is ever stopped by name.
  *
  * @module
  */
@@ -235,4 +235,28 @@ export function firstLine(command: string, args: string[]): string {
   if (result.error) return "?";
   const text = `${result.stdout ?? ""}${result.stderr ?? ""}`.trim();
   return text.split("\n")[0]?.trim() || "?";
+}
+
+/**
+ * Runs a bench to its end, then exits with the code its `main` returned (1 if it threw, the
+ * message on stderr). Until then SIGINT and SIGTERM stop it ({@linkcode stopOnSignal}); either
+ * way every child is stopped and `tmp` removed first.
+ *
+ * @param main The bench; resolves to its exit code.
+ * @param tmp The run's temporary directory.
+ * @returns Never: the process exits.
+ */
+export async function runBench(main: () => Promise<number>, tmp: string): Promise<never> {
+  const stopHandlingSignals = stopOnSignal(tmp);
+  let code = 1;
+  try {
+    code = await main();
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : error);
+  } finally {
+    await stopAll();
+    await rm(tmp, { recursive: true, force: true });
+    stopHandlingSignals();
+  }
+  process.exit(code);
 }
