@@ -7,20 +7,8 @@
  */
 
 import { Throttle } from "../stream/throttle.ts";
-import type { UserThrottles } from "./server.ts";
-import type { User } from "./user.ts";
-
-/** Rate limits by direction, and aioftp's names for them (read = uploads, write = downloads). */
-export interface SpeedLimitOptions {
-  uploadLimit?: number;
-  downloadLimit?: number;
-  uploadLimitPerConnection?: number;
-  downloadLimitPerConnection?: number;
-  readSpeedLimit?: number;
-  writeSpeedLimit?: number;
-  readSpeedLimitPerConnection?: number;
-  writeSpeedLimitPerConnection?: number;
-}
+import type { ServerOptions, UserThrottles } from "./server.ts";
+import type { User, UserOptions } from "./user.ts";
 
 /**
  * The four limits by direction, an aioftp name standing in where the direction's name is
@@ -43,7 +31,7 @@ export interface SpeedLimitOptions {
  * @param options Limits under either name.
  * @returns The limits by direction (bytes per second; `undefined`: none).
  */
-export function resolveSpeedLimits(options: SpeedLimitOptions): {
+export function resolveSpeedLimits(options: UserOptions | ServerOptions): {
   uploadLimit: number | undefined;
   downloadLimit: number | undefined;
   uploadLimitPerConnection: number | undefined;
