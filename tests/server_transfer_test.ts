@@ -1,7 +1,10 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import {
+  LocalFileSystem,
   MemoryFileSystem,
   type OpenReadOptions,
   type OpenWriteOptions,
@@ -12,7 +15,7 @@ import {
 } from "../server.ts";
 import { parsePasvReply } from "../lib/protocol/address.ts";
 import type { Conn } from "../lib/socket.ts";
-import { randomBytes, sha256, testNetwork, within } from "./_util.ts";
+import { randomBytes, sha256, tempDir, testNetwork, within } from "./_util.ts";
 import {
   getFile,
   putFile,
@@ -722,6 +725,42 @@ describe("server: a session keeps its passive port between transfers", () => {
         assert.equal(await a.ask("EPSV"), "425 too many passive listeners for your address");
         b.close();
       });
+    },
+  );
+});
+
+describe("server: downloads from a local directory reuse their read buffers", () => {
+  it(
+    "three RETRs at once, read one after the other, each arrive byte for byte",
+    T,
+    async () => {
+      // Each file spans many 256 KiB buffers; the later downloads wait on full socket buffers
+      // while the first is read, so a buffer read into again before its write ended would show.
+      const files = [1, 2, 3].map((seed) => randomBytes(4 << 20, 100 + seed));
+      const dir = await tempDir();
+      try {
+        for (const [i, bytes] of files.entries()) await writeFile(join(dir.path, `f${i}`), bytes);
+        await withServer({ fileSystem: new LocalFileSystem(dir.path) }, async (server) => {
+          const controls = await Promise.all(files.map(() => RawControl.connect(server.address)));
+          try {
+            const downloads = [];
+            for (const [i, c] of controls.entries()) {
+              await c.login();
+              const data = await c.pasv();
+              assert.equal(await c.ask(`RETR f${i}`), "150 data transfer started");
+              downloads.push(data);
+            }
+            for (const [i, data] of downloads.entries()) {
+              assert.equal(sha256(await readAll(data)), sha256(files[i]), `f${i} differs`);
+              assert.equal(await controls[i].next(), "226 transfer done");
+            }
+          } finally {
+            await Promise.all(controls.map((c) => c.close()));
+          }
+        });
+      } finally {
+        await dir.remove();
+      }
     },
   );
 });

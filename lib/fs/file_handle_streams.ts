@@ -41,10 +41,8 @@ export interface RandomAccessFile {
 export interface HandleReadOptions {
   /** Byte offset to start at (default 0). */
   offset?: number;
-  /** Bytes per read. */
+  /** Bytes per read for a default reader (a BYOB reader's buffer sets its own). */
   chunkSize: number;
-  /** How many chunks to read ahead of the consumer. */
-  readAhead: number;
   /**
    * The size of the file when it was just stat'ed, for a regular file (not a pipe or device).
    * Reads are then sized to what is left (plus one byte, so that a file that did not grow ends
@@ -58,11 +56,40 @@ export interface HandleReadOptions {
 }
 
 /**
- * Reads a file handle as a stream of chunks. The handle is closed at the end, on an error and
- * on cancel.
+ * Reads a file handle as a byte stream, one read per read request and none ahead: a BYOB
+ * reader's buffer is filled in place (a consumer that recycles its buffers allocates nothing
+ * per chunk), a default reader gets a new chunk per read. The handle is closed at the end, on
+ * an error and on cancel.
+ *
+ * @example Reading into one reused buffer
+ * ```ts
+ * import { readableFromHandle } from "./file_handle_streams.ts";
+ * import assert from "node:assert/strict";
+ * import { mkdtemp, open, rm, writeFile } from "node:fs/promises";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ *
+ * const dir = await mkdtemp(join(tmpdir(), "ftp-"));
+ * try {
+ *   await writeFile(join(dir, "a"), "hello world");
+ *   const file = await open(join(dir, "a"));
+ *   const reader = readableFromHandle(file, { chunkSize: 4, size: 11 }).getReader({ mode: "byob" });
+ *   let buffer = new ArrayBuffer(4);
+ *   let text = "";
+ *   while (true) {
+ *     const { done, value } = await reader.read(new Uint8Array(buffer));
+ *     if (value) buffer = value.buffer as ArrayBuffer;
+ *     if (done) break;
+ *     text += new TextDecoder().decode(value);
+ *   }
+ *   assert.equal(text, "hello world");
+ * } finally {
+ *   await rm(dir, { recursive: true });
+ * }
+ * ```
  *
  * @param handle An open file.
- * @param options Offset, chunk size, read-ahead, known size, error mapping.
+ * @param options Offset, chunk size, known size, error mapping.
  * @returns The stream.
  */
 export function readableFromHandle(
@@ -77,13 +104,19 @@ export function readableFromHandle(
     closed = true;
     await handle.close().catch(() => {});
   };
-  return new ReadableStream<Uint8Array>({
+  return new ReadableStream({
+    type: "bytes",
     async pull(controller) {
+      const request = controller.byobRequest;
+      const view = request?.view
+        ? new Uint8Array(request.view.buffer, request.view.byteOffset, request.view.byteLength)
+        : undefined;
+      const room = view?.byteLength ?? chunkSize;
       // With a known size, ask for what is left and one byte more: a short read is the end.
       const wanted = size !== undefined && position <= size
-        ? Math.min(chunkSize, size - position + 1)
-        : chunkSize;
-      const buffer = new Uint8Array(wanted);
+        ? Math.min(room, size - position + 1)
+        : room;
+      const buffer = view ?? new Uint8Array(wanted);
       let bytesRead: number;
       try {
         ({ bytesRead } = await handle.read(buffer, 0, wanted, position));
@@ -93,17 +126,19 @@ export function readableFromHandle(
       }
       position += bytesRead;
       if (bytesRead > 0) {
-        controller.enqueue(bytesRead === wanted ? buffer : buffer.subarray(0, bytesRead));
+        if (request) request.respond(bytesRead);
+        else controller.enqueue(bytesRead === wanted ? buffer : buffer.subarray(0, bytesRead));
       }
       // A regular file returns fewer bytes than asked only at its end.
       if (bytesRead === 0 || (size !== undefined && bytesRead < wanted)) {
         // Closed first, so the consumer sees the end while the handle closes.
         controller.close();
+        if (bytesRead === 0) request?.respond(0);
         await close();
       }
     },
     cancel: close,
-  }, { highWaterMark: options.readAhead });
+  }, { highWaterMark: 0 });
 }
 
 /** Options of {@linkcode writableToHandle}. */

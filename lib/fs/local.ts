@@ -293,7 +293,8 @@ export class LocalFileSystem implements FileSystem {
   }
 
   /**
-   * Opens a file for reading from `offset`, in chunks of 256 KiB with one read ahead. Given the
+   * Opens a file for reading from `offset` as a byte stream (chunks of 256 KiB for a default
+   * reader; a BYOB reader's buffers are filled in place). Given the
    * `stat` that {@linkcode LocalFileSystem.stat} returned for this path, it opens the real path
    * found then: no second resolution, no second stat.
    */
@@ -332,7 +333,6 @@ export class LocalFileSystem implements FileSystem {
     return readableFromHandle(file, {
       offset: options.offset,
       chunkSize: CHUNK,
-      readAhead: 1,
       size,
       mapError: (error) => toPathError(error, path),
     });

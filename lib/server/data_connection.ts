@@ -12,6 +12,7 @@
  */
 
 import type { Conn } from "../socket.ts";
+import { BufferPool } from "../stream/buffer_pool.ts";
 import { passThrottled, type Throttle } from "../stream/throttle.ts";
 
 /** Options of {@linkcode DataConnection}. */
@@ -25,6 +26,12 @@ export interface DataConnectionOptions {
 }
 
 const ignore = () => {};
+
+/**
+ * The buffers that byte streams are read into when sent: two per running download, a few kept
+ * between downloads.
+ */
+const sendBuffers = new BufferPool({ size: 256 * 1024, keep: 8 });
 
 /**
  * One data connection, as a transfer's `run` receives it. Move a whole stream with
@@ -111,13 +118,17 @@ export class DataConnection {
    */
   async send(source: ReadableStream<Uint8Array>, signal?: AbortSignal): Promise<void> {
     this.#sent = true;
-    await pump(source.getReader(), this.conn.writable.getWriter(), {
+    const writer = this.conn.writable.getWriter();
+    const options = {
       throttles: this.#writeThrottles,
       throttleSignal: this.#signal,
       signal,
       // The socket may be what waits (a client that reads nothing): aborting it ends the wait.
       abortSinkAtOnce: true,
-    });
+    };
+    const into = this.#writeThrottles.length === 0 ? byobReaderOf(source) : undefined;
+    if (into) await pumpThroughBuffers(into, writer, options);
+    else await pump(source.getReader(), writer, options);
   }
 
   /**
@@ -199,7 +210,7 @@ interface PumpOptions {
  * finished when it returns and stay locked: releasing a lock costs an error object per
  * stream (its `closed` promise is rejected), for nothing.
  */
-async function pump(
+function pump(
   reader: ReadableStreamDefaultReader<Uint8Array>,
   writer: WritableStreamDefaultWriter<Uint8Array>,
   options: PumpOptions,
@@ -210,12 +221,7 @@ async function pump(
     const room = writer.desiredSize;
     return room === null || room <= 0 ? writer.ready : undefined;
   };
-  const stop = () => {
-    reader.cancel(signal?.reason).catch(ignore);
-    if (options.abortSinkAtOnce) writer.abort(signal?.reason).catch(ignore);
-  };
-  signal?.addEventListener("abort", stop, { once: true });
-  try {
+  return pumpUntilDone(reader, writer, options, async () => {
     while (true) {
       const { done, value } = await reader.read();
       signal?.throwIfAborted();
@@ -223,6 +229,62 @@ async function pump(
       if (throttles.length === 0) await put(value);
       else await passThrottled(value, throttles, put, throttleSignal);
     }
+  });
+}
+
+/**
+ * {@linkcode pump} for a byte stream and no limit: the stream is read into two buffers of the
+ * pool in turn, one being written while the other fills, and they go back to the pool at the
+ * end. A buffer is read into again only once its write has finished (the writer holds it till
+ * then), so nothing is allocated per chunk.
+ */
+function pumpThroughBuffers(
+  reader: ReadableStreamBYOBReader,
+  writer: WritableStreamDefaultWriter<Uint8Array>,
+  options: PumpOptions,
+): Promise<void> {
+  const buffers = [sendBuffers.take(), sendBuffers.take()];
+  let turn = 0;
+  let writing: Promise<void> = Promise.resolve();
+  return pumpUntilDone(reader, writer, options, async () => {
+    try {
+      while (true) {
+        const { done, value } = await reader.read(new Uint8Array(buffers[turn]));
+        options.signal?.throwIfAborted();
+        // The read took the buffer over; the view it returns holds it now.
+        if (value) buffers[turn] = value.buffer as ArrayBuffer;
+        if (done) break;
+        await writing;
+        writing = writer.write(value);
+        turn ^= 1;
+      }
+      await writing;
+    } finally {
+      writing.catch(ignore);
+    }
+    for (const buffer of buffers) sendBuffers.give(buffer);
+  });
+}
+
+/**
+ * Runs a pump's loop, then closes the writer. When `options.signal` aborts, the reader is
+ * cancelled (and the writer aborted at once, if so asked); on any failure both are ended and
+ * the failure (or the signal's reason) is thrown.
+ */
+async function pumpUntilDone(
+  reader: ReadableStreamDefaultReader<Uint8Array> | ReadableStreamBYOBReader,
+  writer: WritableStreamDefaultWriter<Uint8Array>,
+  options: PumpOptions,
+  loop: () => Promise<void>,
+): Promise<void> {
+  const signal = options.signal;
+  const stop = () => {
+    reader.cancel(signal?.reason).catch(ignore);
+    if (options.abortSinkAtOnce) writer.abort(signal?.reason).catch(ignore);
+  };
+  signal?.addEventListener("abort", stop, { once: true });
+  try {
+    await loop();
     await writer.close();
   } catch (error) {
     const reason = signal?.aborted ? signal.reason : error;
@@ -233,5 +295,14 @@ async function pump(
     throw reason;
   } finally {
     signal?.removeEventListener("abort", stop);
+  }
+}
+
+/** A BYOB reader of `source` when it is a byte stream, else nothing (`source` stays unlocked). */
+function byobReaderOf(source: ReadableStream<Uint8Array>): ReadableStreamBYOBReader | undefined {
+  try {
+    return source.getReader({ mode: "byob" });
+  } catch {
+    return undefined;
   }
 }
