@@ -268,7 +268,10 @@ class BunSocketConn extends ConnStateForwarder implements Conn {
   #reused: boolean | undefined;
   #paused = false;
   #wanted = false;
+  /** The write waiting for `drain`; unset once it came. */
   #drain: Deferred<void> | undefined;
+  /** Whether a TLS handshake is under way (one waits on `handshaken`). */
+  #handshaking: boolean;
 
   /**
    * @param secure Whether the socket runs TLS.
@@ -278,6 +281,7 @@ class BunSocketConn extends ConnStateForwarder implements Conn {
   constructor(secure: boolean, hostname: string | undefined, client?: ClientRole) {
     super();
     this.secure = secure;
+    this.#handshaking = secure;
     this.#hostname = hostname;
     this.#verify = client?.verify ?? false;
     this.#resume = client?.session;
@@ -374,6 +378,7 @@ class BunSocketConn extends ConnStateForwarder implements Conn {
    * certificate where verification is asked for closes the socket.
    */
   onHandshake(success: boolean, authorizationError: Error | null): void {
+    this.#handshaking = false;
     if (!success || (authorizationError && this.#verify)) {
       this.#handshake.reject(
         authorizationError ?? new ConnectionClosedError("TLS handshake failed"),
@@ -393,7 +398,9 @@ class BunSocketConn extends ConnStateForwarder implements Conn {
   }
 
   onDrain(): void {
-    this.#drain?.resolve();
+    const drain = this.#drain;
+    this.#drain = undefined;
+    drain?.resolve();
   }
 
   onEnd(): void {
@@ -401,16 +408,25 @@ class BunSocketConn extends ConnStateForwarder implements Conn {
   }
 
   onClose(error?: Error): void {
-    const reason = error ?? new ConnectionClosedError("Connection closed");
-    this.#handshake.reject(reason);
+    // The error is built only for a handshake or a write still waiting (see ConnState).
+    const waiting = this.#handshaking || this.#drain;
+    const reason = waiting ? error ?? new ConnectionClosedError("Connection closed") : undefined;
+    if (this.#handshaking) this.#endHandshake(reason);
     this.state.socketClosed(error);
     this.#drain?.reject(reason);
+    this.#drain = undefined;
   }
 
   onError(error: Error): void {
-    this.#handshake.reject(error);
+    if (this.#handshaking) this.#endHandshake(error);
     this.state.fail(error);
     this.#drain?.reject(error);
+    this.#drain = undefined;
+  }
+
+  #endHandshake(error: unknown): void {
+    this.#handshaking = false;
+    this.#handshake.reject(error);
   }
 
   /** Reads from the socket only while a reader waits (high-water mark 0, pull per read). */

@@ -8,6 +8,7 @@ import { networkInterfaces } from "node:os";
 import { describe, it } from "node:test";
 import process from "node:process";
 import { detectNetwork } from "../adapters/auto.ts";
+import { ConnectionClosedError } from "../lib/errors.ts";
 import type { Conn, Listener, Network, TlsOptions } from "../lib/socket.ts";
 import { concatBytes } from "../lib/stream/bytes.ts";
 import { TEST_CA_CERT, TEST_SERVER_CERT, TEST_SERVER_KEY } from "./fixtures/tls.ts";
@@ -255,6 +256,83 @@ for (const network of networks) {
         await closeAll(client, server, listener);
       }
     });
+
+    it(
+      "a read that waits after short reads waits on a small buffer",
+      { ...T, skip: network.name !== "deno" && "only sockets read on demand have read buffers" },
+      async () => {
+        const { listener, client, server } = await connectedPair(network);
+        try {
+          const reader = server.readable.getReader();
+          await send(client.writable, text("USER anonymous\r\n"), { close: false });
+          const first = await within(reader.read(), 5000, "read the command");
+          assert.equal(first.value?.byteLength, 16);
+          // Sent at once, these arrive at once on loopback: a read gets as much as fits.
+          const burst = randomBytes(3 * KIB, 5);
+          await send(client.writable, burst, { close: false });
+          const chunks: Uint8Array[] = [];
+          let length = 0;
+          while (length < burst.byteLength) {
+            const { value } = await within(reader.read(), 5000, "read the burst");
+            assert.ok(value);
+            chunks.push(value);
+            length += value.byteLength;
+          }
+          reader.releaseLock();
+          assert.ok(chunks[0].byteLength <= KIB, `the read took ${chunks[0].byteLength} bytes`);
+          assert.equal(sha256(concatBytes(chunks, length)), sha256(burst));
+        } finally {
+          await closeAll(client, server, listener);
+        }
+      },
+    );
+
+    it(
+      "after the peer's FIN and close(), writes fail with ConnectionClosedError",
+      { ...T, skip: network.name === "deno" && "Deno reports its own BadResource" },
+      async () => {
+        // A writer taken before, and a writable first asked for after.
+        for (const early of [true, false]) {
+          const { listener, client, server } = await connectedPair(network);
+          try {
+            const held = early ? server.writable.getWriter() : undefined;
+            await client.writable.close();
+            const reader = server.readable.getReader();
+            assert.equal((await within(reader.read(), 5000, "peer FIN")).done, true);
+            server.close();
+            const writer = held ?? server.writable.getWriter();
+            await assert.rejects(
+              within(writer.closed, 5000, "writer closed"),
+              ConnectionClosedError,
+            );
+            await assert.rejects(writer.write(text("late")), ConnectionClosedError);
+          } finally {
+            await closeAll(client, server, listener);
+          }
+        }
+      },
+    );
+
+    it(
+      "a write waiting for the peer fails with ConnectionClosedError on close()",
+      { ...T, skip: network.name !== "bun" && "other adapters report the runtime's error" },
+      async () => {
+        const { listener, client, server } = await connectedPair(network);
+        try {
+          const writer = server.writable.getWriter();
+          const waiting = writer.write(new Uint8Array(64 * MIB));
+          waiting.catch(() => {});
+          // Bytes flow, so the write is under way; no socket buffers 64 MiB for a peer that
+          // stops reading.
+          const reader = client.readable.getReader();
+          assert.ok((await within(reader.read(), 5000, "first bytes")).value);
+          server.close();
+          await assert.rejects(within(waiting, 5000, "write"), ConnectionClosedError);
+        } finally {
+          await closeAll(client, server, listener);
+        }
+      },
+    );
 
     it("accept() takes a connection that was made before it was called", T, async () => {
       const listener = track(await network.listen({ hostname: "127.0.0.1", port: 0 }));
