@@ -10,7 +10,7 @@
 import { PathError } from "../errors.ts";
 import { type Command, parseCommand } from "../protocol/command.ts";
 import type { CommandContext } from "./command_context.ts";
-import type { CommandRequest, CommandSpec, CommandTable } from "./command_table.ts";
+import type { CommandRequest, CommandSpec, CommandTable, PathRule } from "./command_table.ts";
 import { pathErrorReply } from "./path_error_reply.ts";
 
 /** What a {@linkcode Dispatcher} needs besides the context. */
@@ -23,6 +23,8 @@ export interface DispatcherOptions {
   dataProtectionMissing(): boolean;
   /** Whether to log every command (the server has a `log` option). */
   logCommands: boolean;
+  /** Called as each command (or SITE subcommand) starts, before any check. */
+  commandStarting?(verb: string, rule: PathRule | undefined): void;
 }
 
 /** Runs the commands of one session. */
@@ -76,6 +78,7 @@ export class Dispatcher {
   async execute(spec: CommandSpec, command: Command): Promise<void> {
     const { verb, argument } = command;
     const ctx = this.#ctx;
+    this.#options.commandStarting?.(verb, spec.path);
     try {
       if (!await this.#meetsRequirements(spec)) return;
       const request: CommandRequest = { verb, argument, path: "" };

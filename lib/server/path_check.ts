@@ -27,6 +27,13 @@ export interface PathCheckContext {
    * @param text The reply text.
    */
   reply(code: number, text: string): Promise<void>;
+  /**
+   * Looks the path up for the check (a session answers from its `RecentStat`);
+   * the file system's `stat` when absent.
+   *
+   * @param path An absolute virtual path.
+   */
+  stat?(path: string): Promise<FileStat>;
 }
 
 /**
@@ -101,7 +108,7 @@ export async function inspectPath(
   // the way, outside the root) does not exist, and only an I/O failure is an error.
   let stat: FileStat | undefined;
   try {
-    stat = await fs.stat(path);
+    stat = await (ctx.stat ? ctx.stat(path) : fs.stat(path));
   } catch (error) {
     if (!(error instanceof PathError) || error.kind === "io") throw error;
   }

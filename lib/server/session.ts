@@ -21,7 +21,8 @@ import type { FileChange, FileTransfer, LoginFailureReason } from "./hooks.ts";
 import { MLSX_FACTS } from "./listing_format.ts";
 import type { LogRecord } from "./log_record.ts";
 import { PassiveListener } from "./passive_listener.ts";
-import { inspectPath } from "./path_check.ts";
+import { inspectPath, type PathCheckContext } from "./path_check.ts";
+import { RecentStat } from "./recent_stat.ts";
 import type { FinalReply } from "./path_error_reply.ts";
 import { sameHost } from "./same_host.ts";
 import type { Server } from "./server.ts";
@@ -85,6 +86,7 @@ export class Session implements CommandContext {
 
   readonly #control: ControlConnection;
   readonly #dispatcher: Dispatcher;
+  readonly #recentStat = new RecentStat();
   readonly #worker: TransferWorker;
   readonly #login: SessionLogin;
   readonly #throttles: SessionThrottles;
@@ -159,6 +161,7 @@ export class Session implements CommandContext {
       dataProtectionMissing: () =>
         this.#dataProtection !== "P" && server.tlsPolicy.dataNeedsTls(this.loginName),
       logCommands: serverOptions.log !== undefined,
+      commandStarting: (verb, rule) => this.#recentStat.commandStarting(verb, rule),
     });
     this.#events = SessionEvents.create(this, {
       hooks: server.hooks,
@@ -368,12 +371,20 @@ export class Session implements CommandContext {
 
   /** {@inheritDoc CommandContext.checkPath} */
   async checkPath(path: string, rule: PathRule): Promise<boolean> {
-    return (await inspectPath(this, path, rule)) !== undefined;
+    return (await this.inspectPath(path, rule)) !== undefined;
   }
 
   /** {@inheritDoc CommandContext.inspectPath} */
   inspectPath(path: string, rule: PathRule): Promise<{ stat?: FileStat } | undefined> {
-    return inspectPath(this, path, rule);
+    const fileSystem = this.fileSystem;
+    const checks: PathCheckContext = {
+      user: this.user,
+      loggedIn: this.loggedIn,
+      fileSystem,
+      reply: (code, text) => this.reply(code, text),
+      stat: (path) => this.#recentStat.stat(fileSystem, path),
+    };
+    return inspectPath(checks, path, rule);
   }
 
   /** {@inheritDoc CommandContext.execute} */
