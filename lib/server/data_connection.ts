@@ -34,6 +34,12 @@ const ignore = () => {};
 const sendBuffers = new BufferPool({ size: 256 * 1024, keep: 8 });
 
 /**
+ * The buffers that uploads from a byte stream (Deno's sockets) are read into: two per running
+ * upload, a few kept between uploads.
+ */
+const receiveBuffers = new BufferPool({ size: 256 * 1024, keep: 8 });
+
+/**
  * One data connection, as a transfer's `run` receives it. Move a whole stream with
  * {@linkcode DataConnection.send} (downloads) or {@linkcode DataConnection.receive} (uploads),
  * or read `readable` / write `writable` yourself (close or release `writable` when done).
@@ -133,7 +139,9 @@ export class DataConnection {
 
   /**
    * Receives the client's bytes into `sink` until the client ends the connection, then closes
-   * `sink`. Chunks go straight from the socket to `sink`, throttled only when a limit is set.
+   * `sink`. Chunks go straight from the socket to `sink`, throttled only when a limit is set;
+   * a socket that is a byte stream (Deno) is read into two recycled buffers in turn, one read
+   * running while the sink writes the last chunk.
    * On a failure (or when `signal` aborts) `sink` is aborted (a file keeps what it got),
    * reading stops, and the error (or the signal's reason) is thrown.
    *
@@ -141,12 +149,18 @@ export class DataConnection {
    * @param signal Stops the transfer.
    */
   async receive(sink: WritableStream<Uint8Array>, signal?: AbortSignal): Promise<void> {
-    await pump(this.conn.readable.getReader(), sink.getWriter(), {
+    const writer = sink.getWriter();
+    const options = {
       throttles: this.#readThrottles,
       throttleSignal: this.#signal,
       signal,
       abortSinkAtOnce: false,
-    });
+    };
+    // A byte stream is read into recycled buffers, the next read running while the sink
+    // writes the last one (a default reader would wait for each write, on a new buffer per read).
+    const into = this.#readThrottles.length === 0 ? byobReaderOf(this.conn.readable) : undefined;
+    if (into) await pumpThroughBuffers(into, writer, { ...options, buffers: receiveBuffers });
+    else await pump(this.conn.readable.getReader(), writer, options);
   }
 
   /**
@@ -201,6 +215,8 @@ interface PumpOptions {
   signal: AbortSignal | undefined;
   /** Whether an abort also aborts the sink at once (rather than after the read ends). */
   abortSinkAtOnce: boolean;
+  /** Where {@linkcode pumpThroughBuffers} takes its buffers (default: the send buffers). */
+  buffers?: BufferPool;
 }
 
 /**
@@ -243,26 +259,26 @@ function pumpThroughBuffers(
   writer: WritableStreamDefaultWriter<Uint8Array>,
   options: PumpOptions,
 ): Promise<void> {
-  const buffers = [sendBuffers.take(), sendBuffers.take()];
+  const pool = options.buffers ?? sendBuffers;
+  const buffers = [pool.take(), pool.take()];
   let turn = 0;
   let writing: Promise<void> = Promise.resolve();
   return pumpUntilDone(reader, writer, options, async () => {
-    try {
-      while (true) {
-        const { done, value } = await reader.read(new Uint8Array(buffers[turn]));
-        options.signal?.throwIfAborted();
-        // The read took the buffer over; the view it returns holds it now.
-        if (value) buffers[turn] = value.buffer as ArrayBuffer;
-        if (done) break;
-        await writing;
-        writing = writer.write(value);
-        turn ^= 1;
-      }
+    while (true) {
+      const { done, value } = await reader.read(new Uint8Array(buffers[turn]));
+      options.signal?.throwIfAborted();
+      // The read took the buffer over; the view it returns holds it now.
+      if (value) buffers[turn] = value.buffer as ArrayBuffer;
+      if (done) break;
       await writing;
-    } finally {
+      writing = writer.write(value);
+      // Handled at once: a write that fails while the next read waits (or after the loop
+      // failed) is no unhandled rejection; it is awaited before the next one starts.
       writing.catch(ignore);
+      turn ^= 1;
     }
-    for (const buffer of buffers) sendBuffers.give(buffer);
+    await writing;
+    for (const buffer of buffers) pool.give(buffer);
   });
 }
 
