@@ -441,6 +441,75 @@ describe("client per-file path", () => {
   });
 });
 
+/**
+ * Starts a server of one file, `content` (any path, SIZE too), that sends RETR's bytes (from a
+ * `REST` offset) in `piece`-byte writes, each awaited: the client receives many small chunks
+ * while its writes run.
+ */
+async function tricklingRetrServer(content: Uint8Array, piece: number): Promise<FakeFtpServer> {
+  const server = await FakeFtpServer.start(async (s) => {
+    await s.send("220 ready");
+    let listener: Awaited<ReturnType<FakeSession["epsv"]>> | undefined;
+    let offset = 0;
+    while (true) {
+      const line = await s.read();
+      if (line === null) return;
+      if (line === "EPSV") listener = await s.epsv();
+      else if (line.startsWith("SIZE ")) await s.send(`213 ${content.length}`);
+      else if (line.startsWith("REST ")) {
+        offset = Number(line.slice(5));
+        await s.send(`350 restarting at ${offset}`);
+      } else if (line.startsWith("RETR")) {
+        const conn = await listener!.accept();
+        await s.send("150 sending");
+        const writer = conn.writable.getWriter();
+        for (let at = offset; at < content.length; at += piece) {
+          await writer.write(content.slice(at, at + piece));
+        }
+        await writer.close().catch(() => {});
+        conn.close();
+        offset = 0;
+        await s.send("226 sent");
+      } else if (!await s.standard(line)) await s.send("500 unknown");
+    }
+  });
+  servers.push(server);
+  return server;
+}
+
+describe("client big-file downloads (chunks gathered into writes while one runs)", () => {
+  after(async () => {
+    for (const server of servers.splice(0)) await server.close();
+    for (const cleanup of cleanups.splice(0)) await cleanup();
+  });
+
+  it("a file in thousands of small chunks lands intact, resumed, and over a longer file", {
+    timeout: 30000,
+  }, async () => {
+    const content = randomBytes(3 * 1024 * 1024 + 123, 91);
+    const server = await tricklingRetrServer(content, 1000);
+    const local = await scratch();
+    const target = join(local, "f.bin");
+    const client = await connect(server);
+    const whole = await client.downloadFile("f.bin", target, { writeInto: true });
+    assert.equal(whole.bytes, content.length);
+    assert.equal(sha256(await readFile(target)), sha256(content));
+    // A prefix of the file: the rest is fetched from the prefix's end.
+    const prefix = 1024 * 1024 + 7;
+    await writeFile(target, content.subarray(0, prefix));
+    const resumed = await client.downloadFile("f.bin", target, { writeInto: true, resume: true });
+    assert.equal(resumed.bytes, content.length - prefix);
+    assert.equal(sha256(await readFile(target)), sha256(content));
+    // A longer file is replaced, not written over.
+    await writeFile(target, randomBytes(content.length + 5000, 92));
+    await client.downloadFile("f.bin", target, { writeInto: true });
+    assert.equal(sha256(await readFile(target)), sha256(content));
+    assert.equal(await client.pwd(), "/");
+    await client.quit();
+    assert.ok(sent(server).includes(`REST ${prefix}`), sent(server).join(", "));
+  });
+});
+
 describe("client small-file downloads (written in one call once the bytes have ended)", () => {
   after(async () => {
     for (const server of servers.splice(0)) await server.close();
