@@ -41,6 +41,13 @@ export const STUCK_MS = 2000;
 export const MAX_WORKERS = 4;
 /** Workers that may fail to start (or die) before listings stop trying them. */
 const MAX_FAILURES = 3;
+/**
+ * The young generation of a worker's heap, in MiB. Left to V8, it grows to its maximum under a
+ * listing's many short-lived lookups and stays there: a worker that made forty listings of
+ * 10,000 entries held 100 MiB more in Deno (Node 49), 65 with this cap (Node 25), and listed as
+ * fast (a cap of 2 made Deno 20% slower). Bun's workers stay small either way.
+ */
+const YOUNG_GENERATION_MB = 4;
 /** Numbers per entry: type, size, mtime, ctime (NaN: unknown), mode, links. */
 const FIELDS = 6;
 const TYPES: readonly FileType[] = ["file", "dir", "link", "other"];
@@ -286,7 +293,11 @@ class ListingThread {
   #failure: WorkerFailure | undefined;
 
   constructor(calls: ListingCalls) {
-    this.#worker = new Worker(WORKER_SOURCE, { eval: true, workerData: calls });
+    this.#worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: calls,
+      resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
+    });
     this.#worker.unref();
     this.#worker.on("message", (reply: Reply) => this.#receive(reply));
     this.#worker.on("error", (error: unknown) => this.#fail(error));
