@@ -20,6 +20,7 @@
  * @module
  */
 
+import process from "node:process";
 import { Worker } from "node:worker_threads";
 import type { FileStat, FileType } from "./file_system.ts";
 import type { LocalListedEntry } from "./local_file_access.ts";
@@ -48,6 +49,20 @@ const MAX_FAILURES = 3;
  * fast (a cap of 2 made Deno 20% slower). Bun's workers stay small either way.
  */
 const YOUNG_GENERATION_MB = 4;
+/**
+ * The worker's command-line flags where the parent's must not pass to it: Node starts an eval
+ * worker with the parent's flags, and after `--input-type=module` (a `node -e` script as a
+ * module) it would run the worker's CommonJS as a module, where `require` is missing.
+ */
+function workerArgv(): { execArgv?: string[] } {
+  const argv: string[] = process.execArgv ?? [];
+  const at = argv.findIndex((arg) => arg === "--input-type" || arg.startsWith("--input-type="));
+  if (at < 0) return {};
+  return {
+    execArgv: argv.filter((_, i) => i !== at && !(i === at + 1 && argv[at] === "--input-type")),
+  };
+}
+
 /** Numbers per entry: type, size, mtime, ctime (NaN: unknown), mode, links. */
 const FIELDS = 6;
 const TYPES: readonly FileType[] = ["file", "dir", "link", "other"];
@@ -297,6 +312,7 @@ class ListingThread {
       eval: true,
       workerData: calls,
       resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
+      ...workerArgv(),
     });
     this.#worker.unref();
     this.#worker.on("message", (reply: Reply) => this.#receive(reply));
