@@ -56,11 +56,10 @@ const YOUNG_GENERATION_MB = 4;
  */
 function workerArgv(): { execArgv?: string[] } {
   const argv: string[] = process.execArgv ?? [];
-  const at = argv.findIndex((arg) => arg === "--input-type" || arg.startsWith("--input-type="));
-  if (at < 0) return {};
-  return {
-    execArgv: argv.filter((_, i) => i !== at && !(i === at + 1 && argv[at] === "--input-type")),
-  };
+  const kept = argv.filter((arg, i) =>
+    !arg.startsWith("--input-type") && argv[i - 1] !== "--input-type"
+  );
+  return kept.length === argv.length ? {} : { execArgv: kept };
 }
 
 /** Numbers per entry: type, size, mtime, ctime (NaN: unknown), mode, links. */

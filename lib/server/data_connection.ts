@@ -28,16 +28,10 @@ export interface DataConnectionOptions {
 const ignore = () => {};
 
 /**
- * The buffers that byte streams are read into when sent: two per running download, a few kept
- * between downloads.
+ * The buffers that byte streams are read into, downloads (from a file) and uploads (from
+ * Deno's sockets) alike: two per running transfer, a few kept between transfers.
  */
-const sendBuffers = new BufferPool({ size: 256 * 1024, keep: 8 });
-
-/**
- * The buffers that uploads from a byte stream (Deno's sockets) are read into: two per running
- * upload, a few kept between uploads.
- */
-const receiveBuffers = new BufferPool({ size: 256 * 1024, keep: 8 });
+const transferBuffers = new BufferPool({ size: 256 * 1024, keep: 8 });
 
 /**
  * One data connection, as a transfer's `run` receives it. Move a whole stream with
@@ -159,7 +153,7 @@ export class DataConnection {
     // A byte stream is read into recycled buffers, the next read running while the sink
     // writes the last one (a default reader would wait for each write, on a new buffer per read).
     const into = this.#readThrottles.length === 0 ? byobReaderOf(this.conn.readable) : undefined;
-    if (into) await pumpThroughBuffers(into, writer, { ...options, buffers: receiveBuffers });
+    if (into) await pumpThroughBuffers(into, writer, options);
     else await pump(this.conn.readable.getReader(), writer, options);
   }
 
@@ -215,8 +209,6 @@ interface PumpOptions {
   signal: AbortSignal | undefined;
   /** Whether an abort also aborts the sink at once (rather than after the read ends). */
   abortSinkAtOnce: boolean;
-  /** Where {@linkcode pumpThroughBuffers} takes its buffers (default: the send buffers). */
-  buffers?: BufferPool;
 }
 
 /**
@@ -259,8 +251,7 @@ function pumpThroughBuffers(
   writer: WritableStreamDefaultWriter<Uint8Array>,
   options: PumpOptions,
 ): Promise<void> {
-  const pool = options.buffers ?? sendBuffers;
-  const buffers = [pool.take(), pool.take()];
+  const buffers = [transferBuffers.take(), transferBuffers.take()];
   let turn = 0;
   let writing: Promise<void> = Promise.resolve();
   return pumpUntilDone(reader, writer, options, async () => {
@@ -278,7 +269,7 @@ function pumpThroughBuffers(
       turn ^= 1;
     }
     await writing;
-    for (const buffer of buffers) pool.give(buffer);
+    for (const buffer of buffers) transferBuffers.give(buffer);
   });
 }
 
