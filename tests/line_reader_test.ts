@@ -86,6 +86,52 @@ describe("LineReader", () => {
     assert.deepEqual(await readAll(new LineReader(streamOf(bytes("QUIT\r")))), ["QUIT", null]);
   });
 
+  it("keeps a bare CR inside a line unless told otherwise", T, async () => {
+    assert.deepEqual(await readAll(new LineReader(streamOf(bytes("a\rb\r\n")))), ["a\rb", null]);
+  });
+
+  it(
+    "with bareCrEndsLine, answers a CR at the end of what arrived without waiting",
+    T,
+    async () => {
+      const stream = new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(bytes("ABOR\r"));
+        },
+      });
+      const reader = new LineReader(stream, { bareCrEndsLine: true });
+      assert.equal(await reader.readLine(), "ABOR");
+      assert.equal(reader.buffered, 0);
+    },
+  );
+
+  it("with bareCrEndsLine, a CR ends a line before any byte but LF", T, async () => {
+    const reader = new LineReader(
+      streamOf(bytes("A\rB\r", [0], "C\r"), bytes("\nD\r"), bytes([0], "E\r\r\nF\r\n")),
+      { bareCrEndsLine: true },
+    );
+    assert.deepEqual(await readAll(reader), ["A", "B", "C", "D", "E", "", "F", null]);
+  });
+
+  it("with bareCrEndsLine, leaves nothing buffered after a line's CR LF or CR NUL", T, async () => {
+    const reader = new LineReader(streamOf(bytes("A\r\n"), bytes("B\r", [0])), {
+      bareCrEndsLine: true,
+    });
+    assert.equal(await reader.readLine(), "A");
+    assert.equal(reader.buffered, 0);
+    assert.equal(await reader.readLine(), "B");
+    assert.equal(reader.buffered, 0);
+    assert.equal(await reader.readLine(), null);
+  });
+
+  it("with bareCrEndsLine, caps lines that end in a bare CR", T, async () => {
+    const reader = new LineReader(streamOf(bytes(`${"x".repeat(17)}\rNOOP\r`)), {
+      maxLineLength: 16,
+      bareCrEndsLine: true,
+    });
+    assert.deepEqual(await readAll(reader), ["<LineTooLongError 16>", "NOOP", null]);
+  });
+
   it("returns null at once for an empty stream", T, async () => {
     assert.deepEqual(await readAll(new LineReader(streamOf())), [null]);
   });

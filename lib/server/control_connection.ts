@@ -14,7 +14,6 @@
 import { formatReply } from "../protocol/reply.ts";
 import type { Conn, NetAddr, TlsServerOptions } from "../socket.ts";
 import { LineReader } from "../stream/line_reader.ts";
-import { terminateBareCr } from "./control_input.ts";
 
 /** Options of {@linkcode ControlConnection}. */
 export interface ControlConnectionOptions {
@@ -56,7 +55,6 @@ export class ControlConnection {
   /** Whether the writer closed (or failed): nothing more may be written to it. */
   #writeEnded = false;
   #lines: LineReader;
-  #releaseInput: () => void = () => {};
   /** The last write or multi-write reply; it settles after every earlier one. */
   #last: Promise<void> = Promise.resolve();
   /** Replies that wait behind a multi-write reply, and multi-write replies not yet done. */
@@ -196,7 +194,6 @@ export class ControlConnection {
     if (this.#lines.buffered > 0) {
       const bytes = this.#lines.buffered;
       this.#lines.releaseLock();
-      this.#releaseInput();
       this.#lines = this.#attachReader(this.#conn);
       throw new PipelinedBeforeTlsError(bytes);
     }
@@ -205,7 +202,6 @@ export class ControlConnection {
       options.signal?.throwIfAborted();
     }
     this.#lines.releaseLock();
-    this.#releaseInput();
     this.#writer.releaseLock();
     const secured = await this.#conn.startTls(tls, options.signal);
     this.#conn = secured;
@@ -260,9 +256,10 @@ export class ControlConnection {
   }
 
   #attachReader(conn: Conn): LineReader {
-    const input = terminateBareCr(conn.readable);
-    this.#releaseInput = input.release;
-    return new LineReader(input.readable, { maxLineLength: this.#options.maxLineLength });
+    return new LineReader(conn.readable, {
+      maxLineLength: this.#options.maxLineLength,
+      bareCrEndsLine: true,
+    });
   }
 
   /** Runs a multi-write reply after every earlier write, with no other reply in between. */

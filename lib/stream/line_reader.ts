@@ -3,6 +3,12 @@
  * have a length cap, lose Telnet IAC sequences, and are decoded as UTF-8 lossily, so that no
  * byte sequence can end a session.
  *
+ * A server reads with `bareCrEndsLine`: Python's `ftplib.abort()` sends `ABOR\r\n` with
+ * `MSG_OOB`, so the final LF travels as TCP urgent data and never reaches a socket without
+ * `SO_OOBINLINE` (no runtime here can set it): the server receives `ABOR\r` and nothing more
+ * until it answers. Telnet (RFC 854) allows CR only before LF or NUL, so a CR that is not
+ * followed by LF can end the command safely.
+ *
  * @module
  */
 
@@ -39,8 +45,15 @@ export interface LineReaderOptions {
   maxLineLength?: number;
   /** Remove Telnet IAC command sequences (default `true`). */
   stripTelnet?: boolean;
+  /**
+   * End a line at a CR that no LF follows too (default `false`): at the end of the bytes
+   * received so far, or before any other byte. The NUL of a Telnet `CR NUL` goes with the CR,
+   * and so does an LF that arrives after a CR that ended a line.
+   */
+  bareCrEndsLine?: boolean;
 }
 
+const NUL = 0x00;
 const LF = 0x0a;
 const CR = 0x0d;
 const IAC = 0xff;
@@ -56,10 +69,13 @@ export class LineReader {
   readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
   readonly #maxLength: number;
   readonly #stripTelnet: boolean;
+  readonly #bareCrEndsLine: boolean;
   readonly #decoder = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
   #buffer: Uint8Array = new Uint8Array(0);
   #discarding = false;
   #done = false;
+  /** A bare CR at the buffer's end ended the last line: an LF or NUL next belongs to it. */
+  #afterBareCr = false;
 
   /**
    * Creates a reader that locks `readable` until {@linkcode LineReader.releaseLock}.
@@ -71,6 +87,7 @@ export class LineReader {
     this.#reader = readable.getReader();
     this.#maxLength = options.maxLineLength ?? 8192;
     this.#stripTelnet = options.stripTelnet ?? true;
+    this.#bareCrEndsLine = options.bareCrEndsLine ?? false;
   }
 
   /**
@@ -82,10 +99,11 @@ export class LineReader {
    */
   async readLine(): Promise<string | null> {
     while (true) {
-      const lf = this.#buffer.indexOf(LF);
-      if (lf >= 0) {
-        const raw = this.#buffer.subarray(0, lf);
-        this.#buffer = this.#buffer.subarray(lf + 1);
+      const end = this.#bareCrEndsLine ? this.#bareCrLineEnd() : this.#buffer.indexOf(LF);
+      if (end >= 0) {
+        const raw = this.#buffer.subarray(0, end);
+        this.#buffer = this.#buffer.subarray(end + 1);
+        this.#dropAfterBareCr();
         if (this.#discarding) {
           this.#discarding = false;
           throw new LineTooLongError(this.#maxLength);
@@ -115,6 +133,27 @@ export class LineReader {
       }
       this.#append(value);
     }
+  }
+
+  /**
+   * Where the next line ends when a bare CR ends one too: the index of its LF, or of a CR that
+   * no LF follows; -1 while no line is complete.
+   */
+  #bareCrLineEnd(): number {
+    this.#dropAfterBareCr();
+    const buffer = this.#buffer;
+    const lf = buffer.indexOf(LF);
+    const cr = buffer.indexOf(CR);
+    if (cr < 0 || (lf >= 0 && cr >= lf - 1)) return lf;
+    this.#afterBareCr = true;
+    return cr;
+  }
+
+  /** Drops the LF or NUL that follows a bare CR that ended a line, once the next byte is in. */
+  #dropAfterBareCr(): void {
+    if (!this.#afterBareCr || this.#buffer.length === 0) return;
+    this.#afterBareCr = false;
+    if (this.#buffer[0] === LF || this.#buffer[0] === NUL) this.#buffer = this.#buffer.subarray(1);
   }
 
   /** How many received bytes wait in the buffer, not yet returned as lines. */
