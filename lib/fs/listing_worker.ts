@@ -20,8 +20,7 @@
  * @module
  */
 
-import process from "node:process";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import type { FileStat, FileType } from "./file_system.ts";
 import type { LocalListedEntry } from "./local_file_access.ts";
 
@@ -55,7 +54,8 @@ const YOUNG_GENERATION_MB = 4;
  * module) it would run the worker's CommonJS as a module, where `require` is missing.
  */
 function workerArgv(): { execArgv?: string[] } {
-  const argv: string[] = process.execArgv ?? [];
+  const argv: string[] = (globalThis as { process?: { execArgv?: string[] } }).process?.execArgv ??
+    [];
   const kept = argv.filter((arg, i) =>
     !arg.startsWith("--input-type") && argv[i - 1] !== "--input-type"
   );
@@ -306,8 +306,8 @@ class ListingThread {
   readonly #listings = new Map<number, WorkerListing>();
   #failure: WorkerFailure | undefined;
 
-  constructor(calls: ListingCalls) {
-    this.#worker = new Worker(WORKER_SOURCE, {
+  constructor(calls: ListingCalls, WorkerThread: typeof Worker) {
+    this.#worker = new WorkerThread(WORKER_SOURCE, {
       eval: true,
       workerData: calls,
       resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
@@ -380,14 +380,27 @@ const workers: Record<ListingCalls, ListingThread[]> = { deno: [], node: [] };
 let failures = 0;
 let lastId = 0;
 
+/**
+ * `node:worker_threads`, loaded at the first listing rather than with this module: a client
+ * never lists a local directory, and loading it costs 5 ms of start-up in Bun.
+ */
+let workerThreads: Promise<typeof Worker | undefined> | undefined;
+
+function loadWorkerClass(): Promise<typeof Worker | undefined> {
+  return workerThreads ??= import("node:worker_threads").then(
+    (threads) => threads.Worker,
+    () => undefined,
+  );
+}
+
 /** A worker that is not stuck, started when none is and the limits allow. */
-function workerFor(calls: ListingCalls): ListingThread | undefined {
+function workerFor(calls: ListingCalls, WorkerThread: typeof Worker): ListingThread | undefined {
   const pool = workers[calls];
   for (let i = pool.length - 1; i >= 0; i--) if (pool[i].failed) pool.splice(i, 1);
   const free = pool.find((thread) => !thread.stuck);
   if (free || pool.length >= MAX_WORKERS || failures >= MAX_FAILURES) return free;
   try {
-    const thread = new ListingThread(calls);
+    const thread = new ListingThread(calls, WorkerThread);
     pool.push(thread);
     return thread;
   } catch {
@@ -461,7 +474,8 @@ export async function* listInWorker(
   path: string,
   options: ListInWorkerOptions,
 ): AsyncIterable<LocalListedEntry[]> {
-  const thread = workerFor(calls);
+  const WorkerThread = await loadWorkerClass();
+  const thread = WorkerThread && workerFor(calls, WorkerThread);
   if (!thread) {
     yield* options.fallback();
     return;
