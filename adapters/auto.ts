@@ -1,6 +1,7 @@
 /**
  * Picks the running runtime's {@linkcode Network} and registers it as the default on import,
- * with the runtime's local file access (Deno's own lookups in Deno, `node:fs` elsewhere).
+ * with the runtime's local file access (Deno's own lookups for servers and `Deno.open` for the
+ * client's files in Deno, `node:fs` elsewhere).
  * The environment variable `STREAMFTP_ADAPTER` (`node`, `deno` or `bun`) overrides the choice,
  * for instance to run node:net under Bun; `node` also means `node:fs` for local files.
  *
@@ -13,6 +14,8 @@ import type { Network } from "../lib/socket.ts";
 import { setDefaultNetwork } from "../lib/network_registry.ts";
 import { setDefaultFileAccess } from "../lib/file_access_registry.ts";
 import { denoFileAccess } from "./_deno_files.ts";
+import { setLocalFileOpener } from "../lib/client/local_file_opener.ts";
+import { denoFileOpener } from "./_deno_client_files.ts";
 import { bunNetwork } from "./bun.ts";
 import { denoNetwork } from "./deno.ts";
 import { nodeNetwork } from "./node.ts";
@@ -83,4 +86,7 @@ function adapterFromEnvironment(): string | undefined {
 
 const network = detectNetwork();
 setDefaultNetwork(network);
-if (network === denoNetwork) setDefaultFileAccess(denoFileAccess);
+if (network === denoNetwork) {
+  setDefaultFileAccess(denoFileAccess);
+  setLocalFileOpener(denoFileOpener);
+}

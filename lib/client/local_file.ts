@@ -11,10 +11,11 @@
  */
 
 import { writeFile as writeFileWithCallback } from "node:fs";
-import { type FileHandle, mkdir, open, readdir, rm, stat, utimes } from "node:fs/promises";
+import { mkdir, readdir, rm, stat, utimes } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { concatBytes } from "../stream/bytes.ts";
 import type { TransferReader } from "./data_stream.ts";
+import { type ClientLocalFile, localFileOpener } from "./local_file_opener.ts";
 
 /**
  * Bytes per read of a local file.
@@ -108,7 +109,7 @@ export async function saveToLocalFile(
   options: SaveOptions = {},
 ): Promise<number> {
   const offset = options.offset ?? 0;
-  let handle: FileHandle | undefined;
+  let handle: ClientLocalFile | undefined;
   let position = offset;
   let batch: Uint8Array[] = [];
   let batched = 0;
@@ -226,9 +227,9 @@ export async function sendLocalFile(
   options: SendOptions = {},
 ): Promise<void> {
   const writer = sink.getWriter();
-  let handle: FileHandle;
+  let handle: ClientLocalFile;
   try {
-    handle = await open(path, "r");
+    handle = await localFileOpener().openRead(path);
   } catch (error) {
     await writer.abort(error).catch(() => {});
     throw error;
@@ -263,7 +264,7 @@ export async function sendLocalFile(
  * the size is known.
  */
 class ChunkReader {
-  readonly #handle: FileHandle;
+  readonly #handle: ClientLocalFile;
   readonly #size: number | undefined;
   readonly #chunkSize: number;
   readonly #buffers: (Uint8Array | undefined)[] = [undefined, undefined];
@@ -271,7 +272,12 @@ class ChunkReader {
   #position: number;
   #ended = false;
 
-  constructor(handle: FileHandle, offset: number, size?: number, chunkSize = LOCAL_CHUNK_SIZE) {
+  constructor(
+    handle: ClientLocalFile,
+    offset: number,
+    size?: number,
+    chunkSize = LOCAL_CHUNK_SIZE,
+  ) {
     this.#handle = handle;
     this.#position = offset;
     this.#size = size;
@@ -301,15 +307,15 @@ class ChunkReader {
   }
 }
 
-async function openForWriting(path: string, offset: number): Promise<FileHandle> {
-  const flags = offset > 0 ? "r+" : "w";
+async function openForWriting(path: string, offset: number): Promise<ClientLocalFile> {
+  const mode = offset > 0 ? "update" : "truncate";
   try {
-    return await open(path, flags);
+    return await localFileOpener().openWrite(path, mode);
   } catch (error) {
     if (offset > 0 || (error as { code?: string }).code !== "ENOENT") throw error;
   }
   await mkdir(dirname(path), { recursive: true });
-  return await open(path, flags);
+  return await localFileOpener().openWrite(path, mode);
 }
 
 /** Creates or truncates a file and writes all of it, creating its missing parents. */
@@ -341,7 +347,7 @@ function writeWholeFile(path: string, data: Uint8Array): Promise<void> {
  * each, as Deno's `writev` copies its buffers twice.
  */
 async function writeAll(
-  handle: FileHandle,
+  handle: ClientLocalFile,
   chunks: Uint8Array[],
   position: number,
   size: number,
@@ -628,7 +634,7 @@ export async function hashLocal(path: string, algorithm: string): Promise<string
   // Loaded here, not with the module: it costs 11 ms of a client's start-up in Bun.
   const { createHash } = await import("node:crypto");
   const hash = createHash(algorithm);
-  const handle = await open(path, "r");
+  const handle = await localFileOpener().openRead(path);
   try {
     const reads = new ChunkReader(handle, 0, undefined, 1024 * 1024);
     for (let chunk = await reads.next(); chunk !== null; chunk = await reads.next()) {
