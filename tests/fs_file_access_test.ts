@@ -129,6 +129,8 @@ for (const variant of fileAccessVariants) {
 
       it("opens for reading and writing without following a link", async () => {
         await rejectsCode(files.openRead(at("link")), "ELOOP");
+        // A large file may be opened another way (Deno reopens it): a link is still refused.
+        await rejectsCode(files.openRead(at("link"), 8 << 20), "ELOOP");
         const modes: LocalWriteMode[] = ["truncate", "append", "update"];
         for (const mode of modes) await rejectsCode(files.openWrite(at("link"), mode), "ELOOP");
         await rejectsCode(files.openWrite(at("dangling"), "create-new"), "EEXIST");
@@ -157,6 +159,30 @@ for (const variant of fileAccessVariants) {
         assert.equal((await file.read(buffer, 0, 4, 0)).bytesRead, 1);
         assert.equal((await file.stat()).size, 1);
         await file.close();
+      });
+
+      it("reads a large file, from any position, the same when told its size", async () => {
+        const data = new Uint8Array(3 << 20).map((_, i) => (i * 31) % 253);
+        await writeFile(at("large"), data);
+        for (const size of [undefined, data.length]) {
+          const file = await files.openRead(at("large"), size);
+          try {
+            const buffer = new Uint8Array(1 << 20);
+            for (const position of [0, 5, (2 << 20) + 7, 1]) {
+              const { bytesRead } = await file.read(buffer, 3, 100_000, position);
+              assert.equal(bytesRead, 100_000);
+              assert.deepEqual(
+                buffer.subarray(3, 3 + bytesRead),
+                data.subarray(position, position + bytesRead),
+              );
+            }
+            assert.equal((await file.read(buffer, 0, 10, data.length - 4)).bytesRead, 4);
+            assert.equal((await file.read(buffer, 0, 10, data.length)).bytesRead, 0);
+            assert.equal((await file.stat()).size, data.length);
+          } finally {
+            await file.close();
+          }
+        }
       });
 
       it("changes modes through a handle that does not follow links", async () => {

@@ -329,7 +329,7 @@ export class LocalFileSystem implements FileSystem {
     let file: LocalFile;
     let size: number | undefined;
     try {
-      file = await this.#files.openRead(real);
+      file = await this.#files.openRead(real, known?.type === "file" ? known.size : undefined);
     } catch (error) {
       throw toPathError(error, path);
     }

@@ -26,6 +26,8 @@ export interface LocalListedEntry {
 export interface LocalFile extends RandomAccessFile {
   /** The open file's metadata. */
   stat(): Promise<FileStat>;
+  /** Its file descriptor, where it has one. */
+  readonly fd?: number;
 }
 
 /**
@@ -49,8 +51,11 @@ export interface LocalFileAccess {
    * meanwhile are left out.
    */
   listDir(path: string, batchSize: number): AsyncIterable<LocalListedEntry[]>;
-  /** Opens a file for reading; fails with `ELOOP` when the last component is a link. */
-  openRead(path: string): Promise<LocalFile>;
+  /**
+   * Opens a file for reading; fails with `ELOOP` when the last component is a link. `size`,
+   * when the caller just stat'ed the file, lets an access open large files its faster way.
+   */
+  openRead(path: string, size?: number): Promise<LocalFile>;
   /**
    * Opens a file for writing (mode `0o666` before the umask when it is created); fails with
    * `ELOOP` when the last component is a link.

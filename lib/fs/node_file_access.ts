@@ -82,6 +82,10 @@ class NodeLocalFile implements LocalFile {
     this.#handle = handle;
   }
 
+  get fd(): number {
+    return this.#handle.fd;
+  }
+
   read(buffer: Uint8Array, offset: number, length: number, position: number) {
     return this.#handle.read(buffer, offset, length, position);
   }
