@@ -29,7 +29,7 @@
 
 import { type ChildProcess, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
 import { connect, type Socket } from "node:net";
 import { availableParallelism, cpus } from "node:os";
@@ -395,9 +395,14 @@ else:
     s.close()
 `;
 
-async function bulkRun(command: RuntimeCommand, mode: "send" | "receive", chunkKiB: number) {
+async function bulkRun(
+  command: RuntimeCommand,
+  mode: "send" | "receive" | "store",
+  chunkKiB: number,
+) {
   const bytes = sizes.bulkMiB * MIB;
-  const server = startScript(command, "_ceiling_bulk.mjs", [mode, bytes, chunkKiB * 1024]);
+  const file = join(tmp, `stored-${++scratchSerial}`);
+  const server = startScript(command, "_ceiling_bulk.mjs", [mode, bytes, chunkKiB * 1024, file]);
   try {
     const { port } = await server.next("its port");
     await runTimed(
@@ -407,9 +412,13 @@ async function bulkRun(command: RuntimeCommand, mode: "send" | "receive", chunkK
       join(tmp, `times-${++scratchSerial}`),
     );
     const result = await server.next("its result");
+    if (mode === "store" && statSync(file).size !== bytes) {
+      throw new Error(`store: the file has ${statSync(file).size} bytes, expected ${bytes}`);
+    }
     return { rate: result.bytes / result.seconds / 1e6, cpu: result.cpu };
   } finally {
     await server.stop();
+    rmSync(file, { force: true });
   }
 }
 
@@ -511,14 +520,16 @@ function variants(dirs: Dirs): Variant[] {
   const want = new Set(options.measurements);
   const cpu = (title: string): Figure => ({ key: "cpu", title });
   if (want.has("bulk")) {
-    for (const mode of ["send", "receive"] as const) {
+    for (const mode of ["send", "receive", "store"] as const) {
       for (const kib of sizes.chunksKiB) {
         out.push({
           id: `bulk-${mode}-${kib}`,
           measurement: "bulk",
           label: mode === "send"
             ? `send ${sizes.bulkMiB} MiB from one ${kib} KiB buffer (RETR)`
-            : `receive ${sizes.bulkMiB} MiB and discard, ${kib} KiB read buffer (STOR)`,
+            : mode === "receive"
+            ? `receive ${sizes.bulkMiB} MiB and discard, ${kib} KiB read buffer (STOR)`
+            : `receive ${sizes.bulkMiB} MiB into a file, ${kib} KiB buffers (STOR with the disk)`,
           figures: [
             { key: "rate", title: "MB/s" },
             cpu(mode === "send" ? "sender CPU s" : "receiver CPU s"),
