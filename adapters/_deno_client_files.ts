@@ -6,18 +6,7 @@
  */
 
 import type { ClientFileOpener } from "../lib/client/local_file_opener.ts";
-import { DenoFile, type DenoFsFile } from "./_deno_fs_file.ts";
-
-interface DenoOpen {
-  open(
-    path: string,
-    options: { read?: boolean; write?: boolean; create?: boolean; truncate?: boolean },
-  ): Promise<DenoFsFile>;
-}
-
-function deno(): DenoOpen {
-  return (globalThis as unknown as { Deno: DenoOpen }).Deno;
-}
+import { openDenoFile } from "./_deno_fs_file.ts";
 
 /**
  * Opens the client's local files with `Deno.open`.
@@ -33,14 +22,12 @@ function deno(): DenoOpen {
  * ```
  */
 export const denoFileOpener: ClientFileOpener = {
-  openRead: async (path) => new DenoFile(await deno().open(path, { read: true })),
-  openWrite: async (path, mode) =>
-    new DenoFile(
-      await deno().open(path, {
-        read: true,
-        write: true,
-        create: mode === "truncate",
-        truncate: mode === "truncate",
-      }),
-    ),
+  openRead: (path) => openDenoFile(path, { read: true }),
+  openWrite: (path, mode) =>
+    openDenoFile(path, {
+      read: true,
+      write: true,
+      create: mode === "truncate",
+      truncate: mode === "truncate",
+    }),
 };

@@ -20,7 +20,7 @@ import type { LocalFile, LocalFileAccess } from "../lib/fs/local_file_access.ts"
 import { type ListingLookups, listWithLookups } from "../lib/fs/local_listing.ts";
 import { listInWorker } from "../lib/fs/listing_worker.ts";
 import { nodeFileAccess, settled } from "../lib/fs/node_file_access.ts";
-import { DenoFile, type DenoFileInfo, type DenoFsFile, fileStatOf } from "./_deno_fs_file.ts";
+import { type DenoFileInfo, fileStatOf, openDenoFile } from "./_deno_fs_file.ts";
 
 interface DenoDirEntry {
   name: string;
@@ -35,7 +35,6 @@ interface DenoFiles {
   lstatSync(path: string): DenoFileInfo;
   readDir(path: string): AsyncIterable<DenoDirEntry>;
   readDirSync(path: string): Iterable<DenoDirEntry>;
-  open(path: string, options: { read: true }): Promise<DenoFsFile>;
   permissions: { querySync(descriptor: { name: "read"; path: string }): { state: string } };
 }
 
@@ -84,15 +83,16 @@ let canReopen: boolean | undefined;
 async function reopenForReading(file: LocalFile): Promise<LocalFile> {
   canReopen ??= deno().permissions.querySync({ name: "read", path: OWN_FDS }).state === "granted";
   if (!canReopen || file.fd === undefined) return file;
-  let reopened: DenoFsFile;
+  let reopened: LocalFile;
   try {
-    reopened = await deno().open(`${OWN_FDS}/${file.fd}`, { read: true });
+    reopened = await openDenoFile(`${OWN_FDS}/${file.fd}`, { read: true });
   } catch {
     canReopen = false;
     return file;
   }
-  await file.close();
-  return new DenoFile(reopened);
+  // The reopened file holds the file open; a failure to close the first one loses nothing.
+  await file.close().catch(() => {});
+  return reopened;
 }
 
 /**

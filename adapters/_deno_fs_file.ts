@@ -79,6 +79,38 @@ export function fileStatOf(info: DenoFileInfo): FileStat {
 /** `Deno.SeekMode.Start`. */
 const FROM_START = 0;
 
+/** The options of `Deno.open` that are used here. */
+export interface DenoOpenOptions {
+  read?: boolean;
+  write?: boolean;
+  create?: boolean;
+  truncate?: boolean;
+}
+
+/**
+ * `Deno.open`, as a {@linkcode DenoFile}.
+ *
+ * @example
+ * ```ts
+ * import { openDenoFile } from "./_deno_fs_file.ts";
+ * import assert from "node:assert/strict";
+ *
+ * if ("Deno" in globalThis) {
+ *   await assert.rejects(openDenoFile("/no/such/file", { read: true }), { code: "ENOENT" });
+ * }
+ * ```
+ *
+ * @param path The file.
+ * @param options How to open it.
+ * @returns The open file.
+ */
+export async function openDenoFile(path: string, options: DenoOpenOptions): Promise<DenoFile> {
+  const { Deno } = globalThis as unknown as {
+    Deno: { open(path: string, options: DenoOpenOptions): Promise<DenoFsFile> };
+  };
+  return new DenoFile(await Deno.open(path, options));
+}
+
 /**
  * A `Deno.FsFile` with positional calls. It keeps its position and seeks only when a call asks
  * for another: transfers read or write a file from one offset on, one call at a time, and
@@ -86,21 +118,22 @@ const FROM_START = 0;
  *
  * @example
  * ```ts
- * import { DenoFile } from "./_deno_fs_file.ts";
+ * import { openDenoFile } from "./_deno_fs_file.ts";
  * import assert from "node:assert/strict";
+ * import { mkdtemp, rm } from "node:fs/promises";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
  *
  * if ("Deno" in globalThis) {
- *   const { Deno } = globalThis as unknown as {
- *     Deno: { makeTempFile(): Promise<string>; open(path: string, o: object): Promise<never> };
- *   };
- *   const path = await Deno.makeTempFile();
- *   const file = new DenoFile(await Deno.open(path, { read: true, write: true }));
+ *   const dir = await mkdtemp(join(tmpdir(), "streamftp-"));
+ *   const file = await openDenoFile(join(dir, "f"), { read: true, write: true, create: true });
  *   await file.write(new TextEncoder().encode("hello"), 0, 5, 0);
  *   const buffer = new Uint8Array(8);
  *   const { bytesRead } = await file.read(buffer, 0, 8, 1);
  *   assert.equal(new TextDecoder().decode(buffer.subarray(0, bytesRead)), "ello");
  *   assert.equal((await file.stat()).size, 5);
  *   await file.close();
+ *   await rm(dir, { recursive: true });
  * }
  * ```
  */
