@@ -149,7 +149,14 @@ await Deno.writeTextFile(
       files: ["*.js", "*.js.map", "*.d.ts", "adapters/", "lib/"],
       // Tested with Node 20 (the README's Runtimes table names the Deno and Bun releases).
       engines: { node: ">=20.3" },
-      sideEffects: ["./adapters/auto.js", "./mod.js", "./client.js", "./server.js", cli],
+      sideEffects: [
+        "./adapters/auto.js",
+        "./adapters/auto_file_access.js",
+        "./mod.js",
+        "./client.js",
+        "./server.js",
+        cli,
+      ],
       keywords: ["ftp", "ftps", "ftp-server", "ftp-client", "deno", "bun", "web-streams"],
     },
     null,

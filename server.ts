@@ -31,7 +31,7 @@
  * @module
  */
 
-import "./adapters/auto.ts";
+import "./adapters/auto_file_access.ts";
 
 export {
   type ResolvedServerOptions,

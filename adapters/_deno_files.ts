@@ -98,7 +98,7 @@ async function reopenForReading(file: LocalFile): Promise<LocalFile> {
 /**
  * Local file access with Deno's own lookups.
  *
- * @example Registering it (adapters/auto.ts does this in Deno)
+ * @example Registering it (adapters/auto_file_access.ts does this in Deno)
  * ```ts
  * import { defaultFileAccess, setDefaultFileAccess } from "../lib/file_access_registry.ts";
  * import { denoFileAccess } from "./_deno_files.ts";

@@ -1,7 +1,8 @@
 /**
  * Picks the running runtime's {@linkcode Network} and registers it as the default on import,
- * with the runtime's local file access (Deno's own lookups for servers and `Deno.open` for the
- * client's files in Deno, `node:fs` elsewhere).
+ * with the calls the client makes on local files (`Deno.*` in Deno, `node:fs` elsewhere). A
+ * server's local file access is registered by `auto_file_access.ts`, which the server's entry
+ * points import: a client never loads it (nor `node:fs`, in Deno).
  * The environment variable `STREAMFTP_ADAPTER` (`node`, `deno` or `bun`) overrides the choice,
  * for instance to run node:net under Bun; `node` also means `node:fs` for local files.
  *
@@ -12,10 +13,8 @@
 
 import type { Network } from "../lib/socket.ts";
 import { setDefaultNetwork } from "../lib/network_registry.ts";
-import { setDefaultFileAccess } from "../lib/file_access_registry.ts";
-import { denoFileAccess } from "./_deno_files.ts";
-import { setLocalFileOpener } from "../lib/client/local_file_opener.ts";
-import { denoFileOpener } from "./_deno_client_files.ts";
+import { setLocalFiles } from "../lib/client/local_files.ts";
+import { denoLocalFiles } from "./_deno_client_files.ts";
 import { bunNetwork } from "./bun.ts";
 import { denoNetwork } from "./deno.ts";
 import { nodeNetwork } from "./node.ts";
@@ -62,22 +61,24 @@ export function detectNetwork(): Network {
 
 /**
  * Reads STREAMFTP_ADAPTER where the environment may be read without asking: through
- * `Deno.env` in Deno (`node:process` would cost Deno 15–20 ms of start-up), `process.env`
+ * `Deno.env` in Deno (`node:process` would cost Deno 10–20 ms of start-up), `process.env`
  * elsewhere.
  */
 function adapterFromEnvironment(): string | undefined {
-  const { Deno: deno, process } = globalThis as unknown as {
+  const global = globalThis as unknown as {
     Deno?: {
       permissions?: { querySync?(d: { name: "env"; variable: string }): { state: string } };
       env: { get(name: string): string | undefined };
     };
     process?: { env: Record<string, string | undefined> };
   };
+  // Not `globalThis.process` in Deno: its first read loads node:process (about 10 ms).
+  const deno = global.Deno;
   // Deno without --allow-env would prompt (or throw) on the read: look only when granted.
   const query = deno?.permissions?.querySync?.({ name: "env", variable: "STREAMFTP_ADAPTER" });
   if (query && query.state !== "granted") return undefined;
   try {
-    return (deno ? deno.env.get("STREAMFTP_ADAPTER") : process?.env.STREAMFTP_ADAPTER) ||
+    return (deno ? deno.env.get("STREAMFTP_ADAPTER") : global.process?.env.STREAMFTP_ADAPTER) ||
       undefined;
   } catch {
     return undefined;
@@ -86,7 +87,4 @@ function adapterFromEnvironment(): string | undefined {
 
 const network = detectNetwork();
 setDefaultNetwork(network);
-if (network === denoNetwork) {
-  setDefaultFileAccess(denoFileAccess);
-  setLocalFileOpener(denoFileOpener);
-}
+if (network === denoNetwork) setLocalFiles(denoLocalFiles);

@@ -1,6 +1,6 @@
 /**
  * The default {@linkcode LocalFileAccess}: `node:fs` unless an entry point registered the
- * running runtime's faster one (`adapters/auto.ts` does, on import). A `LocalFileSystem` takes
+ * running runtime's faster one (`adapters/auto_file_access.ts` does, on import). A `LocalFileSystem` takes
  * the default when it is created.
  *
  * @module

@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import process from "node:process";
 import { after } from "node:test";
-import "../adapters/auto.ts";
+import "../adapters/auto_file_access.ts";
 import { nodeNetwork } from "../adapters/node.ts";
 import { defaultNetwork } from "../lib/network_registry.ts";
 import type { Network } from "../lib/socket.ts";

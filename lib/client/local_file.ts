@@ -1,6 +1,6 @@
 /**
- * Local file access for uploads and downloads through `node:fs` (which Deno, Bun and Node all
- * provide): a download's bytes written into a file and a file's bytes written into an upload,
+ * Local file access for uploads and downloads through the registered local file calls
+ * (`local_files.ts`: `node:fs`, or the runtime's own): a download's bytes written into a file and a file's bytes written into an upload,
  * each with one file operation in flight while the network moves the next chunk; trees, sizes
  * and checksums. The loops work on the file handle directly, and a small download is written
  * in one call: a stream, or even a handle, per file would cost more than the file operations
@@ -10,12 +10,12 @@
  * @module
  */
 
-import { writeFile as writeFileWithCallback } from "node:fs";
-import { mkdir, readdir, rm, stat, utimes } from "node:fs/promises";
-import { dirname, join } from "node:path";
 import { concatBytes } from "../stream/bytes.ts";
 import type { TransferReader } from "./data_stream.ts";
-import { type ClientLocalFile, localFileOpener } from "./local_file_opener.ts";
+import { type ClientLocalFile, localFiles, type LocalStat } from "./local_files.ts";
+import { joinLocal, localParent } from "./local_path.ts";
+
+export type { LocalStat } from "./local_files.ts";
 
 /**
  * Bytes per read of a local file.
@@ -229,7 +229,7 @@ export async function sendLocalFile(
   const writer = sink.getWriter();
   let handle: ClientLocalFile;
   try {
-    handle = await localFileOpener().openRead(path);
+    handle = await localFiles().openRead(path);
   } catch (error) {
     await writer.abort(error).catch(() => {});
     throw error;
@@ -310,35 +310,24 @@ class ChunkReader {
 async function openForWriting(path: string, offset: number): Promise<ClientLocalFile> {
   const mode = offset > 0 ? "update" : "truncate";
   try {
-    return await localFileOpener().openWrite(path, mode);
+    return await localFiles().openWrite(path, mode);
   } catch (error) {
     if (offset > 0 || (error as { code?: string }).code !== "ENOENT") throw error;
   }
-  await mkdir(dirname(path), { recursive: true });
-  return await localFileOpener().openWrite(path, mode);
+  await localFiles().mkdir(localParent(path));
+  return await localFiles().openWrite(path, mode);
 }
 
 /** Creates or truncates a file and writes all of it, creating its missing parents. */
 async function writeNewFile(path: string, data: Uint8Array): Promise<void> {
   try {
-    await writeWholeFile(path, data);
+    await localFiles().writeFile(path, data);
     return;
   } catch (error) {
     if ((error as { code?: string }).code !== "ENOENT") throw error;
   }
-  await mkdir(dirname(path), { recursive: true });
-  await writeWholeFile(path, data);
-}
-
-/**
- * `node:fs`'s `writeFile` with a callback (open, write and close in one call): unlike the
- * promise one it makes no `FileHandle`, which in Node and Deno costs more than a small file's
- * write (measured: 60–70 µs of CPU per file less in both; Bun the same either way).
- */
-function writeWholeFile(path: string, data: Uint8Array): Promise<void> {
-  return new Promise((resolve, reject) => {
-    writeFileWithCallback(path, data, (error) => error ? reject(error) : resolve());
-  });
+  await localFiles().mkdir(localParent(path));
+  await localFiles().writeFile(path, data);
 }
 
 /**
@@ -400,7 +389,7 @@ async function writeAll(
  * @param path The directory.
  */
 export async function makeLocalDirectory(path: string): Promise<void> {
-  await mkdir(path, { recursive: true });
+  await localFiles().mkdir(path);
 }
 
 /**
@@ -430,7 +419,7 @@ export async function makeLocalDirectory(path: string): Promise<void> {
  * @param time The time.
  */
 export async function setLocalModifiedTime(path: string, time: Date): Promise<void> {
-  await utimes(path, time, time);
+  await localFiles().setModifiedTime(path, time);
 }
 
 /**
@@ -459,29 +448,7 @@ export async function setLocalModifiedTime(path: string, time: Date): Promise<vo
  * @param path The path.
  */
 export async function removeLocal(path: string): Promise<void> {
-  await rm(path, { recursive: true, force: true });
-}
-
-/**
- * What a local path is.
- *
- * @example
- * ```ts
- * import { type LocalStat, statLocal } from "./local_file.ts";
- * import assert from "node:assert/strict";
- * import { tmpdir } from "node:os";
- *
- * const info: LocalStat | undefined = await statLocal(tmpdir());
- * assert.equal(info?.type, "dir");
- * ```
- */
-export interface LocalStat {
-  /** `"file"`, `"dir"` or `"other"` (symbolic links are followed). */
-  type: "file" | "dir" | "other";
-  /** Size in bytes. */
-  size: number;
-  /** Last modification time. */
-  modified: Date;
+  await localFiles().remove(path);
 }
 
 /**
@@ -511,17 +478,7 @@ export interface LocalStat {
  * @returns Its type, size and time, or `undefined` when it does not exist.
  */
 export async function statLocal(path: string): Promise<LocalStat | undefined> {
-  try {
-    const info = await stat(path);
-    return {
-      type: info.isFile() ? "file" : info.isDirectory() ? "dir" : "other",
-      size: info.size,
-      modified: info.mtime,
-    };
-  } catch (error) {
-    if ((error as { code?: string }).code === "ENOENT") return undefined;
-    throw error;
-  }
+  return await localFiles().stat(path);
 }
 
 /**
@@ -583,16 +540,16 @@ export async function walkLocal(root: string): Promise<LocalTreeEntry[]> {
   const queue: string[][] = [[]];
   while (queue.length > 0) {
     const parts = queue.shift()!;
-    const entries = await readdir(join(root, ...parts), { withFileTypes: true });
+    const entries = await localFiles().readDir(joinLocal(root, ...parts));
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const entry of entries) {
       const child = [...parts, entry.name];
-      if (entry.isDirectory()) {
+      if (entry.type === "dir") {
         out.push({ parts: child, type: "dir", size: 0 });
         queue.push(child);
       } else {
-        const info = entry.isFile() || entry.isSymbolicLink()
-          ? await statLocal(join(root, ...child))
+        const info = entry.type === "file" || entry.type === "link"
+          ? await statLocal(joinLocal(root, ...child))
           : undefined;
         if (info?.type === "file") {
           out.push({ parts: child, type: "file", size: info.size, modified: info.modified });
@@ -634,7 +591,7 @@ export async function hashLocal(path: string, algorithm: string): Promise<string
   // Loaded here, not with the module: it costs 11 ms of a client's start-up in Bun.
   const { createHash } = await import("node:crypto");
   const hash = createHash(algorithm);
-  const handle = await localFileOpener().openRead(path);
+  const handle = await localFiles().openRead(path);
   try {
     const reads = new ChunkReader(handle, 0, undefined, 1024 * 1024);
     for (let chunk = await reads.next(); chunk !== null; chunk = await reads.next()) {

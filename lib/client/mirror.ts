@@ -18,7 +18,6 @@
  * @module
  */
 
-import { join } from "node:path";
 import { PathError, ReplyError } from "../errors.ts";
 import type { ListEntry } from "../protocol/listing/entry.ts";
 import { formatMlsxTime } from "../protocol/listing/mlsx.ts";
@@ -43,6 +42,7 @@ import { isPlainName, joinRemote } from "./remote_path.ts";
 import { type OpenSibling, SessionPool } from "./session_pool.ts";
 import { unsafeName } from "./tree.ts";
 import type { TransferProgress } from "./transfer.ts";
+import { joinLocal } from "./local_path.ts";
 
 /**
  * How far apart two modification times may be and still count as the same (ms).
@@ -569,7 +569,7 @@ export async function mirror(
     const { path, reason, source } = transfer;
     const job = {
       remotePath: joinRemote(paths.remoteDir, path),
-      localPath: join(paths.localDir, ...path.split("/")),
+      localPath: joinLocal(paths.localDir, ...path.split("/")),
       size: source.size,
     };
     const counts = newSummary();
@@ -711,7 +711,7 @@ class LocalSide implements TargetSide {
   }
 
   #local(path: string): string {
-    return join(this.#root, ...path.split("/"));
+    return joinLocal(this.#root, ...path.split("/"));
   }
 }
 

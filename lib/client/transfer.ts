@@ -7,7 +7,6 @@
  * @module
  */
 
-import { basename, join } from "node:path";
 import { PathError, ReplyError } from "../errors.ts";
 import type { ListEntry } from "../protocol/listing/entry.ts";
 import { matchesCode } from "../protocol/reply.ts";
@@ -25,6 +24,7 @@ import type { RemoteFiles } from "./remote_files.ts";
 import { isPlainName, joinRemote, splitRemote } from "./remote_path.ts";
 import type { OpenSibling } from "./session_pool.ts";
 import { downloadTree, unsafeName, uploadTree } from "./tree.ts";
+import { joinLocal, localBaseName } from "./local_path.ts";
 
 /**
  * A progress report, sent as bytes move.
@@ -336,7 +336,7 @@ export async function uploadPath(
 ): Promise<TransferSummary> {
   const source = await statLocal(localPath);
   if (!source) throw new PathError("not-found", localPath);
-  const target = options.writeInto ? remotePath : joinRemote(remotePath, basename(localPath));
+  const target = options.writeInto ? remotePath : joinRemote(remotePath, localBaseName(localPath));
   const summary = newSummary();
   if (source.type === "file") {
     if (target === "") throw new TypeError("Uploading a file with writeInto needs a remote path");
@@ -418,7 +418,7 @@ export async function downloadPath(
   let target = localPath;
   if (!options.writeInto && named) {
     if (!isPlainName(name)) throw unsafeName(remotePath);
-    target = join(localPath, name);
+    target = joinLocal(localPath, name);
   }
   // `""`, `.` and `..` name directories.
   const info = !named

@@ -7,7 +7,6 @@
  * @module
  */
 
-import { join } from "node:path";
 import { PathError, ReplyError } from "../errors.ts";
 import type { ListEntry } from "../protocol/listing/entry.ts";
 import { DirectoryTooDeepError } from "./errors.ts";
@@ -18,6 +17,7 @@ import type { RemoteFiles } from "./remote_files.ts";
 import { isPlainName, joinRemote } from "./remote_path.ts";
 import { type OpenSibling, SessionPool } from "./session_pool.ts";
 import type { TransferOptions, TransferSummary } from "./transfer.ts";
+import { joinLocal } from "./local_path.ts";
 
 /**
  * What a tree transfer reports to and may use besides its options.
@@ -105,7 +105,7 @@ export async function downloadTree(
     else summary.notTransferred.push(item.path);
   }
   await makeLocalDirectory(target);
-  for (const parts of directories) await makeLocalDirectory(join(target, ...parts));
+  for (const parts of directories) await makeLocalDirectory(joinLocal(target, ...parts));
   const sizes = files.map((f) => f.size);
   const total = sizes.every((s) => s !== undefined)
     ? sizes.reduce((sum: number, s) => sum + (s ?? 0), 0)
@@ -115,7 +115,7 @@ export async function downloadTree(
   await pool.run(files, async (session, file, signal) => {
     const job = {
       remotePath: file.remote,
-      localPath: join(target, ...file.parts),
+      localPath: joinLocal(target, ...file.parts),
       size: file.size,
     };
     try {
@@ -181,7 +181,7 @@ export async function uploadTree(
   const files: { remotePath: string; localPath: string; size: number }[] = [];
   for (const entry of tree) {
     const remotePath = joinRemote(target, entry.parts.join("/"));
-    const local = join(localPath, ...entry.parts);
+    const local = joinLocal(localPath, ...entry.parts);
     if (entry.type === "dir") await remote.mkdir(remotePath, { parents: true, signal });
     else if (entry.type === "file") files.push({ remotePath, localPath: local, size: entry.size });
     else summary.notTransferred.push(local);
