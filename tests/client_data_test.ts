@@ -11,6 +11,7 @@
 
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import process from "node:process";
 import { existsSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { mkdir, readFile, symlink, writeFile } from "node:fs/promises";
@@ -30,7 +31,7 @@ import {
   ReplyError,
   TimeoutError,
 } from "../client.ts";
-import { randomBytes, sha256, tempDir, testNetwork, within } from "./_util.ts";
+import { randomBytes, run, runtime, sha256, tempDir, testNetwork, within } from "./_util.ts";
 import { FakeFtpServer, type FakeSession, sendAndClose } from "./peers/fake_server.ts";
 
 const servers: FakeFtpServer[] = [];
@@ -1140,6 +1141,26 @@ describe("client deadlines on one shared timer", () => {
       assert.deepEqual(fired, ["10 ms", "30 ms", "added"]);
     } finally {
       clearTimeout(waiting);
+    }
+  });
+
+  it("keep no program alive", { timeout: 30000 }, async () => {
+    // This runtime's process with a minute's deadline armed: it ends once its script has.
+    const here = new URL(import.meta.url);
+    const module = new URL(`../lib/client/deadline${here.pathname.slice(-3)}`, here);
+    const dir = await tempDir();
+    try {
+      const script = join(dir.path, "armed.mjs");
+      await writeFile(
+        script,
+        `const { watchDeadline } = await import(${JSON.stringify(module.href)});\n` +
+          `watchDeadline(60_000, () => console.log("fired"));\nconsole.log("armed");\n`,
+      );
+      const args = runtime === "deno" ? ["run", "-A", script] : [script];
+      const result = await run(process.execPath, args, { timeoutMs: 20000 });
+      assert.deepEqual([result.code, result.stdout, result.stderr], [0, "armed\n", ""]);
+    } finally {
+      await dir.remove();
     }
   });
 });

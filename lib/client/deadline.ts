@@ -7,6 +7,10 @@
  * early (it then finds nothing to do, or the next limit to wait for), and unreferenced, so that
  * it never keeps a program alive: what it limits (a pending connect or read) does that.
  *
+ * In Deno the timer is an `Atomics.waitAsync` on a cell of its own, which times out as a timer
+ * does and holds no process open, as an unreferenced timer: Deno 2.9's `setTimeout` loads its
+ * Node-compatible timers at its first call, 10–12 ms of a client process's start-up.
+ *
  * @module
  */
 
@@ -18,7 +22,8 @@ interface Watch {
 }
 
 const watches = new Set<Watch>();
-let timer: ReturnType<typeof setTimeout> | undefined;
+/** Stops the armed timer, if one is. */
+let disarm: (() => void) | undefined;
 let timerAt = Infinity;
 
 /**
@@ -56,14 +61,41 @@ export function watchDeadline(ms: number, onExpired: () => void): () => void {
 const MAX_DELAY = 2 ** 31 - 1;
 
 function arm(at: number): void {
-  if (timer !== undefined) clearTimeout(timer);
+  disarm?.();
   timerAt = at;
-  timer = setTimeout(expire, Math.min(MAX_DELAY, Math.max(0, at - Date.now())));
+  disarm = startTimer(Math.min(MAX_DELAY, Math.max(0, at - Date.now())), expire);
+}
+
+/** `Atomics.waitAsync` (ES2024, beyond the npm build's library types). */
+type WaitAsync = (
+  cell: Int32Array,
+  index: number,
+  value: number,
+  timeout: number,
+) => { async: false; value: string } | { async: true; value: Promise<string> };
+
+/** Calls `onTime` after `ms` without keeping the process alive; returns what stops it. */
+function startTimer(ms: number, onTime: () => void): () => void {
+  if ("Deno" in globalThis) {
+    const cell = new Int32Array(new SharedArrayBuffer(4));
+    const wait = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync(cell, 0, 0, ms);
+    let stopped = false;
+    if (wait.async) {
+      // Woken by the stop with "ok": only a time-out calls back.
+      wait.value.then((result) => result === "timed-out" && onTime());
+    } else queueMicrotask(() => stopped || onTime());
+    return () => {
+      stopped = true;
+      Atomics.notify(cell, 0);
+    };
+  }
+  const timer = setTimeout(onTime, ms);
   (timer as { unref?: () => void }).unref?.();
+  return () => clearTimeout(timer);
 }
 
 function expire(): void {
-  timer = undefined;
+  disarm = undefined;
   timerAt = Infinity;
   const now = Date.now();
   const expired: Watch[] = [];
