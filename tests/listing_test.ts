@@ -233,6 +233,25 @@ describe("ls -l oddities", () => {
       },
     );
   });
+
+  it("takes each line's own columns and time, also where they resemble the line before", () => {
+    const lines = [
+      "-rw-r--r--    1 alice    staff          5 Nov 20 08:15 a",
+      "-rw-r--r--    2 bobby    staff          5 Nov 20 08:16 b",
+      "-rw-r--r--    2 bobby    stuff          5 Nov 20 08:16 c",
+      "-rw-r--r--    1 alice    staff          5 Nov 20 08:15 d",
+    ];
+    const columns = lines.map((line) => {
+      const facts = parseUnixListLine(line, NOW)!.facts;
+      return [facts["unix.links"], facts["unix.owner"], facts["unix.group"], facts.modify];
+    });
+    assert.deepEqual(columns, [
+      ["1", "alice", "staff", "20261120081500"],
+      ["2", "bobby", "staff", "20261120081600"],
+      ["2", "bobby", "stuff", "20261120081600"],
+      ["1", "alice", "staff", "20261120081500"],
+    ]);
+  });
 });
 
 describe("ls date years", () => {

@@ -244,17 +244,21 @@ export function parseUnixListLine(line: string, now: Date = new Date()): ListEnt
   // Link count, owner and group sit between the mode and the size.
   let meta = 1;
   const links = meta < first && isDigits(text, tokenStarts[meta], tokenEnds[meta])
-    ? tokenText(text, meta++)
+    ? repeatedText(text, meta++, 0)
     : undefined;
-  const owner = meta < first ? tokenText(text, meta++) : undefined;
+  const owner = meta < first ? repeatedText(text, meta++, 1) : undefined;
   let group: string | undefined;
   if (meta < first) {
-    group = tokenText(text, meta++);
+    group = repeatedText(text, meta++, 2);
     while (meta < first) group += " " + tokenText(text, meta++);
   }
   const bits = mode & 0o7777;
   const modify = new Date(foundTime);
-  const modifyFact = formatMlsxTime(modify);
+  if (foundTime !== lastModifyTime) {
+    lastModifyFact = formatMlsxTime(modify);
+    lastModifyTime = foundTime;
+  }
+  const modifyFact = lastModifyFact;
   // The usual shapes as whole literals, which are allocated once where an object grown a
   // property at a time is allocated again. The order of properties stays the same in all.
   let facts: Record<string, string>;
@@ -371,6 +375,23 @@ function tokenize(text: string): number {
 
 function tokenText(text: string, token: number): string {
   return text.slice(tokenStarts[token], tokenEnds[token]);
+}
+
+/**
+ * The texts of the link count, owner and group columns of the line before, and its time's
+ * `modify` fact: the lines of one listing mostly repeat them, and a repeated one is reused
+ * rather than sliced (or formatted) again.
+ */
+const lastColumns = ["", "", ""];
+let lastModifyTime = NaN;
+let lastModifyFact = "";
+
+/** A column's text, the previous line's same column's string when it is the same text. */
+function repeatedText(text: string, token: number, column: number): string {
+  const start = tokenStarts[token];
+  const last = lastColumns[column];
+  if (tokenEnds[token] - start === last.length && text.startsWith(last, start)) return last;
+  return lastColumns[column] = text.slice(start, tokenEnds[token]);
 }
 
 /** Whether text[start, end) is one digit or more. */
