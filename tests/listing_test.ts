@@ -240,6 +240,8 @@ describe("ls -l oddities", () => {
       "-rw-r--r--    2 bobby    staff          5 Nov 20 08:16 b",
       "-rw-r--r--    2 bobby    stuff          5 Nov 20 08:16 c",
       "-rw-r--r--    1 alice    staff          5 Nov 20 08:15 d",
+      "-rw-r--r--    1 a-long-owner-name staff   5 Nov 20 08:15 e",
+      "-rw-r--r--    1 a-long-owner-nome staff   5 Nov 20 08:15 f",
     ];
     const columns = lines.map((line) => {
       const facts = parseUnixListLine(line, NOW)!.facts;
@@ -250,6 +252,8 @@ describe("ls -l oddities", () => {
       ["2", "bobby", "staff", "20261120081600"],
       ["2", "bobby", "stuff", "20261120081600"],
       ["1", "alice", "staff", "20261120081500"],
+      ["1", "a-long-owner-name", "staff", "20261120081500"],
+      ["1", "a-long-owner-nome", "staff", "20261120081500"],
     ]);
   });
 });

@@ -1,11 +1,11 @@
 /**
  * Local file access for uploads and downloads through the registered local file calls
- * (`local_files.ts`: `node:fs`, or the runtime's own): a download's bytes written into a file and a file's bytes written into an upload,
- * each with one file operation in flight while the network moves the next chunk; trees, sizes
- * and checksums. The loops work on the file handle directly, and a small download is written
- * in one call: a stream, or even a handle, per file would cost more than the file operations
- * of a small file. Unlike a `LocalFileSystem`, these paths are
- * the user's own and are not confined.
+ * (`local_files.ts`: `node:fs`, or the runtime's own): a download's bytes written into a file
+ * and a file's bytes written into an upload, each with one file operation in flight while the
+ * network moves the next chunk; trees, sizes and checksums. The loops work on the file handle
+ * directly, and a small download is written in one call: a stream, or even a handle, per file
+ * would cost more than the file operations of a small file. Unlike a `LocalFileSystem`, these
+ * paths are the user's own and are not confined.
  *
  * @module
  */

@@ -385,13 +385,21 @@ function tokenText(text: string, token: number): string {
 const lastColumns = ["", "", ""];
 let lastModifyTime = NaN;
 let lastModifyFact = "";
+/**
+ * Longest column text kept for the next line. Engines copy a slice this short, where a longer
+ * one may share the memory of the whole listing it was cut from, which keeping it would hold.
+ */
+const MAX_KEPT_COLUMN = 12;
 
 /** A column's text, the previous line's same column's string when it is the same text. */
 function repeatedText(text: string, token: number, column: number): string {
   const start = tokenStarts[token];
+  const length = tokenEnds[token] - start;
   const last = lastColumns[column];
-  if (tokenEnds[token] - start === last.length && text.startsWith(last, start)) return last;
-  return lastColumns[column] = text.slice(start, tokenEnds[token]);
+  if (length === last.length && text.startsWith(last, start)) return last;
+  const sliced = text.slice(start, start + length);
+  if (length <= MAX_KEPT_COLUMN) lastColumns[column] = sliced;
+  return sliced;
 }
 
 /** Whether text[start, end) is one digit or more. */
