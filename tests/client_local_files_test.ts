@@ -19,7 +19,9 @@ import {
 } from "../lib/client/local_files.ts";
 import { joinLocal, localBaseName, localParent } from "../lib/client/local_path.ts";
 import { MemoryFileSystem } from "../server.ts";
-import { tempDir, testNetwork } from "./_util.ts";
+import { readChunks } from "../lib/client/data_stream.ts";
+import { saveToLocalFile } from "../lib/client/local_file.ts";
+import { randomBytes, sha256, tempDir, testNetwork } from "./_util.ts";
 import { withServer } from "./server_raw.ts";
 
 const inDeno = "Deno" in globalThis;
@@ -223,5 +225,82 @@ describe("client local files: the registered opener", () => {
       setLocalFiles(registered);
       await dir.remove();
     }
+  });
+});
+
+describe("client downloads into recycled buffers", () => {
+  it("reuse a buffer only once its bytes are in the file", async () => {
+    // A reader that fills the buffers it is given (as a Deno socket does), up to 300 KiB at a
+    // time, with a short read now and then: what the file gets must be the stream, byte for
+    // byte, though the buffers are read into again.
+    const total = 24 * 1024 * 1024;
+    const stream = randomBytes(total, 7);
+    const given = new Set<ArrayBufferLike>();
+    let at = 0;
+    let reads = 0;
+    const reader = {
+      read: () => Promise.reject(new Error("read() while readInto is offered")),
+      readInto: (buffer: Uint8Array<ArrayBuffer>) => {
+        given.add(buffer.buffer);
+        if (at >= total) {
+          return Promise.resolve({ done: true as const, value: buffer.subarray(0, 0) });
+        }
+        const size = Math.min(reads++ % 40 === 39 ? 10_000 : 300 * 1024, buffer.length, total - at);
+        buffer.set(stream.subarray(at, at + size));
+        at += size;
+        return Promise.resolve({ done: false as const, value: buffer.subarray(0, size) });
+      },
+      cancel: () => Promise.resolve(),
+    };
+    const dir = await tempDir();
+    try {
+      const path = join(dir.path, "big.bin");
+      assert.equal(await saveToLocalFile(reader, path), total);
+      assert.equal(sha256(await readFile(path)), sha256(stream));
+      // Recycled: a new buffer per read would be one per read.
+      assert.ok(given.size < reads / 2, `${given.size} buffers for ${reads} reads`);
+    } finally {
+      await dir.remove();
+    }
+  });
+
+  it("downloads in this runtime read into the caller's buffers where the socket is a byte stream", async () => {
+    await withServer({ fileSystem: new MemoryFileSystem() }, async (server) => {
+      const { hostname, port } = server.address;
+      const client = await Client.connect(hostname, port, { network: testNetwork() });
+      await client.login();
+      const dir = await tempDir();
+      try {
+        const files = [randomBytes(5 * 1024 * 1024, 1), randomBytes(3 * 1024 * 1024 + 17, 2)];
+        for (const [i, data] of files.entries()) {
+          await new Blob([data.slice()]).stream().pipeTo(await client.uploadStream(`/f${i}`));
+        }
+        // One after the other, then at once on two sessions: each file whole.
+        for (const i of [0, 1]) {
+          await client.download(`/f${i}`, join(dir.path, `a${i}`), { writeInto: true });
+        }
+        const other = await Client.connect(hostname, port, { network: testNetwork() });
+        await other.login();
+        await Promise.all([
+          client.download("/f0", join(dir.path, "b0"), { writeInto: true }),
+          other.download("/f1", join(dir.path, "b1"), { writeInto: true }),
+        ]);
+        await other.quit();
+        for (const name of ["a0", "a1", "b0", "b1"]) {
+          const expected = files[Number(name[1])];
+          assert.equal(sha256(await readFile(join(dir.path, name))), sha256(expected), name);
+        }
+        const stream = await client.getStream("RETR /f1");
+        const reader = readChunks(stream);
+        assert.equal(
+          typeof reader.readInto,
+          testNetwork().name === "deno" ? "function" : "undefined",
+        );
+        await reader.cancel();
+      } finally {
+        await client.close();
+        await dir.remove();
+      }
+    });
   });
 });

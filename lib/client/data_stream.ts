@@ -13,7 +13,7 @@ import { FtpError, ReplyError, TimeoutError } from "../errors.ts";
 import { type ExpectedCodes, matchesCode, type Reply, toPatterns } from "../protocol/reply.ts";
 import type { Conn } from "../socket.ts";
 import { abortError } from "../stream/abort.ts";
-import { passThrottled, type Throttle } from "../stream/throttle.ts";
+import { passThrottled, pieceSizeOf, type Throttle } from "../stream/throttle.ts";
 import type { ControlChannel } from "./control_channel.ts";
 import { IdleWatch } from "./idle_watch.ts";
 import type { Release } from "./operation_queue.ts";
@@ -109,11 +109,43 @@ export interface FinishOptions {
 export interface TransferReader {
   /** The next chunk, or `done` at the end; rejects when the transfer failed. */
   read(): Promise<ReadableStreamReadResult<Uint8Array>>;
+  /**
+   * Present where the socket fills the caller's buffers (a byte stream: Deno's): the next chunk,
+   * read into `buffer` (under a rate limit, one paced piece at most). The chunk's `buffer` is a
+   * new `ArrayBuffer` over `buffer`'s memory (the read transfers it), the caller's to read into
+   * again once done with the bytes. Once it is offered, `read()` reads into buffers of its own.
+   */
+  readInto?(buffer: Uint8Array<ArrayBuffer>): Promise<ReadableStreamReadResult<Uint8Array>>;
   /** Gives up on the rest (a transfer is aborted). */
   cancel(reason?: unknown): Promise<void>;
 }
 
+/**
+ * Whether the sockets of a `Conn` class are byte streams, as a first try of a BYOB reader
+ * found: asking a socket that is not costs a thrown `TypeError`, which a small file cannot
+ * afford each time.
+ */
+const byteStreamClasses = new WeakMap<object, boolean>();
+
+function isByteStream(conn: Conn): boolean {
+  const kind = conn.constructor;
+  let known = byteStreamClasses.get(kind);
+  if (known === undefined) {
+    try {
+      conn.readable.getReader({ mode: "byob" }).releaseLock();
+      known = true;
+    } catch {
+      known = false;
+    }
+    byteStreamClasses.set(kind, known);
+  }
+  return known;
+}
+
 let transferReaderOf: (stream: DataStream) => TransferReader;
+
+/** Bytes per read of the BYOB reader when it is not given the caller's buffer. */
+const DISCARD_SIZE = 64 * 1024;
 
 /**
  * Reads what the server sends (a file, a listing) without building the transfer's `readable`:
@@ -195,6 +227,10 @@ export class DataStream implements AsyncDisposable {
   #readable: ReadableStream<Uint8Array> | undefined;
   #writable: WritableStream<Uint8Array> | undefined;
   #reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  /** Whether reads go through a BYOB reader (the transfer reader offers `readInto`). */
+  #readsInto = false;
+  /** The socket's BYOB reader, from the first read once `#readsInto` is set. */
+  #byobReader: ReadableStreamBYOBReader | undefined;
   #writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
   #readController: ReadableStreamDefaultController<Uint8Array> | undefined;
   #writeController: WritableStreamDefaultController | undefined;
@@ -421,31 +457,61 @@ export class DataStream implements AsyncDisposable {
     if (this.#readable) return this.#readable.getReader();
     const pieces: Uint8Array[] = [];
     const enqueue = (piece: Uint8Array) => void pieces.push(piece);
+    const read = async (): Promise<ReadableStreamReadResult<Uint8Array>> => {
+      while (pieces.length === 0) {
+        const chunk = await this.#nextChunk();
+        if (chunk === null) return { done: true, value: undefined };
+        // Unlimited, the chunk is the one piece, at once.
+        const paced = passThrottled(chunk, this.#readThrottles, enqueue, this.#signal);
+        if (paced) await paced;
+      }
+      return { done: false, value: pieces.shift()! };
+    };
+    const cancel = (reason: unknown) => this.#abortQuietly(reason);
+    if (this.#reader || !isByteStream(this.#conn)) return { read, cancel };
+    this.#readsInto = true;
+    const throttles = this.#readThrottles;
     return {
-      read: async () => {
-        while (pieces.length === 0) {
-          const chunk = await this.#nextChunk();
-          if (chunk === null) return { done: true, value: undefined };
-          // Unlimited, the chunk is the one piece, at once.
-          const paced = passThrottled(chunk, this.#readThrottles, enqueue, this.#signal);
-          if (paced) await paced;
+      read,
+      readInto: async (buffer) => {
+        // Under a limit, a read of one piece at most: paced whole, the chunk stays in `buffer`.
+        const piece = pieceSizeOf(throttles);
+        const into = piece === undefined || piece >= buffer.length
+          ? buffer
+          : buffer.subarray(0, piece);
+        const chunk = await this.#nextChunk(into);
+        if (chunk !== null) {
+          if (piece !== undefined) {
+            const paced = passThrottled(chunk, throttles, () => {}, this.#signal);
+            if (paced) await paced;
+          }
+          return { done: false, value: chunk };
         }
-        return { done: false, value: pieces.shift()! };
+        return { done: true, value: undefined };
       },
-      cancel: (reason) => this.#abortQuietly(reason),
+      cancel,
     };
   }
 
-  /** The next chunk from the server; `null` at the end (once finished, with `autoFinish`). */
-  async #nextChunk(): Promise<Uint8Array | null> {
+  /**
+   * The next chunk from the server (into `buffer` where given, once reads go through the BYOB
+   * reader); `null` at the end (once finished, with `autoFinish`).
+   */
+  async #nextChunk(buffer?: Uint8Array<ArrayBuffer>): Promise<Uint8Array | null> {
     if (this.#failure !== undefined) throw this.#failure;
     if (this.#settled || this.#aborting || this.#finishing) return null;
     this.#readStarted = true;
-    const reader = this.#reader ??= this.#conn.readable.getReader();
+    if (this.#readsInto && !this.#reader) {
+      this.#byobReader ??= this.#conn.readable.getReader({ mode: "byob" });
+    }
+    const byob = this.#byobReader;
+    const reader = byob ? undefined : this.#reader ??= this.#conn.readable.getReader();
     let result: ReadableStreamReadResult<Uint8Array>;
     this.#idle?.begin();
     try {
-      result = await reader.read();
+      result = byob
+        ? await byob.read(buffer ?? new Uint8Array(DISCARD_SIZE))
+        : await reader!.read();
     } catch (error) {
       throw await this.#connectionFailed(error);
     } finally {
@@ -583,10 +649,19 @@ export class DataStream implements AsyncDisposable {
   }
 
   #discardIncoming(): void {
-    const reader = this.#reader ??= this.#conn.readable.getReader();
+    const byob = this.#byobReader;
+    const reader = byob ? undefined : this.#reader ??= this.#conn.readable.getReader();
     void (async () => {
-      while (!(await reader.read()).done) {
-        // Discarded.
+      if (!byob) {
+        while (!(await reader!.read()).done) {
+          // Discarded.
+        }
+        return;
+      }
+      // Each read transfers the buffer: the next one reads into what came back.
+      let scratch = new Uint8Array(DISCARD_SIZE);
+      for (let result = await byob.read(scratch); !result.done; result = await byob.read(scratch)) {
+        scratch = new Uint8Array(result.value.buffer);
       }
     })().catch(() => {});
   }

@@ -250,13 +250,44 @@ export function passThrottled(
   pass: (piece: Uint8Array) => void | Promise<void>,
   signal?: AbortSignal,
 ): void | Promise<void> {
+  const slowest = slowestLimit(throttles);
+  if (slowest === undefined) return pass(chunk);
+  return passPieces(chunk, throttles, slowest, pass, signal);
+}
+
+function slowestLimit(throttles: readonly Throttle[]): number | undefined {
   let slowest: number | undefined;
   for (const throttle of throttles) {
     const limit = throttle.limit;
     if (limit !== undefined && (slowest === undefined || limit < slowest)) slowest = limit;
   }
-  if (slowest === undefined) return pass(chunk);
-  return passPieces(chunk, throttles, slowest, pass, signal);
+  return slowest;
+}
+
+/**
+ * The largest chunk {@linkcode passThrottled} passes whole under the throttles' limits now, or
+ * `undefined` when none has a limit: a reader that reads at most this much per read gets every
+ * chunk paced in one piece.
+ *
+ * @example
+ * ```ts
+ * import { pieceSizeOf, Throttle } from "./throttle.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(pieceSizeOf([new Throttle()]), undefined);
+ * assert.equal(pieceSizeOf([new Throttle(1024 * 1024)]), Math.ceil(1024 * 1024 * 0.1));
+ * ```
+ *
+ * @param throttles The throttles; their limits are read now.
+ * @returns Bytes, or `undefined` when unlimited.
+ */
+export function pieceSizeOf(throttles: readonly Throttle[]): number | undefined {
+  const slowest = slowestLimit(throttles);
+  return slowest === undefined ? undefined : pieceSize(slowest);
+}
+
+function pieceSize(slowest: number): number {
+  return Math.max(MIN_PIECE, Math.ceil(slowest * BURST_SECONDS));
 }
 
 async function passPieces(
@@ -266,7 +297,7 @@ async function passPieces(
   pass: (piece: Uint8Array) => void | Promise<void>,
   signal: AbortSignal | undefined,
 ): Promise<void> {
-  const piece = Math.max(MIN_PIECE, Math.ceil(slowest * BURST_SECONDS));
+  const piece = pieceSize(slowest);
   for (let offset = 0; offset < chunk.length; offset += piece) {
     const part = chunk.length <= piece ? chunk : chunk.subarray(offset, offset + piece);
     for (const throttle of throttles) await throttle.wait(part.length, signal);
