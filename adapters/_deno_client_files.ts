@@ -6,7 +6,12 @@
  * @module
  */
 
-import type { ClientLocalFiles, LocalDirEntry } from "../lib/client/local_files.ts";
+import {
+  type ClientLocalFiles,
+  type LocalDirEntry,
+  type LocalStat,
+  localTypeOf,
+} from "../lib/client/local_files.ts";
 import { type DenoFileInfo, openDenoFile } from "./_deno_fs_file.ts";
 
 /** The calls of the `Deno` namespace used here. */
@@ -51,7 +56,8 @@ export const denoLocalFiles: ClientLocalFiles = {
     try {
       const info = await deno().stat(path);
       return {
-        type: info.isFile ? "file" : info.isDirectory ? "dir" : "other",
+        // Links are followed: never "link".
+        type: localTypeOf(info.isFile, info.isDirectory, false) as LocalStat["type"],
         size: info.size,
         modified: info.mtime ?? new Date(0),
       };
@@ -65,13 +71,7 @@ export const denoLocalFiles: ClientLocalFiles = {
     for await (const entry of deno().readDir(path)) {
       entries.push({
         name: entry.name,
-        type: entry.isFile
-          ? "file"
-          : entry.isDirectory
-          ? "dir"
-          : entry.isSymlink
-          ? "link"
-          : "other",
+        type: localTypeOf(entry.isFile, entry.isDirectory, entry.isSymlink),
       });
     }
     return entries;

@@ -291,7 +291,7 @@ describe("client downloads into recycled buffers", () => {
           assert.equal(sha256(await readFile(join(dir.path, name))), sha256(expected), name);
         }
         const stream = await client.getStream("RETR /f1");
-        const reader = readChunks(stream);
+        const reader = readChunks(stream, { intoBuffers: true });
         assert.equal(
           typeof reader.readInto,
           testNetwork().name === "deno" ? "function" : "undefined",

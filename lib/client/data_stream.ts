@@ -13,6 +13,7 @@ import { FtpError, ReplyError, TimeoutError } from "../errors.ts";
 import { type ExpectedCodes, matchesCode, type Reply, toPatterns } from "../protocol/reply.ts";
 import type { Conn } from "../socket.ts";
 import { abortError } from "../stream/abort.ts";
+import { socketByobReader } from "../stream/byob.ts";
 import { passThrottled, pieceSizeOf, type Throttle } from "../stream/throttle.ts";
 import type { ControlChannel } from "./control_channel.ts";
 import { IdleWatch } from "./idle_watch.ts";
@@ -110,39 +111,18 @@ export interface TransferReader {
   /** The next chunk, or `done` at the end; rejects when the transfer failed. */
   read(): Promise<ReadableStreamReadResult<Uint8Array>>;
   /**
-   * Present where the socket fills the caller's buffers (a byte stream: Deno's): the next chunk,
-   * read into `buffer` (under a rate limit, one paced piece at most). The chunk's `buffer` is a
-   * new `ArrayBuffer` over `buffer`'s memory (the read transfers it), the caller's to read into
-   * again once done with the bytes. Once it is offered, `read()` reads into buffers of its own.
+   * Present when asked for (`readChunks` with `intoBuffers`) and the socket fills the caller's
+   * buffers (a byte stream: Deno's): the next chunk, read into `buffer` (under a rate limit,
+   * one paced piece at most). The chunk's `buffer` is a new `ArrayBuffer` over `buffer`'s
+   * memory (the read transfers it), the caller's to read into again once done with the bytes.
+   * Once it is offered, `read()` reads into buffers of its own.
    */
   readInto?(buffer: Uint8Array<ArrayBuffer>): Promise<ReadableStreamReadResult<Uint8Array>>;
   /** Gives up on the rest (a transfer is aborted). */
   cancel(reason?: unknown): Promise<void>;
 }
 
-/**
- * Whether the sockets of a `Conn` class are byte streams, as a first try of a BYOB reader
- * found: asking a socket that is not costs a thrown `TypeError`, which a small file cannot
- * afford each time.
- */
-const byteStreamClasses = new WeakMap<object, boolean>();
-
-function isByteStream(conn: Conn): boolean {
-  const kind = conn.constructor;
-  let known = byteStreamClasses.get(kind);
-  if (known === undefined) {
-    try {
-      conn.readable.getReader({ mode: "byob" }).releaseLock();
-      known = true;
-    } catch {
-      known = false;
-    }
-    byteStreamClasses.set(kind, known);
-  }
-  return known;
-}
-
-let transferReaderOf: (stream: DataStream) => TransferReader;
+let transferReaderOf: (stream: DataStream, intoBuffers: boolean) => TransferReader;
 
 /** Bytes per read of the BYOB reader when it is not given the caller's buffer. */
 const DISCARD_SIZE = 64 * 1024;
@@ -174,10 +154,15 @@ const DISCARD_SIZE = 64 * 1024;
  * ```
  *
  * @param stream The transfer.
+ * @param options `intoBuffers`: offer `readInto` where the socket can fill the caller's
+ * buffers (its `read()` then reads through the same BYOB reader).
  * @returns Its reader.
  */
-export function readChunks(stream: DataStream): TransferReader {
-  return transferReaderOf(stream);
+export function readChunks(
+  stream: DataStream,
+  options: { intoBuffers?: boolean } = {},
+): TransferReader {
+  return transferReaderOf(stream, options.intoBuffers === true);
 }
 
 /**
@@ -227,9 +212,7 @@ export class DataStream implements AsyncDisposable {
   #readable: ReadableStream<Uint8Array> | undefined;
   #writable: WritableStream<Uint8Array> | undefined;
   #reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
-  /** Whether reads go through a BYOB reader (the transfer reader offers `readInto`). */
-  #readsInto = false;
-  /** The socket's BYOB reader, from the first read once `#readsInto` is set. */
+  /** The socket's BYOB reader, which every read goes through once `readInto` was offered. */
   #byobReader: ReadableStreamBYOBReader | undefined;
   #writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
   #readController: ReadableStreamDefaultController<Uint8Array> | undefined;
@@ -247,7 +230,7 @@ export class DataStream implements AsyncDisposable {
   #bytesWritten = 0;
 
   static {
-    transferReaderOf = (stream) => stream.#transferReader();
+    transferReaderOf = (stream, intoBuffers) => stream.#transferReader(intoBuffers);
   }
 
   /**
@@ -453,7 +436,7 @@ export class DataStream implements AsyncDisposable {
     if (paced) await paced;
   }
 
-  #transferReader(): TransferReader {
+  #transferReader(intoBuffers: boolean): TransferReader {
     if (this.#readable) return this.#readable.getReader();
     const pieces: Uint8Array[] = [];
     const enqueue = (piece: Uint8Array) => void pieces.push(piece);
@@ -468,8 +451,8 @@ export class DataStream implements AsyncDisposable {
       return { done: false, value: pieces.shift()! };
     };
     const cancel = (reason: unknown) => this.#abortQuietly(reason);
-    if (this.#reader || !isByteStream(this.#conn)) return { read, cancel };
-    this.#readsInto = true;
+    if (intoBuffers && !this.#reader) this.#byobReader ??= socketByobReader(this.#conn);
+    if (!this.#byobReader) return { read, cancel };
     const throttles = this.#readThrottles;
     return {
       read,
@@ -501,9 +484,6 @@ export class DataStream implements AsyncDisposable {
     if (this.#failure !== undefined) throw this.#failure;
     if (this.#settled || this.#aborting || this.#finishing) return null;
     this.#readStarted = true;
-    if (this.#readsInto && !this.#reader) {
-      this.#byobReader ??= this.#conn.readable.getReader({ mode: "byob" });
-    }
     const byob = this.#byobReader;
     const reader = byob ? undefined : this.#reader ??= this.#conn.readable.getReader();
     let result: ReadableStreamReadResult<Uint8Array>;

@@ -127,7 +127,7 @@ export async function downloadFile(
   const onBytes = progress.counter(remotePath, localPath, total, offset);
   // Read without a stream of its own; the final reply is read while the file is written, and a
   // failure of the disk aborts the transfer.
-  const received = await saveToLocalFile(readChunks(stream), localPath, {
+  const received = await saveToLocalFile(readChunks(stream, { intoBuffers: true }), localPath, {
     offset,
     onBytes,
     confirm: () => stream.finish("2xx", { signal }),

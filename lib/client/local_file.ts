@@ -51,18 +51,22 @@ const MAX_WRITE_CHUNKS = 64;
  */
 class DownloadBuffers {
   #size = 64 * 1024;
+  /** The size of the buffer `take()` gave last, which the next `keep()` is a read into. */
+  #taken = 0;
   readonly #free: ArrayBuffer[] = [];
 
   /** A buffer of the current size. */
   take(): Uint8Array<ArrayBuffer> {
+    this.#taken = this.#size;
     return new Uint8Array(this.#free.pop() ?? new ArrayBuffer(this.#size));
   }
 
   /**
-   * The chunk to keep of a read into a buffer of `capacity` bytes: the read itself, or a copy
+   * The chunk to keep of a read into the buffer `take()` gave last: the read itself, or a copy
    * when it is short (its buffer then goes back at once).
    */
-  keep(chunk: Uint8Array, capacity: number): Uint8Array {
+  keep(chunk: Uint8Array): Uint8Array {
+    const capacity = this.#taken;
     if (chunk.length === capacity) this.#size = Math.min(MAX_READ, capacity * 2);
     if (chunk.length >= capacity / 4) return chunk;
     this.#size = Math.max(MIN_READ, 2 ** Math.ceil(Math.log2(chunk.length * 4)));
@@ -171,14 +175,7 @@ export async function saveToLocalFile(
   // Into recycled buffers where the socket fills the caller's (Deno's), else its own chunks:
   // a socket's own buffers are never reused, as the runtime may hold other bytes in them.
   const buffers = reader.readInto ? new DownloadBuffers() : undefined;
-  let capacity = 0;
-  const next = buffers
-    ? () => {
-      const buffer = buffers.take();
-      capacity = buffer.length;
-      return reader.readInto!(buffer);
-    }
-    : () => reader.read();
+  const next = buffers ? () => reader.readInto!(buffers.take()) : () => reader.read();
   const flush = async (last: boolean) => {
     if (inFlight) await inFlight;
     inFlight = undefined;
@@ -206,7 +203,7 @@ export async function saveToLocalFile(
         const { value, done } = await next();
         if (done) break;
         options.onBytes?.(value.length);
-        const chunk = buffers ? buffers.keep(value, capacity) : value;
+        const chunk = buffers ? buffers.keep(value) : value;
         batch.push(chunk);
         batched += chunk.length;
         if (batched < MIN_WRITE) continue;

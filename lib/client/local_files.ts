@@ -126,6 +126,33 @@ export interface ClientLocalFiles {
   setModifiedTime(path: string, time: Date): Promise<void>;
 }
 
+/**
+ * What a path is, from the three facts every runtime's lookups and directory entries report.
+ *
+ * @example
+ * ```ts
+ * import { localTypeOf } from "./local_files.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(localTypeOf(false, true, false), "dir");
+ * assert.equal(localTypeOf(false, false, true), "link");
+ * ```
+ *
+ * @param isFile A regular file.
+ * @param isDirectory A directory.
+ * @param isSymlink A symbolic link (never, where links were followed).
+ * @returns The type.
+ */
+export function localTypeOf(
+  isFile: boolean,
+  isDirectory: boolean,
+  isSymlink: boolean,
+): LocalDirEntry["type"] {
+  if (isFile) return "file";
+  if (isDirectory) return "dir";
+  return isSymlink ? "link" : "other";
+}
+
 let nodeFs: Promise<typeof import("node:fs")> | undefined;
 /** `node:fs`, loaded at the first call. */
 const loadNodeFs = () => nodeFs ??= import("node:fs");
@@ -159,7 +186,8 @@ export const nodeLocalFiles: ClientLocalFiles = {
     try {
       const info = await (await loadNodeFs()).promises.stat(path);
       return {
-        type: info.isFile() ? "file" : info.isDirectory() ? "dir" : "other",
+        // Links are followed: never "link".
+        type: localTypeOf(info.isFile(), info.isDirectory(), false) as LocalStat["type"],
         size: info.size,
         modified: info.mtime,
       };
@@ -172,13 +200,7 @@ export const nodeLocalFiles: ClientLocalFiles = {
     const entries = await (await loadNodeFs()).promises.readdir(path, { withFileTypes: true });
     return entries.map((entry) => ({
       name: entry.name,
-      type: entry.isFile()
-        ? "file"
-        : entry.isDirectory()
-        ? "dir"
-        : entry.isSymbolicLink()
-        ? "link"
-        : "other",
+      type: localTypeOf(entry.isFile(), entry.isDirectory(), entry.isSymbolicLink()),
     }));
   },
   mkdir: async (path) => {

@@ -13,6 +13,7 @@
 
 import type { Conn } from "../socket.ts";
 import { BufferPool } from "../stream/buffer_pool.ts";
+import { byobReaderOf, socketByobReader } from "../stream/byob.ts";
 import { passThrottled, type Throttle } from "../stream/throttle.ts";
 
 /** Options of {@linkcode DataConnection}. */
@@ -152,7 +153,7 @@ export class DataConnection {
     };
     // A byte stream is read into recycled buffers, the next read running while the sink
     // writes the last one (a default reader would wait for each write, on a new buffer per read).
-    const into = this.#readThrottles.length === 0 ? byobReaderOf(this.conn.readable) : undefined;
+    const into = this.#readThrottles.length === 0 ? socketByobReader(this.conn) : undefined;
     if (into) await pumpThroughBuffers(into, writer, options);
     else await pump(this.conn.readable.getReader(), writer, options);
   }
@@ -302,14 +303,5 @@ async function pumpUntilDone(
     throw reason;
   } finally {
     signal?.removeEventListener("abort", stop);
-  }
-}
-
-/** A BYOB reader of `source` when it is a byte stream, else nothing (`source` stays unlocked). */
-function byobReaderOf(source: ReadableStream<Uint8Array>): ReadableStreamBYOBReader | undefined {
-  try {
-    return source.getReader({ mode: "byob" });
-  } catch {
-    return undefined;
   }
 }
