@@ -130,6 +130,30 @@ function contract(name: string, make: () => Promise<{ fs: FileSystem; cleanup():
       await rejectsKind(fs.openRead("/odir"), "is-a-directory");
     });
 
+    it("openRead is a byte stream: a BYOB reader's buffers are filled, the file stays whole", async () => {
+      const data = randomBytes(300_000, 11);
+      await write(fs, "/byob.bin", data);
+      for (const offset of [0, 5, 299_999]) {
+        const reader = (await fs.openRead("/byob.bin", { offset })).getReader({ mode: "byob" });
+        const chunks: Uint8Array[] = [];
+        let buffer = new ArrayBuffer(100_000);
+        while (true) {
+          const { value, done } = await reader.read(new Uint8Array(buffer, 0, 100_000));
+          if (done) break;
+          assert.ok(value.byteLength <= 100_000);
+          chunks.push(value.slice());
+          buffer = value.buffer as ArrayBuffer; // the same memory, handed back
+        }
+        assert.equal(
+          sha256(concatBytes(chunks)),
+          sha256(data.subarray(offset)),
+          `offset ${offset}`,
+        );
+      }
+      // Read with both kinds of reader, the file is what was written.
+      assert.equal(sha256(await read(fs, "/byob.bin")), sha256(data));
+    });
+
     it("openWrite at an offset keeps the bytes around it (REST + STOR)", async () => {
       for (const n of [0, 2, 6, 9]) {
         const atom = "foobar";

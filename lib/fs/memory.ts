@@ -253,10 +253,24 @@ export class MemoryFileSystem implements FileSystem {
       const data = node.data;
       const end = node.size;
       let position = Math.min(Math.max(0, options.offset ?? 0), end);
-      return new ReadableStream<Uint8Array>({
+      // A byte stream, as a file's is: a reader's own buffers are filled (no new one per
+      // chunk), and a default reader gets copies (enqueueing a view would hand over `data`).
+      return new ReadableStream({
+        type: "bytes",
         pull(controller) {
+          const request = controller.byobRequest;
           if (position >= end) {
             controller.close();
+            request?.respond(0);
+            return;
+          }
+          if (request?.view) {
+            const view = request.view;
+            const length = Math.min(end - position, view.byteLength);
+            new Uint8Array(view.buffer, view.byteOffset, length)
+              .set(data.subarray(position, position + length));
+            position += length;
+            request.respond(length);
             return;
           }
           const next = Math.min(end, position + READ_CHUNK);
