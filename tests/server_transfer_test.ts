@@ -16,6 +16,7 @@ import {
 import { parsePasvReply } from "../lib/protocol/address.ts";
 import { RECENT_STAT_MS } from "../lib/server/recent_stat.ts";
 import type { Conn } from "../lib/socket.ts";
+import type { DirEntry } from "../lib/fs/file_system.ts";
 import { randomBytes, sha256, tempDir, testNetwork, within } from "./_util.ts";
 import {
   getFile,
@@ -549,6 +550,87 @@ describe("server: transfer failures", () => {
       });
     },
   );
+});
+
+/**
+ * A memory file system that never answers: listings, `/stuck*` reads and `/sink*` writes wait
+ * forever.
+ */
+class HungFileSystem extends MemoryFileSystem {
+  override list(_path: string): AsyncIterable<DirEntry> {
+    return { [Symbol.asyncIterator]: () => ({ next: () => new Promise<never>(() => {}) }) };
+  }
+
+  override async openRead(path: string, options?: OpenReadOptions) {
+    if (!path.startsWith("/stuck")) return await super.openRead(path, options);
+    return new ReadableStream<Uint8Array>({ pull: () => new Promise<never>(() => {}) });
+  }
+
+  override async openWrite(path: string, options?: OpenWriteOptions) {
+    if (!path.startsWith("/sink")) return await super.openWrite(path, options);
+    return new WritableStream<Uint8Array>({ write: () => new Promise<never>(() => {}) });
+  }
+}
+
+describe("server: a file system that never answers does not hold the session", () => {
+  async function hung(options: ServerOptions, fn: (c: RawControl) => Promise<void>) {
+    const fs = new HungFileSystem();
+    await putFile(fs, "/stuck.bin", "never read");
+    await putFile(fs, "/digits.txt", "0123456789");
+    await withSession({ fileSystem: fs, ...options }, fn);
+  }
+
+  for (const command of ["LIST", "NLST", "MLSD", "RETR stuck.bin"]) {
+    it(`ABOR during ${command} is answered (426, then 226); the session goes on`, T, async () => {
+      await hung({}, async (c) => {
+        const data = await c.pasv();
+        assert.match(await c.ask(command), /^150 /);
+        assert.equal(await c.ask("ABOR"), "426 transfer aborted");
+        assert.equal(await c.next(), "226 abort successful");
+        data.close();
+        const next = await c.pasv();
+        assert.equal(await c.ask("RETR digits.txt"), "150 data transfer started");
+        assert.equal(text(await readAll(next)), "0123456789");
+        assert.equal(await c.next(), "226 transfer done");
+      });
+    });
+  }
+
+  it("ABOR during a STOR whose writes never end is answered; the session goes on", T, async () => {
+    await hung({}, async (c) => {
+      const data = await c.pasv();
+      assert.equal(await c.ask("STOR sink.bin"), "150 data transfer started");
+      const writer = data.writable.getWriter();
+      await writer.write(new Uint8Array(1000));
+      assert.equal(await c.ask("ABOR"), "426 transfer aborted, partial file kept");
+      assert.equal(await c.next(), "226 abort successful");
+      assert.equal(await c.ask("NOOP"), "200 NOOP ok");
+      data.close();
+    });
+  });
+
+  it("the data timeout ends a listing that never comes with 426", T, async () => {
+    await hung({ dataTimeout: 200 }, async (c) => {
+      const data = await c.pasv();
+      assert.equal(await c.ask("LIST"), "150 list transfer started");
+      assert.equal(await c.next(), "426 data connection timed out");
+      assert.equal(await c.ask("NOOP"), "200 NOOP ok");
+      data.close();
+    });
+  });
+
+  it("QUIT during a hung listing ends the session", T, async () => {
+    await hung({}, async (c) => {
+      const data = await c.pasv();
+      assert.equal(await c.ask("LIST"), "150 list transfer started");
+      const replies = [await c.ask("QUIT")];
+      for (let line = await c.next().catch(() => ""); line; line = await c.next().catch(() => "")) {
+        replies.push(line);
+      }
+      assert.ok(replies.some((reply) => reply.startsWith("221 ")), replies.join(" | "));
+      data.close();
+    });
+  });
 });
 
 /** A memory file system that counts its lookups and remembers the stat `openRead` was given. */

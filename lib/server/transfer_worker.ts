@@ -10,7 +10,7 @@
 
 import { PathError } from "../errors.ts";
 import type { Conn, TlsServerOptions } from "../socket.ts";
-import { type Deferred, deferred } from "../stream/abort.ts";
+import { abortable, type Deferred, deferred } from "../stream/abort.ts";
 import type { Throttle } from "../stream/throttle.ts";
 import { type DataChannel, PassiveDataChannel } from "./data_channel.ts";
 import { DataConnection } from "./data_connection.ts";
@@ -169,6 +169,11 @@ export interface TransferOutcome {
 }
 
 const CANT_OPEN: FinalReply = { code: 425, text: "Can't open data connection" };
+/**
+ * How long an aborted transfer's work (ABOR, QUIT, the data timeout) may take to end before
+ * the transfer is given up on: a file system that never answers must not hold the session.
+ */
+const ABANDON_AFTER_MS = 2000;
 
 class RunningTransfer implements TransferStatus {
   readonly description: string;
@@ -367,7 +372,11 @@ export class TransferWorker {
           signal,
         });
         transfer.data = data;
-        const result = await options.run(data, signal);
+        // An aborted transfer ends once its work winds down, or after a grace period when the
+        // work never answers (a hung file system): its 426 then goes out without it.
+        const result = await abortable(options.run(data, signal), signal, {
+          graceMs: ABANDON_AFTER_MS,
+        });
         await data.finish();
         final = result ?? { code: 226, text: "transfer done" };
       }

@@ -67,32 +67,71 @@ export function abortError(reason: unknown): unknown {
   return reason ?? new DOMException("The operation was aborted", "AbortError");
 }
 
+/** Options of {@linkcode abortable}. */
+export interface AbortableOptions {
+  /**
+   * How long the work may still take once `signal` aborts, in milliseconds (default 0): work
+   * that winds down when told (a transfer whose socket was closed) settles the wait itself;
+   * work that never answers (a hung file system) is given up on after this.
+   */
+  graceMs?: number;
+}
+
 /**
- * Settles with `promise`, or rejects as soon as `signal` aborts.
+ * Settles with `promise`, or rejects once `signal` aborts (at once, or after a grace period in
+ * which the work may still settle the wait).
+ *
+ * @example
+ * ```ts
+ * import { abortable } from "./abort.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const never = new Promise<never>(() => {});
+ * const controller = new AbortController();
+ * const waiting = abortable(never, controller.signal, { graceMs: 10 });
+ * controller.abort(new Error("stop"));
+ * await assert.rejects(waiting, /stop/);
+ * ```
  *
  * @param promise The work.
  * @param signal Cancels the wait (not the work).
+ * @param options The grace period.
  * @returns The work's result.
  */
-export function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+export function abortable<T>(
+  promise: Promise<T>,
+  signal: AbortSignal | undefined,
+  options: AbortableOptions = {},
+): Promise<T> {
   if (!signal) return promise;
-  if (signal.aborted) {
+  const grace = options.graceMs ?? 0;
+  if (signal.aborted && grace <= 0) {
     promise.catch(() => {});
     return Promise.reject(abortError(signal.reason));
   }
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const giveUp = () => {
       promise.catch(() => {});
       reject(abortError(signal.reason));
     };
-    signal.addEventListener("abort", onAbort, { once: true });
+    const onAbort = () => {
+      if (grace > 0) timer = setTimeout(giveUp, grace);
+      else giveUp();
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+    const settled = () => {
+      signal.removeEventListener("abort", onAbort);
+      clearTimeout(timer);
+    };
     promise.then(
       (v) => {
-        signal.removeEventListener("abort", onAbort);
+        settled();
         resolve(v);
       },
       (e) => {
-        signal.removeEventListener("abort", onAbort);
+        settled();
         reject(e);
       },
     );
