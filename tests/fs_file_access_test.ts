@@ -5,6 +5,7 @@
  */
 
 import assert from "node:assert/strict";
+import { constants } from "node:fs";
 import { chmod, lstat, mkdir, readFile, stat, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -13,6 +14,7 @@ import type {
   LocalListedEntry,
   LocalWriteMode,
 } from "../lib/fs/local_file_access.ts";
+import { NodeFdFile } from "../lib/fs/node_fd_file.ts";
 import { fileAccessVariants } from "./_fs_variants.ts";
 import { tempDir } from "./_util.ts";
 
@@ -212,3 +214,39 @@ for (const variant of fileAccessVariants) {
     });
   }
 }
+
+describe("local file access: a file open by descriptor (node:fs)", () => {
+  it("a close waits for the reads and writes in flight; calls after it fail with EBADF", async () => {
+    const dir = await tempDir("streamftp-fd-");
+    try {
+      const path = join(dir.path, "f.bin");
+      const file = await NodeFdFile.open(path, constants.O_RDWR | constants.O_CREAT);
+      const data = new Uint8Array(4 * 1024 * 1024).map((_, i) => i % 251);
+      // The writes are under way when the close is asked for: each lands in this file.
+      const writes = [0, 1, 2, 3].map((i) =>
+        file.write(data, i * 1024 * 1024, 1024 * 1024, i * 1024 * 1024)
+      );
+      const settled: string[] = [];
+      writes.forEach((write, i) => write.then(() => settled.push(`write ${i}`)));
+      const closing = file.close().then(() => settled.push("close"));
+      const written = await Promise.all(writes);
+      assert.deepEqual(written.map((w) => w.bytesWritten), [1 << 20, 1 << 20, 1 << 20, 1 << 20]);
+      await closing;
+      assert.equal(settled.at(-1), "close", settled.join(", "));
+      assert.equal(file.close(), file.close(), "one close");
+      await rejectsCode(file.read(new Uint8Array(8), 0, 8, 0), "EBADF");
+      await rejectsCode(file.write(data, 0, 8, 0), "EBADF");
+      assert.deepEqual(new Uint8Array(await readFile(path)), data);
+      // The descriptor number is free again: the next open may take it, and is not written to.
+      const other = await NodeFdFile.open(
+        join(dir.path, "g.bin"),
+        constants.O_RDWR | constants.O_CREAT,
+      );
+      await rejectsCode(file.write(data, 0, 8, 0), "EBADF");
+      assert.equal((await other.stat()).size, 0);
+      await other.close();
+    } finally {
+      await dir.remove();
+    }
+  });
+});

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { constants, lstatSync, opendirSync, realpathSync, type Stats, statSync } from "node:fs";
+import { constants, lstatSync, opendirSync, realpathSync, statSync } from "node:fs";
 import {
   type FileHandle,
   lstat,
@@ -21,10 +21,10 @@ import {
   unlink,
   utimes,
 } from "node:fs/promises";
-import type { FileStat, FileType } from "./file_system.ts";
-import type { LocalFile, LocalFileAccess, LocalWriteMode } from "./local_file_access.ts";
+import type { LocalFileAccess, LocalWriteMode } from "./local_file_access.ts";
 import { type ListingLookups, listWithLookups } from "./local_listing.ts";
 import { listInWorker } from "./listing_worker.ts";
+import { fileStatOf, NodeFdFile } from "./node_fd_file.ts";
 
 /**
  * Open flags. `O_NOFOLLOW` turns a link in the last component into `ELOOP`: the caller
@@ -52,60 +52,6 @@ const OPEN_WRITE: Record<LocalWriteMode, number> = {
   "create-new": O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW,
 };
 const OPEN_FOR_MODE = O_NOFOLLOW | O_NONBLOCK | O_NOCTTY;
-
-/**
- * Converts `node:fs` metadata.
- *
- * @param info What a stat call returned.
- * @returns The metadata a {@linkcode LocalFileAccess} reports.
- */
-export function fileStatOf(info: Stats): FileStat {
-  let type: FileType = "other";
-  if (info.isFile()) type = "file";
-  else if (info.isDirectory()) type = "dir";
-  else if (info.isSymbolicLink()) type = "link";
-  return {
-    type,
-    size: type === "dir" ? 0 : info.size,
-    mtime: info.mtime,
-    ctime: info.ctime,
-    mode: info.mode & 0o7777,
-    nlink: info.nlink,
-  };
-}
-
-/** A `node:fs/promises` file handle as a {@linkcode LocalFile}. */
-class NodeLocalFile implements LocalFile {
-  readonly #handle: FileHandle;
-
-  constructor(handle: FileHandle) {
-    this.#handle = handle;
-  }
-
-  get fd(): number {
-    return this.#handle.fd;
-  }
-
-  read(buffer: Uint8Array, offset: number, length: number, position: number) {
-    return this.#handle.read(buffer, offset, length, position);
-  }
-
-  write(buffer: Uint8Array, offset: number, length: number, position: number | null) {
-    return this.#handle.write(buffer, offset, length, position);
-  }
-
-  truncate(length: number): Promise<void> {
-    return this.#handle.truncate(length);
-  }
-
-  async stat(): Promise<FileStat> {
-    return fileStatOf(await this.#handle.stat());
-  }
-
-  close(): Promise<void> {
-    return this.#handle.close();
-  }
-}
 
 async function* readDirNames(path: string, batchSize: number): AsyncIterable<string[]> {
   const dir = await opendir(path, { bufferSize: batchSize });
@@ -194,8 +140,8 @@ export const nodeFileAccess: LocalFileAccess = {
       fallback: () =>
         listWithLookups({ ...nodeFileAccess, readDir: readDirNames }, path, { batchSize }),
     }),
-  openRead: async (path) => new NodeLocalFile(await open(path, OPEN_READ)),
-  openWrite: async (path, mode) => new NodeLocalFile(await open(path, OPEN_WRITE[mode], 0o666)),
+  openRead: (path) => NodeFdFile.open(path, OPEN_READ),
+  openWrite: (path, mode) => NodeFdFile.open(path, OPEN_WRITE[mode], 0o666),
   mkdir: async (path, recursive) => {
     await mkdir(path, { recursive });
   },
