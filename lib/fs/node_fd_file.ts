@@ -1,8 +1,10 @@
 /**
- * {@linkcode NodeFdFile}: an open local file as a file descriptor and `node:fs`'s callback
- * calls, rather than a `node:fs/promises` `FileHandle`, whose making costs more than a small
- * file's read (measured on a 2-core VM, open + read of 4 KiB + close: Node 20 251 → 189 µs of
- * CPU per file, Bun 188 → 115, Deno the same either way).
+ * Open local files through `node:fs`: {@linkcode NodeFdFile}, a file descriptor and the
+ * callback calls, rather than a `node:fs/promises` `FileHandle`, whose making costs more than a
+ * small file's read (measured on a 2-core VM, open + read of 4 KiB + close: Node 20 251 → 189
+ * µs of CPU per file, Bun 188 → 115, Deno the same either way); and {@linkcode fileStatOf},
+ * `node:fs` metadata as a {@linkcode FileStat} (here rather than beside the lookups, which
+ * import this module).
  *
  * @module
  */
