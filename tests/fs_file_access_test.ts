@@ -14,6 +14,7 @@ import type {
   LocalListedEntry,
   LocalWriteMode,
 } from "../lib/fs/local_file_access.ts";
+import { readableFromHandle } from "../lib/fs/file_handle_streams.ts";
 import { NodeFdFile } from "../lib/fs/node_fd_file.ts";
 import { fileAccessVariants } from "./_fs_variants.ts";
 import { tempDir } from "./_util.ts";
@@ -245,6 +246,83 @@ describe("local file access: a file open by descriptor (node:fs)", () => {
       await rejectsCode(file.write(data, 0, 8, 0), "EBADF");
       assert.equal((await other.stat()).size, 0);
       await other.close();
+    } finally {
+      await dir.remove();
+    }
+  });
+});
+
+describe("local file access: a file read with read-ahead", () => {
+  /** A 10,000-byte file of known bytes, open by descriptor, with its reads counted. */
+  async function countedFile(path: string) {
+    const data = new Uint8Array(10_000).map((_, i) => (i * 7) % 256);
+    await writeFile(path, data);
+    const file = await NodeFdFile.open(path, constants.O_RDONLY);
+    const reads: number[] = [];
+    const read = file.read.bind(file);
+    file.read = (buffer, offset, length, position) => {
+      reads.push(position);
+      return read(buffer, offset, length, position);
+    };
+    return { data, file, reads };
+  }
+
+  for (const room of [3_000, 10_001, 65_536]) {
+    it(`reads before it is asked, then fills ${room}-byte BYOB buffers with the right bytes`, async () => {
+      const dir = await tempDir("streamftp-ahead-");
+      try {
+        const { data, file, reads } = await countedFile(join(dir.path, "f.bin"));
+        const stream = readableFromHandle(file, {
+          chunkSize: 4096,
+          size: data.length,
+          offset: 100,
+          readAhead: true,
+        });
+        assert.deepEqual(reads, [100], "the first read starts with the stream");
+        const reader = stream.getReader({ mode: "byob" });
+        const got: number[] = [];
+        let buffer = new ArrayBuffer(room);
+        while (true) {
+          const { done, value } = await reader.read(new Uint8Array(buffer));
+          if (value) buffer = value.buffer as ArrayBuffer;
+          if (done) break;
+          got.push(...value);
+        }
+        assert.deepEqual(new Uint8Array(got), data.subarray(100));
+        await rejectsCode(file.read(new Uint8Array(8), 0, 8, 0), "EBADF"); // closed at the end
+      } finally {
+        await dir.remove();
+      }
+    });
+  }
+
+  it("a stream cancelled before its first read request closes the file once the read ends", async () => {
+    const dir = await tempDir("streamftp-ahead-");
+    try {
+      const { file, reads } = await countedFile(join(dir.path, "f.bin"));
+      const stream = readableFromHandle(file, { chunkSize: 4096, size: 10_000, readAhead: true });
+      await stream.cancel();
+      assert.deepEqual(reads, [0]);
+      await rejectsCode(file.read(new Uint8Array(8), 0, 8, 0), "EBADF");
+    } finally {
+      await dir.remove();
+    }
+  });
+
+  it("a failed read-ahead errors the stream at the first read request, with the mapped error", async () => {
+    const dir = await tempDir("streamftp-ahead-");
+    try {
+      const { file } = await countedFile(join(dir.path, "f.bin"));
+      file.read = () => Promise.reject(Object.assign(new Error("EIO"), { code: "EIO" }));
+      const stream = readableFromHandle(file, {
+        chunkSize: 4096,
+        size: 10_000,
+        readAhead: true,
+        mapError: (error) => new Error("mapped", { cause: error }),
+      });
+      await new Promise((resolve) => setTimeout(resolve, 0)); // the failure is not unhandled
+      await assert.rejects(stream.getReader().read(), /mapped/);
+      await rejectsCode(file.write(new Uint8Array(1), 0, 1, 0), "EBADF"); // closed on the error
     } finally {
       await dir.remove();
     }

@@ -53,10 +53,24 @@ export interface HandleReadOptions {
   size?: number;
   /** Turns a read error into the error the stream reports (default: as is). */
   mapError?: (error: unknown) => unknown;
+  /**
+   * Start the first read now, not at the first read request, so that its bytes are there
+   * when the consumer asks (a server's RETR reads the file while its `150` goes out). That
+   * chunk is copied into a BYOB reader's buffer; later reads fill the buffer in place.
+   * Default `false`.
+   */
+  readAhead?: boolean;
+}
+
+/** A read started before it was asked for: its buffer and how it ended. */
+interface ReadAhead {
+  buffer: Uint8Array;
+  done: Promise<{ bytesRead: number } | { error: unknown }>;
 }
 
 /**
- * Reads a file handle as a byte stream, one read per read request and none ahead: a BYOB
+ * Reads a file handle as a byte stream, one read per read request (and, with `readAhead`, the
+ * first one as the stream is made): a BYOB
  * reader's buffer is filled in place (a consumer that recycles its buffers allocates nothing
  * per chunk), a default reader gets a new chunk per read. The handle is closed at the end, on
  * an error and on cancel.
@@ -104,26 +118,42 @@ export function readableFromHandle(
     closed = true;
     await handle.close().catch(() => {});
   };
+  /** How much to ask for with `room` bytes free: with a known size, what is left and one more. */
+  const wantedFor = (room: number) =>
+    size !== undefined && position <= size ? Math.min(room, size - position + 1) : room;
+  let ahead: ReadAhead | undefined;
+  if (options.readAhead) {
+    const buffer = new Uint8Array(wantedFor(chunkSize));
+    const done = handle.read(buffer, 0, buffer.byteLength, position).catch((error) => ({ error }));
+    ahead = { buffer, done };
+  }
   return new ReadableStream({
     type: "bytes",
     async pull(controller) {
-      const request = controller.byobRequest;
-      const view = request?.view
-        ? new Uint8Array(request.view.buffer, request.view.byteOffset, request.view.byteLength)
-        : undefined;
-      const room = view?.byteLength ?? chunkSize;
-      // With a known size, ask for what is left and one byte more: a short read is the end.
-      const wanted = size !== undefined && position <= size
-        ? Math.min(room, size - position + 1)
-        : room;
-      const buffer = view ?? new Uint8Array(wanted);
-      let bytesRead: number;
-      try {
-        ({ bytesRead } = await handle.read(buffer, 0, wanted, position));
-      } catch (error) {
-        await close();
-        throw mapError(error);
+      let request = controller.byobRequest;
+      let buffer: Uint8Array;
+      let wanted: number;
+      let result: { bytesRead: number } | { error: unknown };
+      if (ahead) {
+        ({ buffer } = ahead);
+        wanted = buffer.byteLength;
+        result = await ahead.done;
+        ahead = undefined;
+        // Enqueued rather than responded: copied into the reader's buffer, the rest queued.
+        request = null;
+      } else {
+        const view = request?.view
+          ? new Uint8Array(request.view.buffer, request.view.byteOffset, request.view.byteLength)
+          : undefined;
+        wanted = wantedFor(view?.byteLength ?? chunkSize);
+        buffer = view ?? new Uint8Array(wanted);
+        result = await handle.read(buffer, 0, wanted, position).catch((error) => ({ error }));
       }
+      if ("error" in result) {
+        await close();
+        throw mapError(result.error);
+      }
+      const { bytesRead } = result;
       position += bytesRead;
       if (bytesRead > 0) {
         if (request) request.respond(bytesRead);
@@ -133,7 +163,7 @@ export function readableFromHandle(
       if (bytesRead === 0 || (size !== undefined && bytesRead < wanted)) {
         // Closed first, so the consumer sees the end while the handle closes.
         controller.close();
-        if (bytesRead === 0) request?.respond(0);
+        if (bytesRead === 0) controller.byobRequest?.respond(0);
         await close();
       }
     },

@@ -313,7 +313,8 @@ export class LocalFileSystem implements FileSystem {
 
   /**
    * Opens a file for reading from `offset` as a byte stream (chunks of 256 KiB for a default
-   * reader; a BYOB reader's buffers are filled in place). Given the
+   * reader; a BYOB reader's buffers are filled in place). The first chunk is read as the file
+   * opens, so that it is there when the consumer asks. Given the
    * `stat` that {@linkcode LocalFileSystem.stat} returned for this path, it opens the real path
    * found then: no second resolution, no second stat.
    */
@@ -354,6 +355,7 @@ export class LocalFileSystem implements FileSystem {
       chunkSize: CHUNK,
       size,
       mapError: (error) => toPathError(error, path),
+      readAhead: true,
     });
   }
 
