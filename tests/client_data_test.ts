@@ -700,6 +700,97 @@ describe("client data channel", () => {
     assert.ok(!server.sessions[0].received.some((l) => l.startsWith("RETR")));
   });
 
+  it("sends a transfer's command while its passive connection is being made, once one worked", {
+    timeout: 20000,
+  }, async () => {
+    const retrSeen = deferred<void>();
+    const server = await dataServer(async (s, line, data) => {
+      if (!line.startsWith("RETR ")) return;
+      if (line === "RETR b") retrSeen.resolve();
+      return await sendData(s, data, line.slice(5), "150 here it comes");
+    });
+    // The second data connection is only made once the server has its RETR: a client that
+    // waited for the connection before sending the command would never get there.
+    const base = testNetwork();
+    let connects = 0;
+    const network: Network = {
+      name: base.name,
+      listen: (options) => base.listen(options),
+      connect: async (options) => {
+        if (options.port !== server.port && ++connects === 2) await retrSeen.promise;
+        return await base.connect(options);
+      },
+    };
+    const client = await connect(server, { network });
+    for (const name of ["a", "b", "c"]) {
+      const stream = await within(client.downloadStream(name), 10000, `RETR ${name}`);
+      assert.equal(await new Response(stream).text(), name);
+    }
+    await client.quit();
+    assert.equal(connects, 3);
+  });
+
+  it(
+    "answers a passive connect that fails after the command went out with ABOR, then connects first again",
+    {
+      timeout: 20000,
+    },
+    async () => {
+      let silentPort = 0;
+      let epsvCount = 0;
+      let retrBeforeFailure = false;
+      let connectFailed = false;
+      const server = await fake(async (s) => {
+        await s.send("220 ready");
+        let listener: Listener | undefined;
+        while (true) {
+          const line = await s.read();
+          if (line === null) return;
+          if (line === "EPSV") {
+            listener = await s.listen();
+            // The second and third transfers get a port whose connect never completes.
+            if (++epsvCount >= 2) silentPort = listener.addr.port;
+            await s.send(`229 Entering Extended Passive Mode (|||${listener.addr.port}|)`);
+          } else if (line.startsWith("RETR ") && epsvCount === 1) {
+            await sendData(s, () => listener!.accept(), "first", "150 here it comes");
+          } else if (line.startsWith("RETR ")) {
+            // A server waits for the data connection before it answers.
+            retrBeforeFailure = !connectFailed;
+          } else if (line === "ABOR") {
+            await s.send("425 no data connection", "226 abort done");
+          } else if (!(await s.standard(line))) await s.send("502 not implemented");
+        }
+      });
+      const base = testNetwork();
+      const network: Network = {
+        name: base.name,
+        listen: (options) => base.listen(options),
+        connect: (options) =>
+          options.port !== silentPort ? base.connect(options) : new Promise((_, reject) => {
+            const signal = options.signal!;
+            signal.addEventListener("abort", () => {
+              connectFailed = true;
+              reject(signal.reason);
+            }, { once: true });
+          }),
+      };
+      const client = await connect(server, { network, dataConnectTimeout: 300 });
+      assert.equal(await new Response(await client.downloadStream("f")).text(), "first");
+      await assert.rejects(within(client.downloadStream("g"), 10000), TimeoutError);
+      assert.ok(retrBeforeFailure, "the RETR went out while the connection was being made");
+      assert.ok(server.sessions[0].received.includes("ABOR"));
+      assert.equal(await client.pwd(), "/"); // in step again
+      // After a failure the next transfer connects before its command: it fails at the connect.
+      connectFailed = false;
+      const received = server.sessions[0].received.length;
+      await assert.rejects(within(client.downloadStream("h"), 10000), TimeoutError);
+      assert.deepEqual(server.sessions[0].received.slice(received), ["EPSV"]);
+      assert.equal(await client.pwd(), "/");
+      await client.quit();
+      assert.deepEqual(server.errors, []);
+    },
+  );
+
   it("falls back from MLSD to LIST on any 50x, a 501 included", { timeout: 20000 }, async () => {
     const server = await dataServer(async (s, line, data) => {
       if (line.startsWith("MLSD")) {
