@@ -264,6 +264,54 @@ describe("client downloads into recycled buffers", () => {
     }
   });
 
+  it("small downloads, one after another and at once, pass their buffers on: each file whole", async () => {
+    /** A reader that fills the buffers it is given with `data`, up to 30,000 bytes a read. */
+    const readerOf = (data: Uint8Array, given: ArrayBufferLike[]) => {
+      let at = 0;
+      return {
+        read: () => Promise.reject(new Error("read() while readInto is offered")),
+        readInto: async (buffer: Uint8Array<ArrayBuffer>) => {
+          given.push(buffer.buffer);
+          await new Promise((resolve) => setTimeout(resolve, 0)); // the others run meanwhile
+          const size = Math.min(30_000, buffer.length, data.length - at);
+          if (size === 0) return { done: true as const, value: buffer.subarray(0, 0) };
+          buffer.set(data.subarray(at, at + size));
+          at += size;
+          return { done: false as const, value: buffer.subarray(0, size) };
+        },
+        cancel: () => Promise.resolve(),
+      };
+    };
+    const dir = await tempDir();
+    try {
+      // At once: three downloads of each size, each file whole.
+      const given: ArrayBufferLike[] = [];
+      for (let round = 0; round < 4; round++) {
+        const files = [3_000, 40_000, 70_000].map((size, i) => randomBytes(size, round * 3 + i));
+        await Promise.all(
+          files.map((data, i) =>
+            saveToLocalFile(readerOf(data, given), join(dir.path, `${round}-${i}`))
+          ),
+        );
+        for (const [i, data] of files.entries()) {
+          const got = await readFile(join(dir.path, `${round}-${i}`));
+          assert.equal(sha256(got), sha256(data), `${round}-${i}`);
+        }
+      }
+      // One after another: each reads into the buffers the ones before it left.
+      const sequential: ArrayBufferLike[] = [];
+      for (let i = 0; i < 10; i++) {
+        const data = randomBytes(40_000, 100 + i);
+        await saveToLocalFile(readerOf(data, sequential), join(dir.path, `s${i}`));
+        assert.equal(sha256(await readFile(join(dir.path, `s${i}`))), sha256(data), `s${i}`);
+      }
+      const distinct = new Set(sequential).size;
+      assert.ok(distinct <= 4, `${distinct} buffers for 10 downloads one after another`);
+    } finally {
+      await dir.remove();
+    }
+  });
+
   it("downloads in this runtime read into the caller's buffers where the socket is a byte stream", async () => {
     await withServer({ fileSystem: new MemoryFileSystem() }, async (server) => {
       const { hostname, port } = server.address;

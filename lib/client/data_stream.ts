@@ -219,6 +219,8 @@ export class DataStream implements AsyncDisposable {
   #writeController: WritableStreamDefaultController | undefined;
   #readStarted = false;
   #readEnded = false;
+  /** The empty view a BYOB read that found the end gave back (over the buffer it was given). */
+  #endView: Uint8Array | undefined;
   #writableClosed = false;
   #failure: unknown;
   /** The failure is the data connection's own error, which the server's reply may explain. */
@@ -470,7 +472,8 @@ export class DataStream implements AsyncDisposable {
           }
           return { done: false, value: chunk };
         }
-        return { done: true, value: undefined };
+        // The buffer of the read that found the end, the caller's to use again.
+        return { done: true, value: this.#endView };
       },
       cancel,
     };
@@ -500,6 +503,7 @@ export class DataStream implements AsyncDisposable {
     if (this.#failure !== undefined) throw this.#failure;
     if (result.done) {
       this.#readEnded = true;
+      this.#endView = result.value;
       if (this.#autoFinish !== undefined) {
         await this.finish(this.#autoFinish, { signal: this.#signal });
       }

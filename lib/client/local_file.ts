@@ -50,7 +50,7 @@ const MAX_WRITE_CHUNKS = 64;
  * at a time holds small buffers, and gathered chunks each fill a good part of theirs.
  */
 class DownloadBuffers {
-  #size = 64 * 1024;
+  #size = FIRST_READ;
   /** The size of the buffer `take()` gave last, which the next `keep()` is a read into. */
   #taken = 0;
   readonly #free: ArrayBuffer[] = [];
@@ -58,7 +58,17 @@ class DownloadBuffers {
   /** A buffer of the current size. */
   take(): Uint8Array<ArrayBuffer> {
     this.#taken = this.#size;
-    return new Uint8Array(this.#free.pop() ?? new ArrayBuffer(this.#size));
+    return new Uint8Array(
+      this.#free.pop() ?? SPARE_BUFFERS.get(this.#size)?.pop() ?? new ArrayBuffer(this.#size),
+    );
+  }
+
+  /**
+   * Ends the download: its free buffers go to the next downloads (a new 64 KiB buffer per
+   * file cost Deno 14–20 µs, 2% of a 4 KiB file's download).
+   */
+  release(): void {
+    for (const buffer of this.#free.splice(0)) spare(buffer);
   }
 
   /**
@@ -75,12 +85,15 @@ class DownloadBuffers {
     return copy;
   }
 
-  /** Takes back a buffer that nothing uses any more (one of another size is dropped). */
+  /**
+   * Takes back a buffer that nothing uses any more (one of another size goes to the next
+   * downloads, or is dropped).
+   */
   give(buffer: ArrayBufferLike): void {
-    if (
-      buffer instanceof ArrayBuffer && buffer.byteLength === this.#size &&
-      this.#free.length < KEPT_BUFFERS
-    ) this.#free.push(buffer);
+    if (!(buffer instanceof ArrayBuffer)) return;
+    if (buffer.byteLength === this.#size && this.#free.length < KEPT_BUFFERS) {
+      this.#free.push(buffer);
+    } else spare(buffer);
   }
 
   /** Takes back the buffers of written chunks that were reads into these buffers. */
@@ -89,11 +102,25 @@ class DownloadBuffers {
   }
 }
 
-/** Smallest and largest read of a download into its own buffers. */
+/** Smallest, first and largest read of a download into its own buffers. */
 const MIN_READ = 16 * 1024;
+const FIRST_READ = 64 * 1024;
 const MAX_READ = 1024 * 1024;
-/** Free buffers one download keeps for its next reads. */
+/** Free buffers one download keeps for its next reads (and the process, of each small size). */
 const KEPT_BUFFERS = 4;
+/**
+ * Free buffers that ended downloads left, by size, for the first reads of the next ones: only
+ * sizes up to the first read's (at most 4 × 112 KiB kept).
+ */
+const SPARE_BUFFERS = new Map<number, ArrayBuffer[]>();
+
+/** Keeps a free buffer for the next downloads when it is of a size they start with. */
+function spare(buffer: ArrayBuffer): void {
+  if (buffer.byteLength > FIRST_READ) return;
+  let kept = SPARE_BUFFERS.get(buffer.byteLength);
+  if (!kept) SPARE_BUFFERS.set(buffer.byteLength, kept = []);
+  if (kept.length < KEPT_BUFFERS) kept.push(buffer);
+}
 
 /**
  * Options of {@linkcode saveToLocalFile}.
@@ -201,7 +228,11 @@ export async function saveToLocalFile(
     try {
       while (true) {
         const { value, done } = await next();
-        if (done) break;
+        if (done) {
+          // The buffer of the read that found the end is free again.
+          if (buffers && value) buffers.give(value.buffer);
+          break;
+        }
         options.onBytes?.(value.length);
         const chunk = buffers ? buffers.keep(value) : value;
         batch.push(chunk);
@@ -226,6 +257,7 @@ export async function saveToLocalFile(
     throw error;
   }
   await handle?.close();
+  buffers?.release();
   await confirmation;
   return position - offset;
 }
