@@ -64,7 +64,7 @@ export interface HandleReadOptions {
 
 /** A read started before it was asked for: its buffer and how it ended. */
 interface ReadAhead {
-  buffer: Uint8Array;
+  buffer: Uint8Array<ArrayBuffer>;
   done: Promise<{ bytesRead: number } | { error: unknown }>;
 }
 
@@ -131,7 +131,7 @@ export function readableFromHandle(
     type: "bytes",
     async pull(controller) {
       let request = controller.byobRequest;
-      let buffer: Uint8Array;
+      let buffer: Uint8Array<ArrayBuffer>;
       let wanted: number;
       let result: { bytesRead: number } | { error: unknown };
       if (ahead) {
