@@ -296,6 +296,26 @@ describe("local file access: a file read with read-ahead", () => {
     });
   }
 
+  it("an empty file ends at the first read request, BYOB or not", async () => {
+    const dir = await tempDir("streamftp-ahead-");
+    try {
+      const path = join(dir.path, "empty");
+      await writeFile(path, "");
+      for (const mode of ["byob", undefined] as const) {
+        const file = await NodeFdFile.open(path, constants.O_RDONLY);
+        const stream = readableFromHandle(file, { chunkSize: 4096, size: 0, readAhead: true });
+        const result = mode
+          ? await stream.getReader({ mode }).read(new Uint8Array(16))
+          : await stream.getReader().read();
+        assert.equal(result.done, true);
+        assert.equal(result.value?.byteLength ?? 0, 0);
+        await rejectsCode(file.read(new Uint8Array(8), 0, 8, 0), "EBADF");
+      }
+    } finally {
+      await dir.remove();
+    }
+  });
+
   it("a stream cancelled before its first read request closes the file once the read ends", async () => {
     const dir = await tempDir("streamftp-ahead-");
     try {

@@ -69,11 +69,10 @@ interface ReadAhead {
 }
 
 /**
- * Reads a file handle as a byte stream, one read per read request (and, with `readAhead`, the
- * first one as the stream is made): a BYOB
- * reader's buffer is filled in place (a consumer that recycles its buffers allocates nothing
- * per chunk), a default reader gets a new chunk per read. The handle is closed at the end, on
- * an error and on cancel.
+ * Reads a file handle as a byte stream, one read per read request (with `readAhead`, the first
+ * one as the stream is made): a BYOB reader's buffer is filled in place (a consumer that
+ * recycles its buffers allocates nothing per chunk), a default reader gets a new chunk per
+ * read. The handle is closed at the end, on an error and on cancel.
  *
  * @example Reading into one reused buffer
  * ```ts
