@@ -203,6 +203,14 @@ export interface FileSystem {
   /** Opens a file for reading from an offset. */
   openRead(path: string, options?: OpenReadOptions): Promise<ReadableStream<Uint8Array>>;
   /**
+   * A hint that the file whose `stat` this file system just returned for `path` is likely to
+   * be read from its start soon, by `openRead(path, { stat })` (a client that asks `SIZE` and
+   * `MDTM` and then sends `RETR`): a back-end may open it and start reading now. Returns what
+   * gives the prepared read up when it is not asked for after all (it also ends by itself
+   * after a while). Back-ends where opening costs nothing, or has effects, leave it out.
+   */
+  prepareRead?(path: string, stat: FileStat): (() => void) | undefined;
+  /**
    * Opens a file for writing (truncating unless `offset` or `append` is given). Closing the
    * stream commits the data; aborting it keeps what was written so far.
    */

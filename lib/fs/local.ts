@@ -38,6 +38,22 @@ const LIST_BATCH = 512;
  * is seen (resolving and opening are never one step; this keeps the gap that short).
  */
 const STAT_REUSE_MS = 1000;
+/** The largest file {@linkcode LocalFileSystem.prepareRead} opens ahead. */
+const PREPARE_UP_TO = 64 * 1024;
+/** Reads prepared at once, at most (each holds a descriptor and up to 64 KiB). */
+const MAX_PREPARED = 256;
+
+/** A file found by a recent stat: its real path, and the stat. */
+interface KnownFile {
+  real: string;
+  stat: FileStat;
+}
+
+/** A read opened ahead, and the timer that closes it when nothing asks for it. */
+interface PreparedRead {
+  opening: Promise<ReadableStream<Uint8Array>>;
+  timer: ReturnType<typeof setTimeout>;
+}
 
 const ERRNO_KINDS: Record<string, PathErrorKind> = {
   ENOENT: "not-found",
@@ -154,6 +170,8 @@ export class LocalFileSystem implements FileSystem {
    * the path again. Only stats made here are in it, and only for the path they were made for.
    */
   readonly #found = new WeakMap<FileStat, { path: string; real: string; at: number }>();
+  /** Reads opened ahead ({@linkcode LocalFileSystem.prepareRead}), by the stat they are for. */
+  readonly #prepared = new Map<FileStat, PreparedRead>();
 
   /**
    * Creates a file system whose `/` is `root`. It reaches the disk through the running
@@ -316,21 +334,74 @@ export class LocalFileSystem implements FileSystem {
    * reader; a BYOB reader's buffers are filled in place). The first chunk is read as the file
    * opens, so that it is there when the consumer asks. Given the
    * `stat` that {@linkcode LocalFileSystem.stat} returned for this path, it opens the real path
-   * found then: no second resolution, no second stat.
+   * found then: no second resolution, no second stat; and a read prepared for that stat
+   * ({@linkcode LocalFileSystem.prepareRead}) is the stream.
    */
   async openRead(path: string, options: OpenReadOptions = {}): Promise<ReadableStream<Uint8Array>> {
     const virtual = resolveVirtualPath("/", path);
-    const found = options.stat && this.#found.get(options.stat);
-    // A stat found here, just now, for this very path: its real path was resolved and checked.
-    const known = found?.path === virtual && performance.now() - found.at < STAT_REUSE_MS
-      ? options.stat
+    const known = this.#recent(virtual, options.stat);
+    if (known?.stat.type === "dir") throw new PathError("is-a-directory", path);
+    const prepared = known && !options.offset ? this.#takePrepared(known.stat) : undefined;
+    if (prepared) {
+      // A prepared open that failed is made again, for the failure of this very call.
+      const stream = await prepared.catch(() => undefined);
+      if (stream) return stream;
+    }
+    return await this.#open(path, known ?? { real: await this.#resolve(virtual, "follow") }, {
+      offset: options.offset,
+    });
+  }
+
+  /**
+   * Opens the file that `stat` (made by {@linkcode LocalFileSystem.stat} for `path`, just now)
+   * found, and starts reading it, for an `openRead(path, { stat })` to come; only for files up
+   * to 64 KiB, whose reads a lookup's wait would double. The prepared read is closed when the
+   * returned function is called, and after 1 s when nothing asked for it.
+   */
+  prepareRead(path: string, stat: FileStat): (() => void) | undefined {
+    const known = this.#recent(resolveVirtualPath("/", path), stat);
+    if (
+      !known || stat.type !== "file" || stat.size > PREPARE_UP_TO || this.#prepared.has(stat) ||
+      this.#prepared.size >= MAX_PREPARED
+    ) return undefined;
+    const opening = this.#open(path, known, {});
+    opening.catch(() => {});
+    const drop = () => void this.#takePrepared(stat)?.then((stream) => stream.cancel(), () => {});
+    this.#prepared.set(stat, { opening, timer: setTimeout(drop, STAT_REUSE_MS) });
+    return drop;
+  }
+
+  /** The real path and stat that `stat` found for `virtual`, if it did, recently. */
+  #recent(virtual: string, stat: FileStat | undefined): KnownFile | undefined {
+    const found = stat && this.#found.get(stat);
+    return found?.path === virtual && performance.now() - found.at < STAT_REUSE_MS
+      ? { real: found.real, stat: stat! }
       : undefined;
-    if (known?.type === "dir") throw new PathError("is-a-directory", path);
-    const real = known ? found!.real : await this.#resolve(virtual, "follow");
-    let file: LocalFile;
+  }
+
+  /** The prepared read for `stat`, no longer kept. */
+  #takePrepared(stat: FileStat): Promise<ReadableStream<Uint8Array>> | undefined {
+    const prepared = this.#prepared.get(stat);
+    if (!prepared) return undefined;
+    this.#prepared.delete(stat);
+    clearTimeout(prepared.timer);
+    return prepared.opening;
+  }
+
+  /** Opens a real path for reading (a known stat spares the check of what it is). */
+  async #open(
+    path: string,
+    file: { real: string; stat?: FileStat },
+    options: { offset?: number },
+  ): Promise<ReadableStream<Uint8Array>> {
+    const known = file.stat;
+    let handle: LocalFile;
     let size: number | undefined;
     try {
-      file = await this.#files.openRead(real, known?.type === "file" ? known.size : undefined);
+      handle = await this.#files.openRead(
+        file.real,
+        known?.type === "file" ? known.size : undefined,
+      );
     } catch (error) {
       throw toPathError(error, path);
     }
@@ -339,18 +410,18 @@ export class LocalFileSystem implements FileSystem {
     } else {
       let info: FileStat;
       try {
-        info = await file.stat();
+        info = await handle.stat();
       } catch (error) {
-        await file.close().catch(() => {});
+        await handle.close().catch(() => {});
         throw toPathError(error, path);
       }
       if (info.type === "dir") {
-        await file.close().catch(() => {});
+        await handle.close().catch(() => {});
         throw new PathError("is-a-directory", path);
       }
       if (info.type === "file") size = info.size;
     }
-    return readableFromHandle(file, {
+    return readableFromHandle(handle, {
       offset: options.offset,
       chunkSize: CHUNK,
       size,

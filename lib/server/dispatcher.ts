@@ -25,6 +25,8 @@ export interface DispatcherOptions {
   logCommands: boolean;
   /** Called as each command (or SITE subcommand) starts, before any check. */
   commandStarting?(verb: string, rule: PathRule | undefined): void;
+  /** Called when a command's handler has returned (its reply is out). */
+  commandEnded?(): void;
 }
 
 /** Runs the commands of one session. */
@@ -93,6 +95,7 @@ export class Dispatcher {
         request.stat = found.stat;
       }
       await spec.handler(ctx, request);
+      this.#options.commandEnded?.();
     } catch (error) {
       if (ctx.signal.aborted) return;
       if (error instanceof PathError) {

@@ -40,13 +40,18 @@ function onlyLooks(rule: PathRule): boolean {
     !rule.creating && !rule.moves;
 }
 
+/** Verbs that clients send about a file right before they fetch it (lftp: SIZE, MDTM, RETR). */
+const BEFORE_RETRIEVING: ReadonlySet<string> = new Set(["SIZE", "MDTM"]);
+
 interface Entry {
   fileSystem: FileSystem;
   path: string;
   stat: FileStat;
   at: number;
-  /** The verbs it answered. */
+  /** The verbs it answered, the one that looked it up first. */
   usedBy: Set<string>;
+  /** Gives up the read the file system prepared for this stat, if it was asked to. */
+  dropPrepared?: () => void;
 }
 
 /**
@@ -74,6 +79,12 @@ export class RecentStat {
   #entry: Entry | undefined;
   #verb = "";
   #recording = false;
+  /**
+   * Whether the file system is told to prepare the read of a file looked up by SIZE or MDTM:
+   * once a RETR of the session followed such a lookup of its file, until a prepared read goes
+   * unused.
+   */
+  #preparing = false;
 
   /**
    * Tells that a command starts (SITE subcommands too): one that may change files drops the
@@ -85,7 +96,35 @@ export class RecentStat {
   commandStarting(verb: string, rule: PathRule | undefined): void {
     this.#verb = verb;
     this.#recording = rule ? onlyLooks(rule) : HARMLESS_VERBS.has(verb);
-    if (!this.#recording) this.#entry = undefined;
+    if (!this.#recording) this.#replace(undefined);
+  }
+
+  /**
+   * Tells that the command ended (its reply is out): after a SIZE or MDTM that looked up a
+   * file, once the session has shown that a RETR follows them, the file system is asked to
+   * prepare the file's read (`FileSystem.prepareRead`), so that the RETR finds it open.
+   */
+  commandEnded(): void {
+    const entry = this.#entry;
+    if (
+      !this.#preparing || !entry || entry.dropPrepared || !BEFORE_RETRIEVING.has(this.#verb) ||
+      !entry.usedBy.has(this.#verb) || entry.stat.type !== "file"
+    ) return;
+    entry.dropPrepared = entry.fileSystem.prepareRead?.(entry.path, entry.stat) ?? (() => {});
+  }
+
+  /** Gives up what is kept (the session ends). */
+  close(): void {
+    this.#replace(undefined);
+  }
+
+  /** Keeps `entry` instead of the current one, whose unused prepared read counts as a miss. */
+  #replace(entry: Entry | undefined): void {
+    const old = this.#entry;
+    this.#entry = entry;
+    if (!old?.dropPrepared) return;
+    old.dropPrepared();
+    if (!old.usedBy.has("RETR")) this.#preparing = false;
   }
 
   /**
@@ -102,13 +141,18 @@ export class RecentStat {
       entry?.path === path && entry.fileSystem === fileSystem &&
       !entry.usedBy.has(this.#verb) && performance.now() - entry.at < RECENT_STAT_MS
     ) {
+      if (this.#verb === "RETR" && (entry.usedBy.has("SIZE") || entry.usedBy.has("MDTM"))) {
+        this.#preparing = true;
+      }
       entry.usedBy.add(this.#verb);
       return entry.stat;
     }
     const stat = await fileSystem.stat(path);
-    this.#entry = this.#recording
-      ? { fileSystem, path, stat, at: performance.now(), usedBy: new Set([this.#verb]) }
-      : undefined;
+    this.#replace(
+      this.#recording
+        ? { fileSystem, path, stat, at: performance.now(), usedBy: new Set([this.#verb]) }
+        : undefined,
+    );
     return stat;
   }
 }

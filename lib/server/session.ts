@@ -162,6 +162,7 @@ export class Session implements CommandContext {
         this.#dataProtection !== "P" && server.tlsPolicy.dataNeedsTls(this.loginName),
       logCommands: serverOptions.log !== undefined,
       commandStarting: (verb, rule) => this.#recentStat.commandStarting(verb, rule),
+      commandEnded: () => this.#recentStat.commandEnded(),
     });
     this.#events = SessionEvents.create(this, {
       hooks: server.hooks,
@@ -699,6 +700,7 @@ export class Session implements CommandContext {
   async #cleanUp(): Promise<void> {
     this.#closer.abort();
     this.#disarmIdle();
+    this.#recentStat.close();
     await this.#worker.close();
     const user = this.loginName;
     await this.#withinGrace(this.#login.end(), "The logout (notifyLogout, logout hook)");
