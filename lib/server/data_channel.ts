@@ -7,7 +7,7 @@
  * @module
  */
 
-import { abortable } from "../stream/abort.ts";
+import { abortable, CLOSING } from "../stream/abort.ts";
 import type { Conn, NetAddr, Network } from "../socket.ts";
 import type { PassiveListener } from "./passive_listener.ts";
 
@@ -200,7 +200,7 @@ export class ActiveDataChannel implements DataChannel {
 
   /** {@inheritDoc DataChannel.close} */
   close(): Promise<void> {
-    this.#closer.abort();
+    this.#closer.abort(CLOSING);
     return Promise.resolve();
   }
 }

@@ -10,7 +10,7 @@
 import type { FileStat, FileSystem } from "../fs/file_system.ts";
 import { resolveVirtualPath } from "../fs/virtual_path.ts";
 import type { Conn, NetAddr } from "../socket.ts";
-import { abortable, deadlineSignal } from "../stream/abort.ts";
+import { abortable, CLOSING, deadlineSignal } from "../stream/abort.ts";
 import { LineTooLongError } from "../stream/line_reader.ts";
 import type { CommandContext, DataProtection, TransferType } from "./command_context.ts";
 import type { CommandRequest, CommandSpec, PathRule } from "./command_table.ts";
@@ -591,7 +591,7 @@ export class Session implements CommandContext {
       this.#write(farewell.code, farewell.text).catch(() => {});
       this.#saidFarewell = true;
     }
-    this.#closer.abort();
+    this.#closer.abort(CLOSING);
     this.#disarmIdle();
     void this.#worker.abort();
     if (this.#waitingForCommand) this.#control.cancelRead();
@@ -698,7 +698,7 @@ export class Session implements CommandContext {
   }
 
   async #cleanUp(): Promise<void> {
-    this.#closer.abort();
+    this.#closer.abort(CLOSING);
     this.#disarmIdle();
     this.#recentStat.close();
     await this.#worker.close();

