@@ -258,6 +258,42 @@ for (const network of networks) {
     });
 
     it(
+      "connections one after another keep each other's short reads and bulk reads intact",
+      T,
+      async () => {
+        // A connection whose first read is short gives its first buffer to the next connection's
+        // first read (where reads are on demand): what each got earlier must stay as it was.
+        const kept: { word: string; chunk: Uint8Array }[] = [];
+        for (let i = 0; i < 12; i++) {
+          const { listener, client, server } = await connectedPair(network);
+          try {
+            const reader = client.readable.getReader();
+            const word = `word ${i}`;
+            await send(server.writable, text(word), { close: false });
+            const { value } = await within(reader.read(), 5000, `read ${word}`);
+            assert.ok(value);
+            kept.push({ word, chunk: value });
+            const bulk = new Uint8Array(100_000).fill(i);
+            await send(server.writable, bulk);
+            const rest: Uint8Array[] = [];
+            while (true) {
+              const { done, value: more } = await within(reader.read(), 5000, "bulk");
+              if (done) break;
+              rest.push(more);
+            }
+            assert.deepEqual(concatBytes(rest), bulk);
+          } finally {
+            await closeAll(client, server, listener);
+          }
+        }
+        assert.deepEqual(
+          kept.map((k) => new TextDecoder().decode(k.chunk)),
+          kept.map((k) => k.word),
+        );
+      },
+    );
+
+    it(
       "a read that waits after short reads waits on a small buffer",
       { ...T, skip: network.name !== "deno" && "only sockets read on demand have read buffers" },
       async () => {
