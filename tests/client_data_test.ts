@@ -103,6 +103,28 @@ function dataServer(
   });
 }
 
+/**
+ * The test network, except that connecting to a port `silent` names hangs until the
+ * connect's signal gives up on it (`onGiveUp` is told): a listening socket completes the
+ * handshake even when nobody accepts, so the network plays the port behind a firewall that
+ * drops SYNs.
+ */
+function hangingConnects(silent: (port: number) => boolean, onGiveUp = () => {}): Network {
+  const base = testNetwork();
+  return {
+    name: base.name,
+    listen: (options) => base.listen(options),
+    connect: (options) =>
+      !silent(options.port) ? base.connect(options) : new Promise((_, reject) => {
+        const signal = options.signal!;
+        signal.addEventListener("abort", () => {
+          onGiveUp();
+          reject(signal.reason);
+        }, { once: true });
+      }),
+  };
+}
+
 describe("client data channel", () => {
   after(async () => {
     for (const server of servers) await server.close();
@@ -678,19 +700,7 @@ describe("client data channel", () => {
         } else if (!(await s.standard(line))) await s.send("502 not implemented");
       }
     });
-    // A listening socket completes the handshake even when nobody accepts, so the network
-    // plays the port that never answers: connecting to it hangs, as behind a firewall that
-    // drops SYNs, until the client gives up.
-    const base = testNetwork();
-    const network: Network = {
-      name: base.name,
-      listen: (options) => base.listen(options),
-      connect: (options) =>
-        options.port !== silentPort ? base.connect(options) : new Promise((_, reject) => {
-          const signal = options.signal!;
-          signal.addEventListener("abort", () => reject(signal.reason), { once: true });
-        }),
-    };
+    const network = hangingConnects((port) => port === silentPort);
     const client = await connect(server, { network, dataConnectTimeout: 300 });
     const started = performance.now();
     await assert.rejects(within(client.downloadStream("f"), 10000), TimeoutError);
@@ -761,19 +771,7 @@ describe("client data channel", () => {
           } else if (!(await s.standard(line))) await s.send("502 not implemented");
         }
       });
-      const base = testNetwork();
-      const network: Network = {
-        name: base.name,
-        listen: (options) => base.listen(options),
-        connect: (options) =>
-          options.port !== silentPort ? base.connect(options) : new Promise((_, reject) => {
-            const signal = options.signal!;
-            signal.addEventListener("abort", () => {
-              connectFailed = true;
-              reject(signal.reason);
-            }, { once: true });
-          }),
-      };
+      const network = hangingConnects((port) => port === silentPort, () => connectFailed = true);
       const client = await connect(server, { network, dataConnectTimeout: 300 });
       assert.equal(await new Response(await client.downloadStream("f")).text(), "first");
       await assert.rejects(within(client.downloadStream("g"), 10000), TimeoutError);

@@ -253,6 +253,16 @@ describe("local file access: a file open by descriptor (node:fs)", () => {
 });
 
 describe("local file access: a file read with read-ahead", () => {
+  /** Runs `test` with a new temporary directory, removed after. */
+  async function inTempDir(test: (dir: { path: string }) => Promise<void>): Promise<void> {
+    const dir = await tempDir("streamftp-ahead-");
+    try {
+      await test(dir);
+    } finally {
+      await dir.remove();
+    }
+  }
+
   /** A 10,000-byte file of known bytes, open by descriptor, with its reads counted. */
   async function countedFile(path: string) {
     const data = new Uint8Array(10_000).map((_, i) => (i * 7) % 256);
@@ -269,8 +279,7 @@ describe("local file access: a file read with read-ahead", () => {
 
   for (const room of [3_000, 10_001, 65_536]) {
     it(`reads before it is asked, then fills ${room}-byte BYOB buffers with the right bytes`, async () => {
-      const dir = await tempDir("streamftp-ahead-");
-      try {
+      await inTempDir(async (dir) => {
         const { data, file, reads } = await countedFile(join(dir.path, "f.bin"));
         const stream = readableFromHandle(file, {
           chunkSize: 4096,
@@ -290,15 +299,12 @@ describe("local file access: a file read with read-ahead", () => {
         }
         assert.deepEqual(new Uint8Array(got), data.subarray(100));
         await rejectsCode(file.read(new Uint8Array(8), 0, 8, 0), "EBADF"); // closed at the end
-      } finally {
-        await dir.remove();
-      }
+      });
     });
   }
 
   it("an empty file ends at the first read request, BYOB or not", async () => {
-    const dir = await tempDir("streamftp-ahead-");
-    try {
+    await inTempDir(async (dir) => {
       const path = join(dir.path, "empty");
       await writeFile(path, "");
       for (const mode of ["byob", undefined] as const) {
@@ -311,27 +317,21 @@ describe("local file access: a file read with read-ahead", () => {
         assert.equal(result.value?.byteLength ?? 0, 0);
         await rejectsCode(file.read(new Uint8Array(8), 0, 8, 0), "EBADF");
       }
-    } finally {
-      await dir.remove();
-    }
+    });
   });
 
   it("a stream cancelled before its first read request closes the file once the read ends", async () => {
-    const dir = await tempDir("streamftp-ahead-");
-    try {
+    await inTempDir(async (dir) => {
       const { file, reads } = await countedFile(join(dir.path, "f.bin"));
       const stream = readableFromHandle(file, { chunkSize: 4096, size: 10_000, readAhead: true });
       await stream.cancel();
       assert.deepEqual(reads, [0]);
       await rejectsCode(file.read(new Uint8Array(8), 0, 8, 0), "EBADF");
-    } finally {
-      await dir.remove();
-    }
+    });
   });
 
   it("a failed read-ahead errors the stream at the first read request, with the mapped error", async () => {
-    const dir = await tempDir("streamftp-ahead-");
-    try {
+    await inTempDir(async (dir) => {
       const { file } = await countedFile(join(dir.path, "f.bin"));
       file.read = () => Promise.reject(Object.assign(new Error("EIO"), { code: "EIO" }));
       const stream = readableFromHandle(file, {
@@ -343,8 +343,6 @@ describe("local file access: a file read with read-ahead", () => {
       await new Promise((resolve) => setTimeout(resolve, 0)); // the failure is not unhandled
       await assert.rejects(stream.getReader().read(), /mapped/);
       await rejectsCode(file.write(new Uint8Array(1), 0, 1, 0), "EBADF"); // closed on the error
-    } finally {
-      await dir.remove();
-    }
+    });
   });
 });
