@@ -182,10 +182,12 @@ async function main(): Promise<number> {
     ["idle", "logins", "list", "small", "retr", "stor", "conc"].indexOf(a) -
     ["idle", "logins", "list", "small", "retr", "stor", "conc"].indexOf(b)
   );
-  const total = options.reps * order.reduce((n, k) => n + pairs.get(k)!.length, 0);
+  const total = (options.warmup + options.reps) *
+    order.reduce((n, k) => n + pairs.get(k)!.length, 0);
   let done = 0;
   const cores = availableParallelism();
-  for (let rep = 1; rep <= options.reps; rep++) {
+  // Warm-up repetitions are numbered from 1 - warmup to 0, and only logged.
+  for (let rep = 1 - options.warmup; rep <= options.reps; rep++) {
     for (const [w, key] of order.entries()) {
       const list = pairs.get(key)!;
       const shift = (rep - 1 + w) % Math.max(1, list.length);
@@ -195,10 +197,17 @@ async function main(): Promise<number> {
         const cell: Cell = results.get(cellKey(pair.side, key, pair.who)) ??
           { samples: [], failures: [] };
         results.set(cellKey(pair.side, key, pair.who), cell);
-        const label = `[${done}/${total}] rep ${rep} ${pair.side} ${key} ${pair.server.name} ← ${
+        const label = `[${done}/${total}] ${
+          rep < 1 ? "warm-up" : `rep ${rep}`
+        } ${pair.side} ${key} ${pair.server.name} ← ${
           pair.client?.name ?? "bench (idle sessions)"
         }`;
         const sample = await runOnce(pair, key, rep, fixtures, cores).catch((error) => error);
+        if (rep < 1) {
+          const failed = sample instanceof Error ? `: FAILED ${sample.message}` : "";
+          log(`${label}${failed}`);
+          continue;
+        }
         if (sample instanceof Error || !(typeof sample === "object" && "value" in sample)) {
           const message = sample instanceof Error ? sample.message : String(sample);
           cell.failures.push(`rep ${rep}: ${message.split("\n").slice(0, 4).join(" / ")}`);
@@ -232,8 +241,12 @@ async function main(): Promise<number> {
   out.push(reportHeading("streamftp bench", startedAt, options.quick ? "--quick" : undefined));
   out.push(
     `${cpu}, ${cores} CPUs, shared by servers, clients and the bench; 127.0.0.1; tmpfs on both ends. ` +
-      `Median of ${options.reps} interleaved repetition${
-        options.reps > 1 ? "s" : ""
+      `Median of ${options.reps} interleaved repetition${options.reps > 1 ? "s" : ""}${
+        options.warmup > 0
+          ? `, after ${options.warmup} unmeasured warm-up repetition${
+            options.warmup > 1 ? "s" : ""
+          }`
+          : ""
       }; MB/s = 10^6 B/s. ` +
       `† = other work took more than 10% of the machine during a repetition of that cell. ` +
       `The run took ${(elapsed / 60).toFixed(1)} min.`,

@@ -36,6 +36,11 @@ export interface BenchOptions {
   workloads: Record<Side, WorkloadKey[]>;
   /** Repetitions. */
   reps: number;
+  /**
+   * Repetitions run first and not measured, so that runtimes with a JIT are measured warm,
+   * as a server that runs for long is (default 0).
+   */
+  warmup: number;
   /** Where to write the raw results. */
   json?: string;
   /** Deadline of one run, ms. */
@@ -86,6 +91,7 @@ export const USAGE = `Usage: deno task bench [options]   (deno run -A bench/main
   --clients LIST          peer clients, of curl,lftp,ftplib (default all)
   --workloads LIST        of retr,stor,small,conc,list,logins,idle (default all, per side)
   --reps N                repetitions, interleaved (default 3; --quick 1)
+  --warmup N              unmeasured repetitions first, for a warm JIT (default 0)
   --json FILE             write the raw results
   --timeout SECONDS       deadline of one run (default 300; --quick 60)
   --node-build MODE       auto (repo npm/ if fresh, else a private build), repo, fresh, skip
@@ -214,6 +220,7 @@ export function parseOptions(args: string[]): BenchOptions {
       client: quick ? QUICK_CLIENT_WORKLOADS : CLIENT_WORKLOADS,
     },
     reps: quick ? 1 : 3,
+    warmup: 0,
     timeoutMs: (quick ? 60 : 300) * 1000,
     nodeBuild: "auto",
     curlSmall: false,
@@ -260,6 +267,9 @@ export function parseOptions(args: string[]): BenchOptions {
         }
         case "--reps":
           options.reps = flag.positive();
+          return true;
+        case "--warmup":
+          options.warmup = flag.positive();
           return true;
         case "--json":
           options.json = flag.value();
