@@ -85,7 +85,7 @@ class PreparingFileSystem extends MemoryFileSystem {
   }
 }
 
-describe("server: reads prepared after SIZE and MDTM", () => {
+describe("server: reads prepared after SIZE, MDTM and MLST", () => {
   /** SIZE, MDTM, PASV and RETR of `name`, as lftp fetches a file. */
   async function fetchLikeLftp(c: Parameters<Parameters<typeof withSession>[1]>[0], name: string) {
     assert.match(await c.ask(`SIZE ${name}`), /^213 \d+$/);
@@ -125,9 +125,17 @@ describe("server: reads prepared after SIZE and MDTM", () => {
       assert.deepEqual(fs.prepared, ["/b", "/c", "/d"]);
       assert.match(await c.ask("SIZE b"), /^213 /);
       assert.deepEqual(fs.prepared, ["/b", "/c", "/d", "/b"]);
+      const data = await c.pasv();
+      assert.equal(await c.ask("RETR b"), "150 data transfer started");
+      assert.equal(text(await readAll(data)), "body b");
+      assert.equal(await c.next(), "226 transfer done");
+      // streamftp's download() looks with MLST before its RETR.
+      const listed = await c.ask("MLST c");
+      assert.match(listed, /^250 /);
+      assert.deepEqual(fs.prepared, ["/b", "/c", "/d", "/b", "/c"]);
     });
     // The session's end gives up the last one.
-    assert.equal(fs.dropped.at(-1), "/b");
+    assert.equal(fs.dropped.at(-1), "/c");
   });
 
   it("a local file's RETR sends what its SIZE saw, though it was replaced between", T, async () => {

@@ -40,8 +40,11 @@ function onlyLooks(rule: PathRule): boolean {
     !rule.creating && !rule.moves;
 }
 
-/** Verbs that clients send about a file right before they fetch it (lftp: SIZE, MDTM, RETR). */
-const BEFORE_RETRIEVING: ReadonlySet<string> = new Set(["SIZE", "MDTM"]);
+/**
+ * Verbs that clients send about a file right before they fetch it (lftp: SIZE, MDTM, RETR;
+ * curl: SIZE, RETR; streamftp's `download`: MLST, EPSV, RETR).
+ */
+const BEFORE_RETRIEVING: ReadonlySet<string> = new Set(["SIZE", "MDTM", "MLST"]);
 
 interface Entry {
   fileSystem: FileSystem;
@@ -80,9 +83,9 @@ export class RecentStat {
   #verb = "";
   #recording = false;
   /**
-   * Whether the file system is told to prepare the read of a file looked up by SIZE or MDTM:
-   * once a RETR of the session followed such a lookup of its file, until a prepared read goes
-   * unused.
+   * Whether the file system is told to prepare the read of a file looked up by SIZE, MDTM or
+   * MLST: once a RETR of the session followed such a lookup of its file, until a prepared read
+   * goes unused.
    */
   #preparing = false;
 
@@ -100,8 +103,8 @@ export class RecentStat {
   }
 
   /**
-   * Tells that the command ended (its reply is out): after a SIZE or MDTM that looked up a
-   * file, once the session has shown that a RETR follows them, the file system is asked to
+   * Tells that the command ended (its reply is out): after a SIZE, MDTM or MLST that looked up
+   * a file, once the session has shown that a RETR follows them, the file system is asked to
    * prepare the file's read (`FileSystem.prepareRead`), so that the RETR finds it open.
    */
   commandEnded(): void {
@@ -141,7 +144,7 @@ export class RecentStat {
       entry?.path === path && entry.fileSystem === fileSystem &&
       !entry.usedBy.has(this.#verb) && performance.now() - entry.at < RECENT_STAT_MS
     ) {
-      if (this.#verb === "RETR" && (entry.usedBy.has("SIZE") || entry.usedBy.has("MDTM"))) {
+      if (this.#verb === "RETR" && [...BEFORE_RETRIEVING].some((verb) => entry.usedBy.has(verb))) {
         this.#preparing = true;
       }
       entry.usedBy.add(this.#verb);
