@@ -21,6 +21,7 @@
  */
 
 import { ConnectionClosedError } from "../lib/errors.ts";
+import { BufferPool } from "../lib/stream/buffer_pool.ts";
 
 /** What one socket does for its {@linkcode ConnState}. */
 export interface SocketOps {
@@ -61,11 +62,10 @@ const MIN_READ = 1024;
 const MAX_READ = 1024 * 1024;
 /**
  * First-read buffers that connections gave up (their reads got short), for the first reads
- * of the next connections: a new 64 KiB buffer cost Deno 15–30 µs per connection.
+ * of the next connections (at most 8 kept): a new 64 KiB buffer cost Deno 15–30 µs per
+ * connection.
  */
-const spareFirstReads: Uint8Array<ArrayBuffer>[] = [];
-/** First-read buffers kept for the next connections, at most. */
-const KEPT_FIRST_READS = 8;
+const firstReads = new BufferPool({ size: FIRST_READ, keep: 8 });
 
 /**
  * Stands for the {@linkcode ConnectionClosedError} of a write side that the socket's close
@@ -404,9 +404,7 @@ export class ConnState {
       this.#readSize = Math.max(MIN_READ, 2 ** Math.ceil(Math.log2(count * 4)));
       controller.enqueue(view.slice(0, count));
       if (view.length === this.#readSize) this.#spare = view;
-      else if (view.length === FIRST_READ && spareFirstReads.length < KEPT_FIRST_READS) {
-        spareFirstReads.push(view);
-      }
+      else firstReads.give(view.buffer);
     } else {
       if (count === view.length) this.#readSize = Math.min(MAX_READ, this.#readSize * 2);
       // Enqueueing transfers the buffer to the reader.
@@ -419,7 +417,7 @@ export class ConnState {
     this.#spare = undefined;
     if (spare) return spare;
     const size = this.#readSize;
-    return (size === FIRST_READ ? spareFirstReads.pop() : undefined) ?? new Uint8Array(size);
+    return new Uint8Array(size === FIRST_READ ? firstReads.take() : new ArrayBuffer(size));
   }
 }
 

@@ -10,6 +10,7 @@
  * @module
  */
 
+import { BufferPool } from "../stream/buffer_pool.ts";
 import { concatBytes } from "../stream/bytes.ts";
 import type { TransferReader } from "./data_stream.ts";
 import { type ClientLocalFile, localFiles, type LocalStat } from "./local_files.ts";
@@ -59,7 +60,7 @@ class DownloadBuffers {
   take(): Uint8Array<ArrayBuffer> {
     this.#taken = this.#size;
     return new Uint8Array(
-      this.#free.pop() ?? SPARE_BUFFERS.get(this.#size)?.pop() ?? new ArrayBuffer(this.#size),
+      this.#free.pop() ?? SPARE_BUFFERS.get(this.#size)?.take() ?? new ArrayBuffer(this.#size),
     );
   }
 
@@ -68,7 +69,7 @@ class DownloadBuffers {
    * file cost Deno 14–20 µs, 2% of a 4 KiB file's download).
    */
   release(): void {
-    for (const buffer of this.#free.splice(0)) spare(buffer);
+    for (const buffer of this.#free.splice(0)) SPARE_BUFFERS.get(buffer.byteLength)?.give(buffer);
   }
 
   /**
@@ -93,7 +94,7 @@ class DownloadBuffers {
     if (!(buffer instanceof ArrayBuffer)) return;
     if (buffer.byteLength === this.#size && this.#free.length < KEPT_BUFFERS) {
       this.#free.push(buffer);
-    } else spare(buffer);
+    } else SPARE_BUFFERS.get(buffer.byteLength)?.give(buffer);
   }
 
   /** Takes back the buffers of written chunks that were reads into these buffers. */
@@ -109,18 +110,15 @@ const MAX_READ = 1024 * 1024;
 /** Free buffers one download keeps for its next reads (and the process, of each small size). */
 const KEPT_BUFFERS = 4;
 /**
- * Free buffers that ended downloads left, by size, for the first reads of the next ones: only
- * sizes up to the first read's (at most 4 × 112 KiB kept).
+ * Free buffers that ended downloads left, for the first reads of the next ones: one pool per
+ * size up to the first read's (16, 32 and 64 KiB; at most 4 × 112 KiB kept).
  */
-const SPARE_BUFFERS = new Map<number, ArrayBuffer[]>();
-
-/** Keeps a free buffer for the next downloads when it is of a size they start with. */
-function spare(buffer: ArrayBuffer): void {
-  if (buffer.byteLength > FIRST_READ) return;
-  let kept = SPARE_BUFFERS.get(buffer.byteLength);
-  if (!kept) SPARE_BUFFERS.set(buffer.byteLength, kept = []);
-  if (kept.length < KEPT_BUFFERS) kept.push(buffer);
-}
+const SPARE_BUFFERS = new Map(
+  [MIN_READ, 2 * MIN_READ, FIRST_READ].map((size) => [
+    size,
+    new BufferPool({ size, keep: KEPT_BUFFERS }),
+  ]),
+);
 
 /**
  * Options of {@linkcode saveToLocalFile}.

@@ -51,10 +51,16 @@ interface Entry {
   path: string;
   stat: FileStat;
   at: number;
-  /** The verbs it answered, the one that looked it up first. */
+  /** The verbs it answered. */
   usedBy: Set<string>;
   /** Gives up the read the file system prepared for this stat, if it was asked to. */
   dropPrepared?: () => void;
+}
+
+/** Whether a SIZE, MDTM or MLST used the entry (a RETR after one shows the pattern). */
+function lookedBeforeRetrieving(entry: Entry): boolean {
+  for (const verb of entry.usedBy) if (BEFORE_RETRIEVING.has(verb)) return true;
+  return false;
 }
 
 /**
@@ -144,9 +150,7 @@ export class RecentStat {
       entry?.path === path && entry.fileSystem === fileSystem &&
       !entry.usedBy.has(this.#verb) && performance.now() - entry.at < RECENT_STAT_MS
     ) {
-      if (this.#verb === "RETR" && [...BEFORE_RETRIEVING].some((verb) => entry.usedBy.has(verb))) {
-        this.#preparing = true;
-      }
+      if (this.#verb === "RETR" && lookedBeforeRetrieving(entry)) this.#preparing = true;
       entry.usedBy.add(this.#verb);
       return entry.stat;
     }
