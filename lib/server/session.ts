@@ -10,7 +10,7 @@
 import type { FileStat, FileSystem } from "../fs/file_system.ts";
 import { resolveVirtualPath } from "../fs/virtual_path.ts";
 import type { Conn, NetAddr } from "../socket.ts";
-import { CLOSING, deadlineSignal } from "../stream/abort.ts";
+import { abortable, CLOSING, deadlineSignal } from "../stream/abort.ts";
 import { LineTooLongError } from "../stream/line_reader.ts";
 import type { CommandContext, DataProtection, TransferType } from "./command_context.ts";
 import type { CommandRequest, CommandSpec, PathRule } from "./command_table.ts";
@@ -96,11 +96,6 @@ export class Session implements CommandContext {
   readonly #tlsScope = {};
   readonly #closed: Promise<void>;
   readonly #closer = new AbortController();
-  /**
-   * Ends the wait for the running command when the session closes: one abort listener for the
-   * session, where one per command cost Deno 2–3 µs of each command's 45.
-   */
-  #stopWaiting: ((reason: unknown) => void) | undefined;
   /** Whether the session sent its farewell (a `421`): no reply may follow it. */
   #saidFarewell = false;
   #waitingForCommand = false;
@@ -145,8 +140,6 @@ export class Session implements CommandContext {
     const { server, id } = options;
     this.server = server;
     this.id = id;
-    const closing = this.#closer.signal;
-    closing.addEventListener("abort", () => this.#stopWaiting?.(closing.reason), { once: true });
     const serverOptions = server.options;
     this.#control = new ControlConnection(conn, {
       maxLineLength: serverOptions.maxLineLength,
@@ -628,26 +621,13 @@ export class Session implements CommandContext {
         if (line === undefined) continue;
         const command = events ? events.dispatch(line) : this.#dispatcher.dispatch(line);
         // A handler that never returns (a user manager that hangs) must not hold the session.
-        await this.#untilClosing(command);
+        await abortable(command, this.#closer.signal);
       }
     } catch (error) {
       if (!this.closing) this.log("debug", "Control connection failed", { error });
     } finally {
       await this.#cleanUp();
     }
-  }
-
-  /** Settles with `command`, or rejects once the session closes. */
-  #untilClosing(command: Promise<void>): Promise<void> {
-    const signal = this.#closer.signal;
-    if (signal.aborted) {
-      command.catch(() => {});
-      return Promise.reject(signal.reason);
-    }
-    return new Promise<void>((resolve, reject) => {
-      this.#stopWaiting = reject;
-      command.then(resolve, reject);
-    });
   }
 
   /** TLS from the first byte; a client that does not speak it gets no greeting. */
