@@ -140,7 +140,9 @@ export function abortable<T>(
     else signal.addEventListener("abort", onAbort, { once: true });
     const settled = () => {
       signal.removeEventListener("abort", onAbort);
-      clearTimeout(timer);
+      // Only a grace period starts a timer: a `clearTimeout` of nothing still costs Deno 2.9
+      // the load of its Node-compatible timers (about 10 ms) at its first call.
+      if (timer !== undefined) clearTimeout(timer);
     };
     promise.then(
       (v) => {
